@@ -1,0 +1,131 @@
+//! Clients: open-loop Poisson workloads, their resolver cache, and the
+//! balancer that picks one address from an answer.
+//!
+//! Every client starts at t = 0 with an empty cache and refreshes lazily: a
+//! request that finds its cache empty or expired resolves first, walking the
+//! search list (glibc order: NXDOMAIN and NODATA move on to the next name).
+//! Owns per-client state and the plan shared by a group; not the dial verdict
+//! (see `net`).
+
+use crate::cluster::Addr;
+use crate::dns::NameId;
+use crate::rng::Stream;
+use crate::scenario::{Balancer, ClientGroup, PortRef, ResolverCache, Scenario, Service};
+use crate::time::{NS_PER_S, SimDuration, SimTime};
+
+/// What a whole group shares, computed once at setup.
+pub struct GroupPlan {
+    /// Interned query names, in search-list order.
+    pub candidates: Vec<NameId>,
+    /// Per service: the port a pod must listen on when the answer is a pod IP
+    /// (0: the group's port names no port of that service).
+    pub direct_port: Vec<u16>,
+    /// Per service: the target port behind the VIP (0: not a service port).
+    pub vip_port: Vec<u16>,
+    pub cache: ResolverCache,
+    pub balancer: Balancer,
+    pub connect_timeout: SimDuration,
+    /// Mean inter-arrival time per client, ns.
+    pub mean_gap_ns: f64,
+}
+
+impl GroupPlan {
+    pub fn new(g: &ClientGroup, sc: &Scenario, candidates: Vec<NameId>) -> GroupPlan {
+        let direct_port = sc.services.iter().map(|s| direct_port(&g.target.port, s)).collect();
+        let vip_port = sc.services.iter().map(|s| vip_port(&g.target.port, s)).collect();
+        GroupPlan {
+            candidates,
+            direct_port,
+            vip_port,
+            cache: g.resolver.cache,
+            balancer: g.balancer,
+            connect_timeout: g.connect_timeout,
+            mean_gap_ns: NS_PER_S as f64 / g.rate,
+        }
+    }
+}
+
+/// A pod IP from DNS is dialled at the number given, or at the `targetPort`
+/// of the service port with that name (the port SRV records would carry).
+fn direct_port(port: &PortRef, svc: &Service) -> u16 {
+    match port {
+        PortRef::Number(n) => *n,
+        PortRef::Name(name) => svc
+            .ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .map_or(0, |p| p.target_port),
+    }
+}
+
+/// A VIP is dialled at a service port; kube-proxy forwards to its `targetPort`.
+fn vip_port(port: &PortRef, svc: &Service) -> u16 {
+    svc.ports
+        .iter()
+        .find(|p| match port {
+            PortRef::Number(n) => p.port == *n,
+            PortRef::Name(name) => p.name.as_deref() == Some(name),
+        })
+        .map_or(0, |p| p.target_port)
+}
+
+/// One client's state.
+pub struct Client {
+    pub group: u32,
+    pub arrivals: Stream,
+    /// Draws for the balancer and for kube-proxy's per-connection pick.
+    pub picks: Stream,
+    pub cursor: u64,
+    /// The cached answer (addresses in the order the client received them).
+    pub addrs: Vec<Addr>,
+    pub svc: u32,
+    pub cached: bool,
+    pub valid_until: SimTime,
+    pub received_at: SimTime,
+    pub built_at: SimTime,
+}
+
+impl Client {
+    pub fn new(seed: u64, g: &ClientGroup, group: u32, index: u32) -> Client {
+        let base = format!("client/{}/{}", g.namespace, g.name);
+        Client {
+            group,
+            arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
+            picks: Stream::derive(seed, &format!("{base}/picks"), index as u64),
+            cursor: 0,
+            addrs: Vec::new(),
+            svc: 0,
+            cached: false,
+            valid_until: SimTime::ZERO,
+            received_at: SimTime::ZERO,
+            built_at: SimTime::ZERO,
+        }
+    }
+
+    /// Time to this client's next request.
+    #[inline]
+    pub fn next_gap(&mut self, mean_gap_ns: f64) -> SimDuration {
+        SimDuration((self.arrivals.exp1() * mean_gap_ns).round() as u64)
+    }
+
+    /// Is the cached answer usable at `now`?
+    #[inline]
+    pub fn cache_valid(&self, now: SimTime) -> bool {
+        self.cached && now < self.valid_until
+    }
+
+    /// Index into `addrs` chosen by the balancer (`addrs` is non-empty).
+    #[inline]
+    pub fn pick(&mut self, balancer: Balancer) -> usize {
+        let n = self.addrs.len();
+        match balancer {
+            Balancer::First => 0,
+            Balancer::Random => self.picks.below(n),
+            Balancer::RoundRobin => {
+                let i = (self.cursor % n as u64) as usize;
+                self.cursor = self.cursor.wrapping_add(1);
+                i
+            }
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! Cluster DNS: the name grammar of the CoreDNS `kubernetes` plugin, the
+//! authoritative answers it builds from the endpoints it has seen, and the
+//! CoreDNS `cache` plugin in front of it.
+//!
+//! Semantics (reference/dns.md §1–3):
+//! * `<svc>.<ns>.svc.<zone>`: a ClusterIP service answers its VIP (even with
+//!   no endpoints); a headless service answers one A per *ready* endpoint in
+//!   EndpointSlice order, and **NXDOMAIN** when it has none.
+//! * `<ep>.<svc>.<ns>.svc.<zone>`: the endpoints whose name is `<ep>` (the
+//!   pod's hostname when its subdomain is the service, else the dashed IP) —
+//!   for ClusterIP services too; none ⇒ NXDOMAIN.
+//! * `svc.<zone>`, `pod.<zone>`, the apex, and `<ns>.svc.<zone>` of an
+//!   existing namespace ⇒ NODATA; a last label other than `svc`/`pod`,
+//!   unknown namespaces and services ⇒ NXDOMAIN; `pods disabled` (default) ⇒
+//!   every `*.pod.<zone>` is NXDOMAIN. Matching is case-insensitive.
+//! * Names outside the zone go upstream; the simulated cluster has no
+//!   Internet, so they are NXDOMAIN.
+//! * Cache: an entry lives `clamp(TTL, 5 s, max_ttl)`; negative answers use the
+//!   SOA TTL `min(ttl, 300)`; a hit serves `origTTL − floor(elapsed)` and the
+//!   entry is usable while that is > 0.
+//!
+//! Owns names and answers; not client resolvers (see `client`).
+
+use std::rc::Rc;
+
+use crate::cluster::{Addr, Cluster, View};
+use crate::scenario::defaults::DNS_CACHE_MIN_TTL;
+use crate::scenario::{Dns, Scenario};
+use crate::time::{NS_PER_S, SimDuration, SimTime};
+
+/// What a query name refers to, decided once from the scenario's objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QTarget {
+    /// The service's own name (`svc` index).
+    Service(u32),
+    /// `<sts>-<ordinal>.<svc>…`: a StatefulSet pod's hostname record.
+    PodHostname { svc: u32, sts: u32, ordinal: u32 },
+    /// `a-b-c-d.<svc>…`: an endpoint named by its dashed IP.
+    EndpointIp { svc: u32, ip: u32 },
+    NoData,
+    NxDomain,
+    /// Outside the cluster zone: forwarded upstream.
+    Upstream,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rcode {
+    NoError,
+    NxDomain,
+}
+
+/// The content of one answer; shared by reference between the server's cache
+/// and every response built from it.
+#[derive(Debug)]
+pub struct AnswerData {
+    pub rcode: Rcode,
+    pub addrs: Vec<Addr>,
+    /// The service the records belong to (for "is this a member?" checks).
+    pub svc: Option<u32>,
+}
+
+/// One response as a client receives it.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub data: Rc<AnswerData>,
+    /// TTL in the response, seconds.
+    pub ttl_s: u64,
+    /// When the server built the records from its view of the endpoints.
+    pub built_at: SimTime,
+    pub from_cache: bool,
+}
+
+impl Response {
+    pub fn has_addresses(&self) -> bool {
+        self.data.rcode == Rcode::NoError && !self.data.addrs.is_empty()
+    }
+}
+
+/// The search-list expansion of `host` for a pod in `namespace`, as glibc and
+/// Go walk it with kubelet's `ndots:5` (reference/dns.md §4): a trailing dot
+/// means absolute only; otherwise the search domains `<ns>.svc.<zone>`,
+/// `svc.<zone>`, `<zone>` and then the name as-is, except that a name with at
+/// least `ndots` dots is tried as-is first.
+pub fn search_candidates(host: &str, namespace: &str, domain: &str) -> Vec<String> {
+    const NDOTS: usize = 5;
+    if host.ends_with('.') {
+        return vec![host.to_ascii_lowercase()];
+    }
+    let host = host.to_ascii_lowercase();
+    let search = [
+        format!("{namespace}.svc.{domain}"),
+        format!("svc.{domain}"),
+        domain.to_string(),
+    ];
+    let mut out: Vec<String> = search.iter().map(|s| format!("{host}.{s}.")).collect();
+    let absolute = format!("{host}.");
+    if host.matches('.').count() >= NDOTS {
+        out.insert(0, absolute);
+    } else {
+        out.push(absolute);
+    }
+    out
+}
+
+/// Decide what a fully qualified query name (with or without the final dot)
+/// refers to, per the CoreDNS `kubernetes` plugin's `parse.go` grammar.
+pub fn classify(qname: &str, sc: &Scenario) -> QTarget {
+    let q = qname.trim_end_matches('.').to_ascii_lowercase();
+    let zone = sc.cluster.domain.to_ascii_lowercase();
+    let base = if q == zone {
+        ""
+    } else if let Some(b) = q.strip_suffix(&format!(".{zone}")) {
+        b
+    } else {
+        return QTarget::Upstream;
+    };
+    if base.is_empty() {
+        return QTarget::NoData;
+    }
+    let labels: Vec<&str> = base.split('.').collect();
+    let n = labels.len();
+    match labels[n - 1] {
+        "svc" | "pod" if n == 1 => return QTarget::NoData,
+        "pod" => return QTarget::NxDomain, // `pods disabled`, the plugin default
+        "svc" => {}
+        _ => return QTarget::NxDomain,
+    }
+    let namespace_exists = |ns: &str| {
+        sc.services.iter().any(|s| s.namespace == ns)
+            || sc.statefulsets.iter().any(|s| s.namespace == ns)
+            || sc.clients.iter().any(|c| c.namespace == ns)
+            || ns == crate::scenario::defaults::NAMESPACE
+    };
+    let ns = labels[n - 2];
+    if n == 2 {
+        return if namespace_exists(ns) {
+            QTarget::NoData
+        } else {
+            QTarget::NxDomain
+        };
+    }
+    let svc_name = labels[n - 3];
+    let Some(svc) = sc
+        .services
+        .iter()
+        .position(|s| s.namespace == ns && s.name == svc_name)
+    else {
+        return QTarget::NxDomain;
+    };
+    let svc = svc as u32;
+    match n {
+        3 => QTarget::Service(svc),
+        4 => classify_endpoint(labels[0], svc, sc),
+        // `_port._proto.<svc>` SRV names and deeper names: not modelled for
+        // A queries in this version, answered NXDOMAIN.
+        _ => QTarget::NxDomain,
+    }
+}
+
+fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
+    let s = &sc.services[svc as usize];
+    // A pod has a hostname record under `svc` iff its subdomain (the
+    // StatefulSet's serviceName) is `svc` (endpointslice utils.go).
+    for (j, st) in sc.statefulsets.iter().enumerate() {
+        if st.namespace != s.namespace || st.service != s.name {
+            continue;
+        }
+        if let Some(ord) = label
+            .strip_prefix(st.name.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(|r| r.parse::<u32>().ok())
+            .filter(|o| label == format!("{}-{o}", st.name))
+        {
+            return QTarget::PodHostname {
+                svc,
+                sts: j as u32,
+                ordinal: ord,
+            };
+        }
+    }
+    let parts: Vec<&str> = label.split('-').collect();
+    if parts.len() == 4
+        && let Ok(ip) = parts.join(".").parse::<std::net::Ipv4Addr>()
+    {
+        return QTarget::EndpointIp {
+            svc,
+            ip: u32::from(ip),
+        };
+    }
+    QTarget::NxDomain
+}
+
+/// A cached response (CoreDNS `cache`).
+#[derive(Clone, Debug)]
+struct CacheEntry {
+    data: Rc<AnswerData>,
+    stored_at: SimTime,
+    orig_ttl_s: u64,
+}
+
+/// Per query name: the memoized fresh answer and the cache entry.
+#[derive(Default)]
+struct NameState {
+    /// (service view version, answer) — rebuilt only when the view changes.
+    memo: Option<(u64, Rc<AnswerData>)>,
+    cache: Option<CacheEntry>,
+}
+
+/// Counters the report shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    pub queries: u64,
+    pub cache_hits: u64,
+    pub nxdomain: u64,
+    pub nodata: u64,
+    pub upstream: u64,
+}
+
+/// The cluster DNS server (CoreDNS with `kubernetes`, optional `cache`).
+pub struct Server {
+    names: Vec<(String, QTarget)>,
+    state: Vec<NameState>,
+    cfg: Dns,
+    pub stats: ServerStats,
+}
+
+pub type NameId = u32;
+
+impl Server {
+    pub fn new(cfg: &Dns) -> Server {
+        Server {
+            names: Vec::new(),
+            state: Vec::new(),
+            cfg: cfg.clone(),
+            stats: ServerStats::default(),
+        }
+    }
+
+    /// Intern a query name (setup time only).
+    pub fn intern(&mut self, qname: &str, sc: &Scenario) -> NameId {
+        if let Some(i) = self.names.iter().position(|(n, _)| n == qname) {
+            return i as NameId;
+        }
+        self.names.push((qname.to_string(), classify(qname, sc)));
+        self.state.push(NameState::default());
+        (self.names.len() - 1) as NameId
+    }
+
+    pub fn target(&self, id: NameId) -> &QTarget {
+        &self.names[id as usize].1
+    }
+
+    pub fn name(&self, id: NameId) -> &str {
+        &self.names[id as usize].0
+    }
+
+    fn ttl_s(&self) -> u64 {
+        self.cfg.ttl.whole_secs()
+    }
+
+    /// Answer an A query for `id` at `now`.
+    pub fn query(&mut self, id: NameId, now: SimTime, cluster: &Cluster) -> Response {
+        self.stats.queries += 1;
+        let cache_on = self.cfg.cache.enabled;
+        let st = &mut self.state[id as usize];
+        if cache_on && let Some(e) = &st.cache {
+            let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
+            if elapsed_s < e.orig_ttl_s {
+                let resp = Response {
+                    data: e.data.clone(),
+                    ttl_s: e.orig_ttl_s - elapsed_s,
+                    built_at: e.stored_at,
+                    from_cache: true,
+                };
+                self.stats.cache_hits += 1;
+                self.count_rcode(&resp);
+                return resp;
+            }
+        }
+        if self.names[id as usize].1 == QTarget::Upstream {
+            self.stats.upstream += 1;
+        }
+        let data = self.fresh(id, cluster);
+        let record_ttl = self.ttl_s();
+        let ttl_s = if data.rcode == Rcode::NoError && !data.addrs.is_empty() {
+            record_ttl
+        } else {
+            // Negative answers carry the SOA, whose header TTL is min(ttl, 300).
+            record_ttl.min(300)
+        };
+        let resp = if cache_on {
+            let min = DNS_CACHE_MIN_TTL.whole_secs();
+            let max = self.cfg.cache.max_ttl.whole_secs();
+            let orig = ttl_s.clamp(min.min(max), max);
+            self.state[id as usize].cache = Some(CacheEntry {
+                data: data.clone(),
+                stored_at: now,
+                orig_ttl_s: orig,
+            });
+            // CoreDNS rewrites the reply's TTLs to the cache duration on the miss path too.
+            Response {
+                data,
+                ttl_s: orig,
+                built_at: now,
+                from_cache: false,
+            }
+        } else {
+            Response {
+                data,
+                ttl_s,
+                built_at: now,
+                from_cache: false,
+            }
+        };
+        self.count_rcode(&resp);
+        resp
+    }
+
+    fn count_rcode(&mut self, r: &Response) {
+        match r.data.rcode {
+            Rcode::NxDomain => self.stats.nxdomain += 1,
+            Rcode::NoError if r.data.addrs.is_empty() => self.stats.nodata += 1,
+            Rcode::NoError => {}
+        }
+    }
+
+    /// The authoritative answer from the current view, memoized per view version.
+    fn fresh(&mut self, id: NameId, cluster: &Cluster) -> Rc<AnswerData> {
+        let target = self.names[id as usize].1.clone();
+        let svc = match target {
+            QTarget::Service(s) | QTarget::PodHostname { svc: s, .. } | QTarget::EndpointIp { svc: s, .. } => {
+                Some(s)
+            }
+            _ => None,
+        };
+        let version = svc.map_or(0, |s| cluster.services[s as usize].view.version);
+        let st = &mut self.state[id as usize];
+        if let Some((v, data)) = &st.memo
+            && *v == version
+        {
+            return data.clone();
+        }
+        let data = Rc::new(build(&target, cluster));
+        self.state[id as usize].memo = Some((version, data.clone()));
+        data
+    }
+}
+
+fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
+    let answer = |svc: u32, addrs: Vec<Addr>| AnswerData {
+        rcode: if addrs.is_empty() {
+            Rcode::NxDomain
+        } else {
+            Rcode::NoError
+        },
+        addrs,
+        svc: Some(svc),
+    };
+    let view = |svc: u32| -> &View { &cluster.services[svc as usize].view };
+    match *target {
+        QTarget::Service(svc) => match cluster.services[svc as usize].vip {
+            Some(ip) => AnswerData {
+                rcode: Rcode::NoError,
+                addrs: vec![Addr {
+                    ip,
+                    pod: crate::cluster::NO_POD,
+                }],
+                svc: Some(svc),
+            },
+            None => answer(svc, view(svc).endpoints.clone()),
+        },
+        QTarget::PodHostname { svc, sts, ordinal } => answer(
+            svc,
+            view(svc)
+                .endpoints
+                .iter()
+                .filter(|a| {
+                    let p = &cluster.pods[a.pod as usize];
+                    p.sts == sts && p.ordinal == ordinal
+                })
+                .copied()
+                .collect(),
+        ),
+        QTarget::EndpointIp { svc, ip } => answer(
+            svc,
+            view(svc)
+                .endpoints
+                .iter()
+                .filter(|a| a.ip == ip)
+                .copied()
+                .collect(),
+        ),
+        QTarget::NoData => AnswerData {
+            rcode: Rcode::NoError,
+            addrs: Vec::new(),
+            svc: None,
+        },
+        QTarget::NxDomain | QTarget::Upstream => AnswerData {
+            rcode: Rcode::NxDomain,
+            addrs: Vec::new(),
+            svc: None,
+        },
+    }
+}
+
+/// Seconds to a [`SimDuration`].
+pub fn secs(s: u64) -> SimDuration {
+    SimDuration(s.saturating_mul(NS_PER_S))
+}

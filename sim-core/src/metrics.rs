@@ -1,0 +1,233 @@
+//! Outcome counters: the whole run, per time window and per client group;
+//! successful traffic per pod identity; stale-IP errors per layer.
+//!
+//! Memory is fixed at setup (windows = duration / width, identities, groups):
+//! it never grows with the number of requests.
+
+use crate::time::{SimDuration, SimTime};
+
+/// What one attempt came to (DESIGN.md, outcome taxonomy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Reached a listening pod that belongs to the target service.
+    Ok = 0,
+    /// RST: the address is held by a pod not listening on the port, or a VIP with no endpoints.
+    Refused = 1,
+    /// Nothing answered before the client's connect timeout.
+    Timeout = 2,
+    /// Nobody holds the address and the node said so (EHOSTUNREACH).
+    Unreachable = 3,
+    /// Reached a listening pod that is not a member of the target service.
+    WrongBackend = 4,
+    /// Resolution gave no usable address.
+    NoAddress = 5,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Ok,
+        Outcome::Refused,
+        Outcome::Timeout,
+        Outcome::Unreachable,
+        Outcome::WrongBackend,
+        Outcome::NoAddress,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::Unreachable => "unreachable",
+            Outcome::WrongBackend => "wrong_backend",
+            Outcome::NoAddress => "no_address",
+        }
+    }
+
+    /// A failed connection attempt to an address (stale-IP candidates).
+    pub fn is_failed_dial(self) -> bool {
+        !matches!(self, Outcome::Ok | Outcome::NoAddress)
+    }
+}
+
+/// The layer that handed out a stale address: the one that held the address
+/// across the instant it stopped being a ready endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// The address was fresh when the client cached it and went stale in its cache.
+    ClientCache = 0,
+    /// Fresh when the DNS server cached the answer, stale when it served it.
+    ServerCache = 1,
+    /// DNS or kube-proxy had not yet seen the endpoint change.
+    Propagation = 2,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 3] = [Layer::ClientCache, Layer::ServerCache, Layer::Propagation];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::ClientCache => "client_cache",
+            Layer::ServerCache => "server_cache",
+            Layer::Propagation => "propagation",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub requests: u64,
+    pub attempts: u64,
+    pub outcomes: [u64; 6],
+    pub stale_ip_errors: u64,
+    pub stale_by_layer: [u64; 3],
+    /// Time clients spent in connects that failed (timeouts and unreachables).
+    pub failed_connect_wait_ns: u64,
+}
+
+impl Counts {
+    #[inline]
+    fn add(&mut self, o: Outcome, stale: Option<Layer>, wait: SimDuration) {
+        self.attempts += 1;
+        self.outcomes[o as usize] += 1;
+        if let Some(l) = stale {
+            self.stale_ip_errors += 1;
+            self.stale_by_layer[l as usize] += 1;
+        }
+        self.failed_connect_wait_ns += wait.as_ns();
+    }
+}
+
+/// Client-side DNS counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientDns {
+    /// Requests served from the client's own cache.
+    pub cache_hits: u64,
+    /// Lookups that went to the DNS server (each may send several queries).
+    pub lookups: u64,
+    /// Queries sent (one per search-list name tried).
+    pub queries: u64,
+    /// Lookups that ended with no address.
+    pub failed_lookups: u64,
+}
+
+pub struct Metrics {
+    pub totals: Counts,
+    pub window: SimDuration,
+    pub windows: Vec<Counts>,
+    pub by_group: Vec<Counts>,
+    /// `ok` attempts per StatefulSet, per ordinal.
+    pub ok_by_identity: Vec<Vec<u64>>,
+    pub client_dns: ClientDns,
+}
+
+impl Metrics {
+    pub fn new(duration: SimDuration, window: SimDuration, groups: usize, sts: usize) -> Metrics {
+        let n = duration.as_ns().div_ceil(window.as_ns()).max(1) as usize;
+        Metrics {
+            totals: Counts::default(),
+            window,
+            windows: vec![Counts::default(); n],
+            by_group: vec![Counts::default(); groups],
+            ok_by_identity: vec![Vec::new(); sts],
+            client_dns: ClientDns::default(),
+        }
+    }
+
+    #[inline]
+    fn window_of(&self, now: SimTime) -> usize {
+        ((now.as_ns() / self.window.as_ns()) as usize).min(self.windows.len() - 1)
+    }
+
+    #[inline]
+    pub fn request(&mut self, now: SimTime, group: u32) {
+        let w = self.window_of(now);
+        self.totals.requests += 1;
+        self.windows[w].requests += 1;
+        self.by_group[group as usize].requests += 1;
+    }
+
+    /// Count one attempt, attributed to the window in which it started.
+    #[inline]
+    pub fn attempt(
+        &mut self,
+        now: SimTime,
+        group: u32,
+        outcome: Outcome,
+        stale: Option<Layer>,
+        wait: SimDuration,
+    ) {
+        let w = self.window_of(now);
+        self.totals.add(outcome, stale, wait);
+        self.windows[w].add(outcome, stale, wait);
+        self.by_group[group as usize].add(outcome, stale, wait);
+    }
+
+    #[inline]
+    pub fn ok_at(&mut self, sts: u32, ordinal: u32) {
+        let v = &mut self.ok_by_identity[sts as usize];
+        if v.len() <= ordinal as usize {
+            v.resize(ordinal as usize + 1, 0);
+        }
+        v[ordinal as usize] += 1;
+    }
+}
+
+/// Skew statistics over per-identity counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skew {
+    pub max_over_mean: Option<f64>,
+    /// Coefficient of variation: population standard deviation / mean.
+    pub cov: Option<f64>,
+    /// Jain's fairness index (Σx)² / (n·Σx²): 1 = perfectly even, 1/n = all on one.
+    pub jain: Option<f64>,
+}
+
+/// Skew of `counts`; `None` values when there is no traffic to compare.
+pub fn skew(counts: &[u64]) -> Skew {
+    let n = counts.len() as f64;
+    let sum: f64 = counts.iter().map(|&c| c as f64).sum();
+    if counts.is_empty() || sum == 0.0 {
+        return Skew {
+            max_over_mean: None,
+            cov: None,
+            jain: None,
+        };
+    }
+    let mean = sum / n;
+    let max = counts.iter().copied().max().unwrap_or(0) as f64;
+    let sum_sq: f64 = counts.iter().map(|&c| (c as f64) * (c as f64)).sum();
+    let var = (sum_sq / n - mean * mean).max(0.0);
+    Skew {
+        max_over_mean: Some(max / mean),
+        cov: Some(var.sqrt() / mean),
+        jain: Some(sum * sum / (n * sum_sq)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn even_load_has_no_skew() {
+        let s = skew(&[10, 10, 10, 10]);
+        assert_eq!(s.max_over_mean, Some(1.0));
+        assert_eq!(s.cov, Some(0.0));
+        assert_eq!(s.jain, Some(1.0));
+    }
+
+    #[test]
+    fn all_load_on_one_of_n_is_jain_one_over_n() {
+        let s = skew(&[0, 0, 40, 0]);
+        assert_eq!(s.max_over_mean, Some(4.0));
+        assert_eq!(s.jain, Some(0.25));
+        assert!((s.cov.unwrap() - 3f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_traffic_has_no_skew_figures() {
+        assert_eq!(skew(&[0, 0]).jain, None);
+        assert_eq!(skew(&[]).cov, None);
+    }
+}

@@ -1,0 +1,101 @@
+//! What answers when a client dials an address *at that instant*: a pod, a
+//! refusing port, a Service VIP (through kube-proxy), or nothing.
+//!
+//! Rules (reference/dns.md §5, reference/balancing.md §5):
+//! * pod IP held by a pod listening on the port: `ok` if the pod belongs to the
+//!   target service, else `wrong_backend` (the IP was reused);
+//! * pod IP held by a pod not listening (starting, exited): RST ⇒ `refused`;
+//! * nobody holds the IP: `timeout` (dropped, the connect timeout fires) or
+//!   `unreachable` after the node's delay, per `cluster.unassigned_ip`;
+//! * a ClusterIP VIP: kube-proxy picks one endpoint of its view uniformly per
+//!   connection (iptables/nftables); no endpoints ⇒ REJECT ⇒ `refused` at once.
+//!
+//! Owns the dial verdict; not the choice of address (see `client`).
+
+use crate::cluster::{Addr, Cluster, NO_POD, PodId};
+use crate::metrics::Outcome;
+use crate::rng::Stream;
+use crate::scenario::UnassignedIp;
+use crate::time::SimDuration;
+
+/// The verdict of one dial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dial {
+    pub outcome: Outcome,
+    /// The pod that accepted the connection (for `ok` and `wrong_backend`).
+    pub reached: Option<PodId>,
+    /// The pod address actually dialled (after kube-proxy for a VIP).
+    pub dialled: Addr,
+    /// Whether the address went through kube-proxy.
+    pub via_vip: bool,
+    /// How long the client waited for a failure (zero for RSTs and successes).
+    pub wait: SimDuration,
+}
+
+/// Dial `addr:port` on behalf of a client of service `svc`.
+/// `pod_port` is the port a pod must listen on (the target port behind a VIP).
+#[inline]
+pub fn dial(
+    cluster: &Cluster,
+    addr: Addr,
+    svc: u32,
+    pod_port: u16,
+    connect_timeout: SimDuration,
+    picks: &mut Stream,
+) -> Dial {
+    if addr.pod == NO_POD {
+        let view = &cluster.services[svc as usize].view;
+        if view.endpoints.is_empty() {
+            return Dial {
+                outcome: Outcome::Refused,
+                reached: None,
+                dialled: addr,
+                via_vip: true,
+                wait: SimDuration::ZERO,
+            };
+        }
+        let ep = view.endpoints[picks.below(view.endpoints.len())];
+        let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout);
+        d.via_vip = true;
+        return d;
+    }
+    dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout)
+}
+
+#[inline]
+fn dial_pod_ip(
+    cluster: &Cluster,
+    addr: Addr,
+    svc: u32,
+    port: u16,
+    connect_timeout: SimDuration,
+) -> Dial {
+    let (outcome, reached, wait) = match cluster.ipam.holder(addr.ip) {
+        None => match cluster.sc.cluster.unassigned_ip {
+            UnassignedIp::Timeout => (Outcome::Timeout, None, connect_timeout),
+            UnassignedIp::Unreachable(after) if after < connect_timeout => {
+                (Outcome::Unreachable, None, after)
+            }
+            UnassignedIp::Unreachable(_) => (Outcome::Timeout, None, connect_timeout),
+        },
+        Some(p) => {
+            let pod = &cluster.pods[p as usize];
+            let listens = pod.is_listening()
+                && cluster.sc.statefulsets[pod.sts as usize].ports.contains(&port);
+            if !listens {
+                (Outcome::Refused, None, SimDuration::ZERO)
+            } else if cluster.selects(svc, pod.sts) {
+                (Outcome::Ok, Some(p), SimDuration::ZERO)
+            } else {
+                (Outcome::WrongBackend, Some(p), SimDuration::ZERO)
+            }
+        }
+    };
+    Dial {
+        outcome,
+        reached,
+        dialled: addr,
+        via_vip: false,
+        wait,
+    }
+}

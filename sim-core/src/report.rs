@@ -1,0 +1,427 @@
+//! The run report: a versioned, serializable summary of one run, and its
+//! plain-text rendering. Same scenario + seed + ksim version ⇒ the same bytes.
+//!
+//! Field meanings are documented in the README's output reference; changing
+//! the shape of this struct means bumping [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::metrics::{Counts, Layer, Outcome, skew};
+use crate::scenario::Scenario;
+use crate::time::SimDuration;
+use crate::world::RunOutput;
+
+/// Version of the JSON report's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub ksim_version: String,
+    pub seed: u64,
+    pub scenario: ScenarioInfo,
+    pub totals: Totals,
+    pub rates: Rates,
+    pub stale_ip_errors_by_layer: ByLayer,
+    pub skew: SkewReport,
+    pub dns: DnsReport,
+    pub client_groups: BTreeMap<String, GroupReport>,
+    pub pods: PodSummary,
+    pub window_s: f64,
+    pub windows: Vec<WindowReport>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub digest: String,
+    pub duration_s: f64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct Outcomes {
+    pub ok: u64,
+    pub refused: u64,
+    pub timeout: u64,
+    pub unreachable: u64,
+    pub wrong_backend: u64,
+    pub no_address: u64,
+}
+
+impl Outcomes {
+    fn of(c: &Counts) -> Outcomes {
+        let o = |x: Outcome| c.outcomes[x as usize];
+        Outcomes {
+            ok: o(Outcome::Ok),
+            refused: o(Outcome::Refused),
+            timeout: o(Outcome::Timeout),
+            unreachable: o(Outcome::Unreachable),
+            wrong_backend: o(Outcome::WrongBackend),
+            no_address: o(Outcome::NoAddress),
+        }
+    }
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Totals {
+    pub requests: u64,
+    pub attempts: u64,
+    pub outcomes: Outcomes,
+    pub stale_ip_errors: u64,
+    pub failed_connect_wait_s: f64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Rates {
+    pub stale_ip_error_rate: f64,
+    pub connection_refused_rate: f64,
+    pub outcomes: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct ByLayer {
+    pub client_cache: u64,
+    pub server_cache: u64,
+    pub propagation: u64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct SkewReport {
+    pub identities: u64,
+    pub max_over_mean: Option<f64>,
+    pub cov: Option<f64>,
+    pub jain: Option<f64>,
+    pub per_identity: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct DnsReport {
+    pub server_queries: u64,
+    pub server_cache_hits: u64,
+    pub server_nxdomain: u64,
+    pub server_nodata: u64,
+    pub server_upstream: u64,
+    pub client_cache_hits: u64,
+    pub client_lookups: u64,
+    pub client_queries: u64,
+    pub client_failed_lookups: u64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct GroupReport {
+    pub clients: u32,
+    pub target: String,
+    pub requests: u64,
+    pub attempts: u64,
+    pub outcomes: Outcomes,
+    pub stale_ip_errors: u64,
+    pub stale_ip_error_rate: f64,
+    pub connection_refused_rate: f64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct PodSummary {
+    pub created: u64,
+    pub deleted: u64,
+    pub became_ready: u64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct WindowReport {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub requests: u64,
+    pub attempts: u64,
+    pub outcomes: Outcomes,
+    pub stale_ip_errors: u64,
+}
+
+fn rate(n: u64, d: u64) -> f64 {
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
+}
+
+impl Report {
+    pub fn build(sc: &Scenario, seed: u64, out: &RunOutput) -> Report {
+        let m = &out.metrics;
+        let t = &m.totals;
+        let c = &out.cluster;
+
+        // Skew over every identity of every StatefulSet behind a targeted service.
+        let mut per_identity = BTreeMap::new();
+        let mut counts = Vec::new();
+        let mut seen_sts: Vec<u32> = Vec::new();
+        for &svc in &out.targeted_services {
+            for &j in &c.services[svc as usize].selects {
+                if seen_sts.contains(&j) {
+                    continue;
+                }
+                seen_sts.push(j);
+                for ord in 0..c.sts[j as usize].identities {
+                    let n = m.ok_by_identity[j as usize].get(ord as usize).copied().unwrap_or(0);
+                    per_identity.insert(c.identity_name(j, ord), n);
+                    counts.push(n);
+                }
+            }
+        }
+        let s = skew(&counts);
+
+        let mut outcome_rates = BTreeMap::new();
+        for o in Outcome::ALL {
+            outcome_rates.insert(o.name().to_string(), rate(t.outcomes[o as usize], t.attempts));
+        }
+        let client_groups = sc
+            .clients
+            .iter()
+            .zip(&m.by_group)
+            .map(|(g, gc)| {
+                (
+                    g.name.clone(),
+                    GroupReport {
+                        clients: g.count,
+                        target: g.target.to_string(),
+                        requests: gc.requests,
+                        attempts: gc.attempts,
+                        outcomes: Outcomes::of(gc),
+                        stale_ip_errors: gc.stale_ip_errors,
+                        stale_ip_error_rate: rate(gc.stale_ip_errors, gc.attempts),
+                        connection_refused_rate: rate(gc.outcomes[Outcome::Refused as usize], gc.attempts),
+                    },
+                )
+            })
+            .collect();
+        let w_ns = m.window.as_ns();
+        let windows = m
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, wc)| WindowReport {
+                start_s: SimDuration(i as u64 * w_ns).as_secs_f64(),
+                end_s: SimDuration(((i as u64 + 1) * w_ns).min(sc.duration.as_ns())).as_secs_f64(),
+                requests: wc.requests,
+                attempts: wc.attempts,
+                outcomes: Outcomes::of(wc),
+                stale_ip_errors: wc.stale_ip_errors,
+            })
+            .collect();
+        let l = |x: Layer| t.stale_by_layer[x as usize];
+        Report {
+            schema_version: SCHEMA_VERSION,
+            ksim_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed,
+            scenario: ScenarioInfo {
+                name: sc.name.clone(),
+                digest: sc.digest(),
+                duration_s: sc.duration.as_secs_f64(),
+            },
+            totals: Totals {
+                requests: t.requests,
+                attempts: t.attempts,
+                outcomes: Outcomes::of(t),
+                stale_ip_errors: t.stale_ip_errors,
+                failed_connect_wait_s: SimDuration(t.failed_connect_wait_ns).as_secs_f64(),
+            },
+            rates: Rates {
+                stale_ip_error_rate: rate(t.stale_ip_errors, t.attempts),
+                connection_refused_rate: rate(t.outcomes[Outcome::Refused as usize], t.attempts),
+                outcomes: outcome_rates,
+            },
+            stale_ip_errors_by_layer: ByLayer {
+                client_cache: l(Layer::ClientCache),
+                server_cache: l(Layer::ServerCache),
+                propagation: l(Layer::Propagation),
+            },
+            skew: SkewReport {
+                identities: counts.len() as u64,
+                max_over_mean: s.max_over_mean,
+                cov: s.cov,
+                jain: s.jain,
+                per_identity,
+            },
+            dns: DnsReport {
+                server_queries: out.dns.queries,
+                server_cache_hits: out.dns.cache_hits,
+                server_nxdomain: out.dns.nxdomain,
+                server_nodata: out.dns.nodata,
+                server_upstream: out.dns.upstream,
+                client_cache_hits: m.client_dns.cache_hits,
+                client_lookups: m.client_dns.lookups,
+                client_queries: m.client_dns.queries,
+                client_failed_lookups: m.client_dns.failed_lookups,
+            },
+            client_groups,
+            pods: PodSummary {
+                created: c.pods.len() as u64,
+                deleted: c.pods.iter().filter(|p| p.deleted_at.is_some()).count() as u64,
+                became_ready: c.pods.iter().filter(|p| p.ready_at.is_some()).count() as u64,
+            },
+            window_s: m.window.as_secs_f64(),
+            windows,
+            warnings: out.warnings.clone(),
+        }
+    }
+
+    /// The JSON form (pretty-printed, keys in a fixed order, trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// A readable summary for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let t = &self.totals;
+        let _ = writeln!(
+            o,
+            "ksim {} | scenario {} | seed {} | {} simulated",
+            self.ksim_version,
+            self.scenario.name,
+            self.seed,
+            SimDuration((self.scenario.duration_s * 1e9).round() as u64)
+        );
+        let _ = writeln!(o, "digest {}", self.scenario.digest);
+        let _ = writeln!(o);
+        let pct = |n: u64| 100.0 * rate(n, t.attempts);
+        let _ = writeln!(o, "{:<24}{:>14}", "requests", group(t.requests));
+        let _ = writeln!(o, "{:<24}{:>14}", "attempts", group(t.attempts));
+        let oc = &t.outcomes;
+        for (name, n) in [
+            ("ok", oc.ok),
+            ("refused", oc.refused),
+            ("timeout", oc.timeout),
+            ("unreachable", oc.unreachable),
+            ("wrong_backend", oc.wrong_backend),
+            ("no_address", oc.no_address),
+        ] {
+            let _ = writeln!(o, "  {:<22}{:>14}  {:>8.4}%", name, group(n), pct(n));
+        }
+        let _ = writeln!(
+            o,
+            "{:<24}{:>14}  {:>8.4}%",
+            "stale-IP errors",
+            group(t.stale_ip_errors),
+            pct(t.stale_ip_errors)
+        );
+        let b = &self.stale_ip_errors_by_layer;
+        for (name, n) in [
+            ("client cache", b.client_cache),
+            ("server cache", b.server_cache),
+            ("propagation", b.propagation),
+        ] {
+            let _ = writeln!(o, "  {:<22}{:>14}", name, group(n));
+        }
+        let _ = writeln!(
+            o,
+            "{:<24}{:>14.3}",
+            "failed-connect wait (s)", t.failed_connect_wait_s
+        );
+        let _ = writeln!(o);
+        let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+        let _ = writeln!(
+            o,
+            "skew over {} identities: max/mean {}  CoV {}  Jain {}",
+            self.skew.identities,
+            f(self.skew.max_over_mean),
+            f(self.skew.cov),
+            f(self.skew.jain)
+        );
+        let mut ids: Vec<(&String, &u64)> = self.skew.per_identity.iter().collect();
+        ids.sort_by(|a, b| natural_key(a.0).cmp(&natural_key(b.0)));
+        let line: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !line.is_empty() {
+            let _ = writeln!(o, "  ok per identity: {}", line.join(" "));
+        }
+        let d = &self.dns;
+        let _ = writeln!(
+            o,
+            "DNS server: {} queries, {} cache hits, {} NXDOMAIN, {} NODATA, {} upstream",
+            d.server_queries, d.server_cache_hits, d.server_nxdomain, d.server_nodata, d.server_upstream
+        );
+        let _ = writeln!(
+            o,
+            "DNS clients: {} cache hits, {} lookups ({} queries), {} lookups without an address",
+            d.client_cache_hits, d.client_lookups, d.client_queries, d.client_failed_lookups
+        );
+        let _ = writeln!(
+            o,
+            "pods: {} created, {} deleted, {} became Ready",
+            self.pods.created, self.pods.deleted, self.pods.became_ready
+        );
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+            "client group", "clients", "requests", "ok", "refused", "timeout", "unreach", "wrong", "no_addr", "stale"
+        );
+        for (name, g) in &self.client_groups {
+            let oc = &g.outcomes;
+            let _ = writeln!(
+                o,
+                "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+                name, g.clients, g.requests, oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, g.stale_ip_errors
+            );
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+            "window", "requests", "ok", "refused", "timeout", "unreach", "wrong", "no_addr", "stale"
+        );
+        for w in &self.windows {
+            let oc = &w.outcomes;
+            let span = format!(
+                "{}-{}",
+                SimDuration((w.start_s * 1e9).round() as u64),
+                SimDuration((w.end_s * 1e9).round() as u64)
+            );
+            let _ = writeln!(
+                o,
+                "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+                span, w.requests, oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, w.stale_ip_errors
+            );
+        }
+        for w in &self.warnings {
+            let _ = writeln!(o, "warning: {w}");
+        }
+        o
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Sort `web-10` after `web-9`.
+fn natural_key(s: &str) -> (String, u64) {
+    match s.rsplit_once('-') {
+        Some((a, b)) => match b.parse() {
+            Ok(n) => (a.to_string(), n),
+            Err(_) => (s.to_string(), 0),
+        },
+        None => (s.to_string(), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::group(0), "0");
+        assert_eq!(super::group(999), "999");
+        assert_eq!(super::group(1000), "1,000");
+        assert_eq!(super::group(2_400_123), "2,400,123");
+    }
+}

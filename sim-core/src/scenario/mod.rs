@@ -1,0 +1,387 @@
+//! Scenario files: the schema, its defaults, and validation with precise errors.
+//!
+//! A scenario is YAML (JSON is accepted as the subset it is). [`parse`] turns
+//! the text into a validated [`Scenario`] or one [`Diagnostic`] naming the line,
+//! column, field path, what was expected and, when guessable, the fix.
+//!
+//! Naming rule: fields that mirror a Kubernetes API field keep its exact name
+//! (`clusterIP`, `targetPort`, `podManagementPolicy`); ksim's own fields are
+//! `snake_case`. Every default lives in [`defaults`] with the source it follows.
+//!
+//! A [`Scenario`] serializes back (as JSON, which is YAML) to a file that
+//! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
+//! formatting and comments do not change a digest but any semantic change does.
+
+pub mod defaults;
+pub mod diag;
+mod parse;
+pub mod read;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use diag::{Diagnostic, Loc};
+pub use parse::parse;
+
+use crate::time::SimDuration;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub cluster: Cluster,
+    pub dns: Dns,
+    pub services: Vec<Service>,
+    pub statefulsets: Vec<StatefulSet>,
+    pub clients: Vec<ClientGroup>,
+    pub events: Vec<TimelineEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cluster {
+    pub domain: String,
+    pub propagation: SimDuration,
+    pub ipam: Ipam,
+    #[serde(serialize_with = "as_display")]
+    pub unassigned_ip: UnassignedIp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ipam {
+    #[serde(serialize_with = "as_display")]
+    pub reuse: IpReuse,
+    #[serde(serialize_with = "as_display")]
+    pub pod_cidr: Cidr,
+    #[serde(serialize_with = "as_display")]
+    pub service_cidr: Cidr,
+}
+
+/// What happens to a released pod IP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpReuse {
+    /// Never hand an address out twice in a run.
+    Never,
+}
+
+/// An IPv4 prefix such as `10.244.0.0/16`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub base: u32,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Number of host addresses usable for allocation (network and broadcast excluded).
+    pub fn usable(&self) -> u64 {
+        let size = 1u64 << (32 - self.prefix as u32);
+        size.saturating_sub(2).max(1)
+    }
+}
+
+/// What a dial to an address nobody holds does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnassignedIp {
+    /// Packets are dropped: the client's connect timeout fires (`timeout`).
+    Timeout,
+    /// The node answers ICMP host-unreachable after this delay (`unreachable(3s)`).
+    Unreachable(SimDuration),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dns {
+    /// Record TTL (whole seconds), CoreDNS `kubernetes { ttl N }`.
+    pub ttl: SimDuration,
+    pub cache: DnsCache,
+    /// CoreDNS `loadbalance`: shuffle A records in every response.
+    pub shuffle: bool,
+}
+
+/// CoreDNS `cache` plugin for the cluster zone.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsCache {
+    pub enabled: bool,
+    /// Upper bound on how long an answer is held (`cache N`).
+    pub max_ttl: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    #[serde(rename = "clusterIP", serialize_with = "as_display")]
+    pub cluster_ip: ClusterIp,
+    pub selector: BTreeMap<String, String>,
+    pub ports: Vec<ServicePort>,
+}
+
+impl Service {
+    pub fn is_headless(&self) -> bool {
+        self.cluster_ip == ClusterIp::None
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterIp {
+    /// `clusterIP: None`: a headless service.
+    None,
+    /// Allocated from the service CIDR in declaration order.
+    Auto,
+    Fixed(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServicePort {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub port: u16,
+    #[serde(rename = "targetPort")]
+    pub target_port: u16,
+    pub protocol: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatefulSet {
+    pub name: String,
+    pub namespace: String,
+    /// The governing service (`spec.serviceName`).
+    pub service: String,
+    pub replicas: u32,
+    pub start_ready: bool,
+    #[serde(rename = "podManagementPolicy", serialize_with = "as_display")]
+    pub pod_management_policy: PodManagementPolicy,
+    pub labels: BTreeMap<String, String>,
+    /// Container ports the pods listen on.
+    pub ports: Vec<u16>,
+    pub lifecycle: Lifecycle,
+    pub churn: Churn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodManagementPolicy {
+    OrderedReady,
+    Parallel,
+}
+
+/// Pod timings: created → (startup) → listening and Ready; deleted → still
+/// serving for `drain` → process exits, port refuses for `teardown` → IP released.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Lifecycle {
+    pub startup: SimDuration,
+    pub drain: SimDuration,
+    pub teardown: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Churn {
+    #[serde(serialize_with = "as_display")]
+    pub lifetime: Lifetime,
+}
+
+/// How long a pod identity lives before it is deleted, counted from the moment
+/// its current pod became Ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifetime {
+    None,
+    Fixed(SimDuration),
+    Exponential(SimDuration),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientGroup {
+    pub name: String,
+    pub namespace: String,
+    pub count: u32,
+    #[serde(serialize_with = "as_display")]
+    pub target: Target,
+    /// Poisson arrival rate per client, requests per second.
+    pub rate: f64,
+    pub resolver: Resolver,
+    #[serde(serialize_with = "as_display")]
+    pub balancer: Balancer,
+    pub connect_timeout: SimDuration,
+}
+
+/// `host:port` as a client would write it: the host is looked up through the
+/// client's search list, the port is a number or a service port name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: PortRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Resolver {
+    #[serde(serialize_with = "as_display")]
+    pub cache: ResolverCache,
+}
+
+/// The client-side answer cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResolverCache {
+    /// Resolve on every request (glibc, musl, Go).
+    None,
+    /// Keep an answer for the TTL it arrived with.
+    Ttl,
+    /// Keep an answer for a fixed time, ignoring its TTL (the JVM's 30 s).
+    Fixed(SimDuration),
+}
+
+/// How a client picks one address from its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    /// Uniformly at random per request.
+    Random,
+    /// Always the first address.
+    First,
+    /// A per-client cursor: `list[cursor % len]`, then `cursor += 1`; the
+    /// cursor survives answer refreshes.
+    RoundRobin,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelineEvent {
+    pub at: SimDuration,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// `delete_pod: web-1` (or `ns/web-1`).
+    #[serde(serialize_with = "pod_ref")]
+    DeletePod { namespace: String, pod: String },
+    /// `scale: {statefulset: web, replicas: 5}`.
+    Scale {
+        namespace: String,
+        statefulset: String,
+        replicas: u32,
+    },
+}
+
+fn pod_ref<S: serde::Serializer>(ns: &str, pod: &str, s: S) -> Result<S::Ok, S::Error> {
+    if ns == defaults::NAMESPACE {
+        s.serialize_str(pod)
+    } else {
+        s.collect_str(&format_args!("{ns}/{pod}"))
+    }
+}
+
+fn as_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+impl Scenario {
+    /// `sha256:<hex>` of the canonical JSON form (defaults applied, seed
+    /// included). Comments and layout do not change it; any semantic change does.
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a scenario always serializes");
+        let hash = Sha256::digest(&json);
+        let mut out = String::from("sha256:");
+        for b in hash {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+
+    /// The canonical scenario file for this scenario (JSON, which is YAML).
+    pub fn to_canonical_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serializes")
+    }
+}
+
+pub fn fmt_ipv4(ip: u32) -> String {
+    std::net::Ipv4Addr::from(ip).to_string()
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", fmt_ipv4(self.base), self.prefix)
+    }
+}
+
+impl fmt::Display for IpReuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IpReuse::Never => "never",
+        })
+    }
+}
+
+impl fmt::Display for UnassignedIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnassignedIp::Timeout => f.write_str("timeout"),
+            UnassignedIp::Unreachable(d) => write!(f, "unreachable({d})"),
+        }
+    }
+}
+
+impl fmt::Display for ClusterIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClusterIp::None => f.write_str("None"),
+            ClusterIp::Auto => f.write_str("auto"),
+            ClusterIp::Fixed(ip) => f.write_str(&fmt_ipv4(*ip)),
+        }
+    }
+}
+
+impl fmt::Display for PodManagementPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PodManagementPolicy::OrderedReady => "OrderedReady",
+            PodManagementPolicy::Parallel => "Parallel",
+        })
+    }
+}
+
+impl fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lifetime::None => f.write_str("none"),
+            Lifetime::Fixed(d) => write!(f, "fixed({d})"),
+            Lifetime::Exponential(d) => write!(f, "exponential({d})"),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.port {
+            PortRef::Number(n) => write!(f, "{}:{n}", self.host),
+            PortRef::Name(n) => write!(f, "{}:{n}", self.host),
+        }
+    }
+}
+
+impl fmt::Display for ResolverCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolverCache::None => f.write_str("none"),
+            ResolverCache::Ttl => f.write_str("ttl"),
+            ResolverCache::Fixed(d) => write!(f, "fixed({d})"),
+        }
+    }
+}
+
+impl fmt::Display for Balancer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Balancer::Random => "random",
+            Balancer::First => "first",
+            Balancer::RoundRobin => "round-robin",
+        })
+    }
+}

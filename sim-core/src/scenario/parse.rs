@@ -1,0 +1,826 @@
+//! From text to a validated [`Scenario`], or the first problem found.
+
+use std::collections::BTreeMap;
+
+use super::defaults as d;
+use super::diag::{Diagnostic, Loc, nearest};
+use super::read::{Field, Map};
+use super::yaml::parse_document;
+use super::*;
+use crate::dns;
+use crate::time::{SimDuration, parse_duration};
+
+/// Parse and validate a scenario from YAML or JSON text.
+pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
+    let Some(root) = parse_document(src)? else {
+        return Err(Diagnostic::at(
+            Loc { line: 1, col: 1 },
+            "the file is empty: a scenario needs at least `name`, `duration` and some `clients`",
+        )
+        .hint("start from scenarios/web-statefulset.yaml"));
+    };
+    let root = Field::root(&root);
+    if !matches!(root.node.kind, yaml::Kind::Map(_)) {
+        return Err(root
+            .expected("a scenario (a mapping with `name`, `duration`, `services`, ...)")
+            .hint("is this a scenario file?"));
+    }
+    let mut m = Map::of(&root)?;
+    let name = m.req("name", "the scenario's name")?.str()?.to_string();
+    let seed = m.opt("seed").map(|f| f.u64()).transpose()?.unwrap_or(0);
+    let duration = m
+        .req("duration", "how long to simulate, e.g. `10m`")?
+        .positive_duration()?;
+    let cluster = match m.opt("cluster") {
+        Some(f) => cluster(&f)?,
+        None => cluster_defaults(),
+    };
+    let dns = match m.opt("dns") {
+        Some(f) => dns_section(&f)?,
+        None => dns_defaults(),
+    };
+    let services = list(m.opt("services"), service)?;
+    let sts_fields = m.opt("statefulsets");
+    let client_fields = m.opt("clients");
+    let event_fields = m.opt("events");
+    m.finish()?;
+
+    let mut sc = Scenario {
+        name,
+        seed,
+        duration,
+        cluster,
+        dns,
+        services,
+        statefulsets: Vec::new(),
+        clients: Vec::new(),
+        events: Vec::new(),
+    };
+    check_services(&sc, root.node)?;
+    assign_cluster_ips(&sc, root.node)?;
+    if let Some(f) = &sts_fields {
+        for item in f.seq()? {
+            let st = statefulset(&item, &sc)?;
+            if let Some(prev) = sc
+                .statefulsets
+                .iter()
+                .find(|s| s.name == st.name && s.namespace == st.namespace)
+            {
+                return Err(item.err(format!(
+                    "duplicate StatefulSet name `{}` in namespace `{}`",
+                    prev.name, prev.namespace
+                ))
+                .hint("names must be unique per namespace"));
+            }
+            sc.statefulsets.push(st);
+        }
+    }
+    if let Some(f) = &client_fields {
+        for item in f.seq()? {
+            let g = client_group(&item, &sc)?;
+            if sc
+                .clients
+                .iter()
+                .any(|c| c.name == g.name && c.namespace == g.namespace)
+            {
+                return Err(item
+                    .err(format!("duplicate client group name `{}`", g.name))
+                    .hint("give each group its own name"));
+            }
+            sc.clients.push(g);
+        }
+    }
+    if let Some(f) = &event_fields {
+        for item in f.seq()? {
+            let ev = timeline_event(&item, &sc)?;
+            sc.events.push(ev);
+        }
+    }
+    Ok(sc)
+}
+
+fn list<'n, T>(
+    f: Option<Field<'n>>,
+    each: impl Fn(&Field<'n>) -> Result<T, Diagnostic>,
+) -> Result<Vec<T>, Diagnostic> {
+    match f {
+        None => Ok(Vec::new()),
+        Some(f) => f.seq()?.iter().map(each).collect(),
+    }
+}
+
+fn cidr(f: &Field) -> Result<Cidr, Diagnostic> {
+    let t = f.str()?;
+    let bad = || f.expected("an IPv4 prefix such as `10.244.0.0/16`");
+    let (ip, len) = t.split_once('/').ok_or_else(bad)?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| bad())?;
+    let prefix: u8 = len.parse().map_err(|_| bad())?;
+    if !(8..=30).contains(&prefix) {
+        return Err(f.err(format!("prefix length /{prefix} is outside /8../30")));
+    }
+    let base = u32::from(ip);
+    let mask = u32::MAX << (32 - prefix as u32);
+    if base & !mask != 0 {
+        return Err(f
+            .err(format!("`{t}` has host bits set"))
+            .hint(format!("did you mean `{}/{prefix}`?", fmt_ipv4(base & mask))));
+    }
+    Ok(Cidr { base, prefix })
+}
+
+fn parse_default_cidr(s: &str) -> Cidr {
+    let (ip, len) = s.split_once('/').expect("default CIDR has a slash");
+    Cidr {
+        base: u32::from(ip.parse::<std::net::Ipv4Addr>().expect("default CIDR parses")),
+        prefix: len.parse().expect("default prefix parses"),
+    }
+}
+
+fn cluster_defaults() -> Cluster {
+    Cluster {
+        domain: d::DOMAIN.into(),
+        propagation: d::PROPAGATION,
+        ipam: Ipam {
+            reuse: IpReuse::Never,
+            pod_cidr: parse_default_cidr(d::POD_CIDR),
+            service_cidr: parse_default_cidr(d::SERVICE_CIDR),
+        },
+        unassigned_ip: UnassignedIp::Timeout,
+    }
+}
+
+fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
+    let mut c = cluster_defaults();
+    let mut m = Map::of(f)?;
+    if let Some(f) = m.opt("domain") {
+        let dom = f.str()?.trim_end_matches('.').to_ascii_lowercase();
+        if dom.is_empty() || dom.split('.').any(|l| l.is_empty() || l.len() > 63) {
+            return Err(f.expected("a DNS domain such as `cluster.local`"));
+        }
+        c.domain = dom;
+    }
+    if let Some(f) = m.opt("propagation") {
+        c.propagation = f.duration()?;
+    }
+    if let Some(f) = m.opt("ipam") {
+        let mut im = Map::of(&f)?;
+        if let Some(f) = im.opt("reuse") {
+            c.ipam.reuse = match f.str()? {
+                "never" => IpReuse::Never,
+                other => {
+                    return Err(f
+                        .err(format!("unknown IP reuse policy `{other}`"))
+                        .hint("this version models `never` (every pod gets a fresh IP)"));
+                }
+            };
+        }
+        if let Some(f) = im.opt("pod_cidr") {
+            c.ipam.pod_cidr = cidr(&f)?;
+        }
+        if let Some(f) = im.opt("service_cidr") {
+            c.ipam.service_cidr = cidr(&f)?;
+        }
+        im.finish()?;
+        let (p, s) = (c.ipam.pod_cidr, c.ipam.service_cidr);
+        let overlap = |a: Cidr, b: Cidr| {
+            let len = a.prefix.min(b.prefix) as u32;
+            let mask = u32::MAX << (32 - len);
+            a.base & mask == b.base & mask
+        };
+        if overlap(p, s) {
+            return Err(f.err(format!("pod CIDR {p} and service CIDR {s} overlap")));
+        }
+    }
+    if let Some(f) = m.opt("unassigned_ip") {
+        c.unassigned_ip = match f.call()? {
+            ("timeout", None) => UnassignedIp::Timeout,
+            ("unreachable", None) => UnassignedIp::Unreachable(d::UNREACHABLE_AFTER),
+            ("unreachable", Some(arg)) => UnassignedIp::Unreachable(
+                parse_duration(arg)
+                    .map_err(|e| f.err(format!("bad delay in `unreachable(...)`: {}", e.0)))?,
+            ),
+            (other, _) => {
+                let d = f.err(format!(
+                    "expected `timeout` or `unreachable(<delay>)`, found `{other}`"
+                ));
+                return Err(match nearest(other, ["timeout", "unreachable"]) {
+                    Some(n) => d.hint(format!("did you mean `{n}`?")),
+                    None => d,
+                });
+            }
+        };
+    }
+    m.finish()?;
+    Ok(c)
+}
+
+fn dns_defaults() -> Dns {
+    Dns {
+        ttl: d::DNS_TTL,
+        cache: DnsCache {
+            enabled: d::DNS_CACHE_ENABLED,
+            max_ttl: d::DNS_CACHE_MAX_TTL,
+        },
+        shuffle: d::DNS_SHUFFLE,
+    }
+}
+
+fn whole_seconds(f: &Field, max_s: u64) -> Result<SimDuration, Diagnostic> {
+    let v = f.duration()?;
+    if v.as_ns() % crate::time::NS_PER_S != 0 {
+        return Err(f
+            .err(format!("DNS TTLs are whole seconds, found {v}"))
+            .hint(format!("use `{}s`", v.whole_secs().max(1))));
+    }
+    if v.whole_secs() > max_s {
+        return Err(f.err(format!("at most {max_s}s, found {v}")));
+    }
+    Ok(v)
+}
+
+fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
+    let mut out = dns_defaults();
+    let mut m = Map::of(f)?;
+    if let Some(f) = m.opt("ttl") {
+        // CoreDNS: "ttl must be in range [0, 3600]".
+        out.ttl = whole_seconds(&f, 3600)?;
+    }
+    if let Some(f) = m.opt("cache") {
+        let mut cm = Map::of(&f)?;
+        if let Some(f) = cm.opt("enabled") {
+            out.cache.enabled = f.bool()?;
+        }
+        if let Some(f) = cm.opt("max_ttl") {
+            out.cache.max_ttl = whole_seconds(&f, u32::MAX as u64)?;
+            if out.cache.max_ttl == SimDuration::ZERO {
+                return Err(f.err("must be at least 1s").hint("to turn the cache off write `enabled: false`"));
+            }
+        }
+        cm.finish()?;
+    }
+    if let Some(f) = m.opt("shuffle") {
+        out.shuffle = f.bool()?;
+    }
+    m.finish()?;
+    Ok(out)
+}
+
+fn namespace(m: &mut Map) -> Result<String, Diagnostic> {
+    match m.opt("namespace") {
+        Some(f) => f.dns_label(),
+        None => Ok(d::NAMESPACE.into()),
+    }
+}
+
+fn service(f: &Field) -> Result<Service, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let name = m.req("name", "the Service's name")?.dns_label()?;
+    let namespace = namespace(&mut m)?;
+    let cluster_ip = match m.opt("clusterIP") {
+        None => ClusterIp::Auto,
+        Some(f) => match f.str()? {
+            "None" => ClusterIp::None,
+            "" => ClusterIp::Auto,
+            t => match t.parse::<std::net::Ipv4Addr>() {
+                Ok(ip) => ClusterIp::Fixed(u32::from(ip)),
+                Err(_) => {
+                    let d = f.expected("`None` (headless) or an IPv4 address");
+                    return Err(if t.eq_ignore_ascii_case("none") {
+                        d.hint("write `None` with a capital N, as Kubernetes does")
+                    } else {
+                        d
+                    });
+                }
+            },
+        },
+    };
+    let selector = match m.opt("selector") {
+        Some(f) => f.string_map()?,
+        None => BTreeMap::new(),
+    };
+    let mut ports = Vec::new();
+    if let Some(pf) = m.opt("ports") {
+        for item in pf.seq()? {
+            let p = service_port(&item)?;
+            if ports.iter().any(|q: &ServicePort| q.port == p.port) {
+                return Err(item.err(format!("duplicate port {}", p.port)));
+            }
+            if p.name.is_some() && ports.iter().any(|q: &ServicePort| q.name == p.name) {
+                return Err(item.err(format!(
+                    "duplicate port name `{}`",
+                    p.name.clone().unwrap_or_default()
+                )));
+            }
+            ports.push(p);
+        }
+    }
+    m.finish()?;
+    Ok(Service {
+        name,
+        namespace,
+        cluster_ip,
+        selector,
+        ports,
+    })
+}
+
+fn service_port(f: &Field) -> Result<ServicePort, Diagnostic> {
+    if let yaml::Kind::Scalar { .. } = f.node.kind {
+        let port = f.u16_port()?;
+        return Ok(ServicePort {
+            name: None,
+            port,
+            target_port: port,
+            protocol: "TCP".into(),
+        });
+    }
+    let mut m = Map::of(f)?;
+    let name = m.opt("name").map(|f| f.dns_label()).transpose()?;
+    let port = m.req("port", "the port number")?.u16_port()?;
+    let target_port = m.opt("targetPort").map(|f| f.u16_port()).transpose()?.unwrap_or(port);
+    if let Some(f) = m.opt("protocol") {
+        let p = f.str()?;
+        if p != "TCP" {
+            return Err(f
+                .err(format!("protocol `{p}` is not modelled"))
+                .hint("this version models TCP services"));
+        }
+    }
+    m.finish()?;
+    Ok(ServicePort {
+        name,
+        port,
+        target_port,
+        protocol: "TCP".into(),
+    })
+}
+
+fn find_item<'n>(root: &'n yaml::Node, key: &str, index: usize) -> Field<'n> {
+    if let yaml::Kind::Map(entries) = &root.kind
+        && let Some((_, v)) = entries.iter().find(|(k, _)| k.scalar() == Some(key))
+        && let yaml::Kind::Seq(items) = &v.kind
+        && let Some(n) = items.get(index)
+    {
+        return Field {
+            node: n,
+            path: format!("{key}[{index}]"),
+        };
+    }
+    Field::root(root)
+}
+
+fn check_services(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
+    for (i, s) in sc.services.iter().enumerate() {
+        if sc.services[..i]
+            .iter()
+            .any(|p| p.name == s.name && p.namespace == s.namespace)
+        {
+            return Err(find_item(root, "services", i)
+                .err(format!(
+                    "duplicate Service name `{}` in namespace `{}`",
+                    s.name, s.namespace
+                ))
+                .hint("names must be unique per namespace"));
+        }
+    }
+    Ok(())
+}
+
+fn assign_cluster_ips(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
+    let range = sc.cluster.ipam.service_cidr;
+    let auto = sc
+        .services
+        .iter()
+        .filter(|s| s.cluster_ip == ClusterIp::Auto)
+        .count() as u64;
+    let mut fixed: Vec<u32> = Vec::new();
+    for (i, s) in sc.services.iter().enumerate() {
+        if let ClusterIp::Fixed(ip) = s.cluster_ip {
+            let mask = u32::MAX << (32 - range.prefix as u32);
+            if ip & mask != range.base {
+                return Err(find_item(root, "services", i)
+                    .err(format!(
+                        "clusterIP {} is outside the service CIDR {range}",
+                        fmt_ipv4(ip)
+                    ))
+                    .path(format!("services[{i}].clusterIP")));
+            }
+            if fixed.contains(&ip) {
+                return Err(find_item(root, "services", i)
+                    .err(format!("clusterIP {} is already taken", fmt_ipv4(ip)))
+                    .path(format!("services[{i}].clusterIP")));
+            }
+            fixed.push(ip);
+        }
+    }
+    if auto + fixed.len() as u64 > range.usable() {
+        return Err(Diagnostic::at(root.loc, format!("the service CIDR {range} is too small"))
+            .path("cluster.ipam.service_cidr"));
+    }
+    Ok(())
+}
+
+fn labels_or_default(m: &mut Map, name: &str) -> Result<BTreeMap<String, String>, Diagnostic> {
+    match m.opt("labels") {
+        Some(f) => f.string_map(),
+        None => Ok(BTreeMap::from([("app".to_string(), name.to_string())])),
+    }
+}
+
+fn reference_error(f: &Field, kind: &str, name: &str, ns: &str, known: &[&str]) -> Diagnostic {
+    let d = f.err(format!("no {kind} named `{name}` in namespace `{ns}`"));
+    match nearest(name, known.iter().copied()) {
+        Some(n) => d.hint(format!("did you mean `{n}`?")),
+        None if known.is_empty() => d.hint(format!("the scenario declares no {kind}")),
+        None => d.hint(format!("declared: {}", known.join(", "))),
+    }
+}
+
+fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let name = m.req("name", "the StatefulSet's name")?.dns_label()?;
+    let namespace = namespace(&mut m)?;
+    let svc_field = m.req("service", "its governing Service (`spec.serviceName`)")?;
+    let service = svc_field.str()?.to_string();
+    let Some(svc) = sc
+        .services
+        .iter()
+        .find(|s| s.name == service && s.namespace == namespace)
+    else {
+        let known: Vec<&str> = sc
+            .services
+            .iter()
+            .filter(|s| s.namespace == namespace)
+            .map(|s| s.name.as_str())
+            .collect();
+        return Err(reference_error(&svc_field, "Service", &service, &namespace, &known));
+    };
+    let replicas = m.opt("replicas").map(|f| f.u32()).transpose()?.unwrap_or(1);
+    let start_ready = m.opt("start_ready").map(|f| f.bool()).transpose()?.unwrap_or(false);
+    let pod_management_policy = match m.opt("podManagementPolicy") {
+        None => match d::POD_MANAGEMENT_POLICY {
+            "Parallel" => PodManagementPolicy::Parallel,
+            _ => PodManagementPolicy::OrderedReady,
+        },
+        Some(f) => match f.str()? {
+            "OrderedReady" => PodManagementPolicy::OrderedReady,
+            "Parallel" => PodManagementPolicy::Parallel,
+            other => {
+                let d = f.err(format!(
+                    "expected `OrderedReady` or `Parallel`, found `{other}`"
+                ));
+                return Err(match nearest(other, ["OrderedReady", "Parallel"]) {
+                    Some(n) => d.hint(format!("did you mean `{n}`?")),
+                    None => d,
+                });
+            }
+        },
+    };
+    let labels = labels_or_default(&mut m, &name)?;
+    let ports = match m.opt("ports") {
+        Some(pf) => {
+            let mut v = Vec::new();
+            for item in pf.seq()? {
+                v.push(item.u16_port()?);
+            }
+            v
+        }
+        // Default: the pods listen on the governing service's target ports.
+        None => svc.ports.iter().map(|p| p.target_port).collect(),
+    };
+    let lifecycle = match m.opt("lifecycle") {
+        None => Lifecycle {
+            startup: d::STARTUP,
+            drain: d::DRAIN,
+            teardown: d::TEARDOWN,
+        },
+        Some(f) => {
+            let mut lm = Map::of(&f)?;
+            let startup = lm.opt("startup").map(|f| f.duration()).transpose()?.unwrap_or(d::STARTUP);
+            let drain = lm.opt("drain").map(|f| f.duration()).transpose()?.unwrap_or(d::DRAIN);
+            let teardown = lm
+                .opt("teardown")
+                .map(|f| f.duration())
+                .transpose()?
+                .unwrap_or(d::TEARDOWN);
+            lm.finish()?;
+            Lifecycle {
+                startup,
+                drain,
+                teardown,
+            }
+        }
+    };
+    let churn = match m.opt("churn") {
+        None => Churn {
+            lifetime: Lifetime::None,
+        },
+        Some(f) => {
+            let mut cm = Map::of(&f)?;
+            let lifetime = match cm.opt("lifetime") {
+                None => Lifetime::None,
+                Some(f) => lifetime(&f)?,
+            };
+            cm.finish()?;
+            Churn { lifetime }
+        }
+    };
+    m.finish()?;
+    Ok(StatefulSet {
+        name,
+        namespace,
+        service,
+        replicas,
+        start_ready,
+        pod_management_policy,
+        labels,
+        ports,
+        lifecycle,
+        churn,
+    })
+}
+
+fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
+    let expected = "expected `none`, `fixed(<duration>)` or `exponential(<mean>)`";
+    let arg = |a: Option<&str>| -> Result<SimDuration, Diagnostic> {
+        let a = a.ok_or_else(|| f.err(format!("{expected}: missing the duration in parentheses")))?;
+        let v = parse_duration(a).map_err(|e| f.err(format!("{expected}: {}", e.0)))?;
+        if v == SimDuration::ZERO {
+            return Err(f.err("a pod lifetime must be longer than zero"));
+        }
+        Ok(v)
+    };
+    match f.call()? {
+        ("none", None) => Ok(Lifetime::None),
+        ("fixed", a) => Ok(Lifetime::Fixed(arg(a)?)),
+        ("exponential", a) => Ok(Lifetime::Exponential(arg(a)?)),
+        (other, _) => {
+            let d = f.err(format!("{expected}, found `{other}`"));
+            Err(match nearest(other, ["none", "fixed", "exponential"]) {
+                Some(n) => d.hint(format!("did you mean `{n}(...)`?")),
+                None => d,
+            })
+        }
+    }
+}
+
+fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let name = m.req("name", "the group's name")?.dns_label()?;
+    let namespace = namespace(&mut m)?;
+    let count = m.opt("count").map(|f| f.positive_u32()).transpose()?.unwrap_or(1);
+    let tf = m.req("target", "`host:port`, e.g. `nginx:80` or `web-0.nginx:80`")?;
+    let target = target(&tf, &namespace, sc)?;
+    let rate = m
+        .req("rate", "requests per second per client")?
+        .positive_f64()?;
+    let resolver = match m.opt("resolver") {
+        None => Resolver {
+            cache: resolver_cache_default(),
+        },
+        Some(f) => {
+            let mut rm = Map::of(&f)?;
+            let cache = match rm.opt("cache") {
+                None => resolver_cache_default(),
+                Some(f) => resolver_cache(&f)?,
+            };
+            rm.finish()?;
+            Resolver { cache }
+        }
+    };
+    let balancer = match m.opt("balancer") {
+        None => balancer_named(d::BALANCER).expect("default balancer is valid"),
+        Some(f) => {
+            let t = f.str()?;
+            balancer_named(t).ok_or_else(|| {
+                let d = f.err(format!(
+                    "expected `random`, `first` or `round-robin`, found `{t}`"
+                ));
+                match nearest(t, ["random", "first", "round-robin"]) {
+                    Some(n) => d.hint(format!("did you mean `{n}`?")),
+                    None => d,
+                }
+            })?
+        }
+    };
+    let connect_timeout = m
+        .opt("connect_timeout")
+        .map(|f| f.positive_duration())
+        .transpose()?
+        .unwrap_or(d::CONNECT_TIMEOUT);
+    m.finish()?;
+    Ok(ClientGroup {
+        name,
+        namespace,
+        count,
+        target,
+        rate,
+        resolver,
+        balancer,
+        connect_timeout,
+    })
+}
+
+fn balancer_named(t: &str) -> Option<Balancer> {
+    match t {
+        "random" => Some(Balancer::Random),
+        "first" => Some(Balancer::First),
+        "round-robin" => Some(Balancer::RoundRobin),
+        _ => None,
+    }
+}
+
+fn resolver_cache_default() -> ResolverCache {
+    match d::RESOLVER_CACHE {
+        "ttl" => ResolverCache::Ttl,
+        _ => ResolverCache::None,
+    }
+}
+
+fn resolver_cache(f: &Field) -> Result<ResolverCache, Diagnostic> {
+    let expected = "expected `none`, `ttl` or `fixed(<duration>)`";
+    match f.call()? {
+        ("none", None) => Ok(ResolverCache::None),
+        ("ttl", None) => Ok(ResolverCache::Ttl),
+        ("fixed", Some(a)) => {
+            let v = parse_duration(a).map_err(|e| f.err(format!("{expected}: {}", e.0)))?;
+            if v == SimDuration::ZERO {
+                return Err(f.err("`fixed(0s)` caches nothing").hint("write `none`"));
+            }
+            Ok(ResolverCache::Fixed(v))
+        }
+        ("fixed", None) => Err(f
+            .err(format!("{expected}: `fixed` needs a duration"))
+            .hint("e.g. `fixed(30s)`, the JVM's default")),
+        (other, arg) => {
+            let d = f.err(format!("{expected}, found `{}`", f.str()?));
+            Err(match nearest(other, ["none", "ttl", "fixed"]) {
+                Some("fixed") => d.hint(format!("did you mean `fixed({})`?", arg.unwrap_or("30s"))),
+                Some(n) => d.hint(format!("did you mean `{n}`?")),
+                None => d,
+            })
+        }
+    }
+}
+
+/// `host:port`, checked against the services the host can resolve to.
+fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnostic> {
+    let t = f.str()?;
+    let Some((host, port)) = t.rsplit_once(':') else {
+        return Err(f
+            .expected("`host:port`")
+            .hint(format!("add the port, e.g. `{t}:80`")));
+    };
+    if host.is_empty() {
+        return Err(f.expected("`host:port` with a host name"));
+    }
+    let port = match port.parse::<u16>() {
+        Ok(0) => return Err(f.err("port 0 is not a port")),
+        Ok(n) => PortRef::Number(n),
+        Err(_) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(f.err(format!("port {port} is outside 1-65535")));
+        }
+        Err(_) if !port.is_empty() => PortRef::Name(port.to_string()),
+        Err(_) => return Err(f.expected("`host:port` with a port")),
+    };
+    // Which service would the client's search list reach?
+    let svc = dns::search_candidates(host, namespace, &sc.cluster.domain)
+        .iter()
+        .find_map(|q| match dns::classify(q, sc) {
+            dns::QTarget::Service(s)
+            | dns::QTarget::PodHostname { svc: s, .. }
+            | dns::QTarget::EndpointIp { svc: s, .. } => Some(s),
+            _ => None,
+        });
+    let Some(svc) = svc else {
+        let last_label_service = host.split('.').next().unwrap_or(host);
+        let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
+        let guess = host
+            .split('.')
+            .find_map(|l| nearest(l, known.iter().copied()).filter(|n| *n != l))
+            .or_else(|| nearest(last_label_service, known.iter().copied()));
+        let d = f.err(format!(
+            "`{host}` names no Service from namespace `{namespace}` (tried {})",
+            dns::search_candidates(host, namespace, &sc.cluster.domain).join(", ")
+        ));
+        return Err(match guess {
+            Some(n) => d.hint(format!("did you mean the Service `{n}`?")),
+            None if known.is_empty() => d.hint("declare the Service under `services`"),
+            None => d.hint(format!("declared Services: {}", known.join(", "))),
+        });
+    };
+    let s = &sc.services[svc as usize];
+    let known_port = s.ports.iter().any(|p| match &port {
+        PortRef::Number(n) => p.port == *n,
+        PortRef::Name(n) => p.name.as_deref() == Some(n),
+    });
+    if !known_port && (!s.is_headless() || matches!(port, PortRef::Name(_))) {
+        let list: Vec<String> = s
+            .ports
+            .iter()
+            .map(|p| match &p.name {
+                Some(n) => format!("{} ({n})", p.port),
+                None => p.port.to_string(),
+            })
+            .collect();
+        return Err(f
+            .err(format!("Service `{}` has no port `{}`", s.name, match &port {
+                PortRef::Number(n) => n.to_string(),
+                PortRef::Name(n) => n.clone(),
+            }))
+            .hint(if list.is_empty() {
+                "declare it under the Service's `ports`".to_string()
+            } else {
+                format!("its ports: {}", list.join(", "))
+            }));
+    }
+    Ok(Target {
+        host: host.to_string(),
+        port,
+    })
+}
+
+fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let at_f = m.req("at", "when it happens, e.g. `60s`")?;
+    let at = at_f.duration()?;
+    if at >= sc.duration {
+        return Err(at_f
+            .err(format!("{at} is not before the end of the run ({})", sc.duration))
+            .hint("events must happen within `duration`"));
+    }
+    const VERBS: [&str; 2] = ["delete_pod", "scale"];
+    let present: Vec<&str> = VERBS.iter().copied().filter(|v| m.has(v)).collect();
+    let action = match present.as_slice() {
+        ["delete_pod"] => {
+            let pf = m.opt("delete_pod").ok_or_else(|| f.err("`delete_pod` needs a pod name"))?;
+            let text = pf.str()?;
+            let (namespace, pod) = match text.split_once('/') {
+                Some((ns, p)) => (ns.to_string(), p.to_string()),
+                None => (d::NAMESPACE.to_string(), text.to_string()),
+            };
+            let owner = sc.statefulsets.iter().find(|st| {
+                st.namespace == namespace
+                    && pod
+                        .strip_prefix(st.name.as_str())
+                        .and_then(|r| r.strip_prefix('-'))
+                        .is_some_and(|r| r.parse::<u32>().is_ok_and(|o| pod == format!("{}-{o}", st.name)))
+            });
+            if owner.is_none() {
+                let names: Vec<String> = sc
+                    .statefulsets
+                    .iter()
+                    .filter(|s| s.namespace == namespace)
+                    .map(|s| format!("{}-0", s.name))
+                    .collect();
+                let d = pf.err(format!(
+                    "`{pod}` is not a pod of any StatefulSet in namespace `{namespace}`"
+                ));
+                return Err(match nearest(&pod, names.iter().map(|s| s.as_str())) {
+                    Some(n) => d.hint(format!("StatefulSet pods are named `<set>-<ordinal>`, e.g. `{n}`")),
+                    None => d.hint("StatefulSet pods are named `<set>-<ordinal>`"),
+                });
+            }
+            Action::DeletePod { namespace, pod }
+        }
+        ["scale"] => {
+            let sf = m.opt("scale").ok_or_else(|| f.err("`scale` needs `statefulset` and `replicas`"))?;
+            let mut sm = Map::of(&sf)?;
+            let namespace = namespace(&mut sm)?;
+            let nf = sm.req("statefulset", "the StatefulSet to scale")?;
+            let statefulset = nf.str()?.to_string();
+            if !sc
+                .statefulsets
+                .iter()
+                .any(|s| s.name == statefulset && s.namespace == namespace)
+            {
+                let known: Vec<&str> = sc
+                    .statefulsets
+                    .iter()
+                    .filter(|s| s.namespace == namespace)
+                    .map(|s| s.name.as_str())
+                    .collect();
+                return Err(reference_error(&nf, "StatefulSet", &statefulset, &namespace, &known));
+            }
+            let replicas = sm.req("replicas", "the new replica count")?.u32()?;
+            sm.finish()?;
+            Action::Scale {
+                namespace,
+                statefulset,
+                replicas,
+            }
+        }
+        [] => {
+            return Err(f
+                .err("an event needs an action")
+                .hint(format!("one of: {}", VERBS.join(", "))));
+        }
+        _ => {
+            return Err(f
+                .err(format!("an event has exactly one action, found {}", present.join(" and ")))
+                .hint("write two events with the same `at`"));
+        }
+    };
+    m.finish()?;
+    Ok(TimelineEvent { at, action })
+}

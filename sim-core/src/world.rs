@@ -1,0 +1,391 @@
+//! One run: wires the cluster, DNS, clients and metrics to the event queue
+//! and dispatches events until the scenario's duration.
+//!
+//! Owns the event vocabulary and the request path (resolve → pick → dial →
+//! classify); the rules of each step live in `dns`, `client`, `net`, `cluster`.
+//! The run covers `[0, duration)`: an event at exactly `duration` does not run.
+
+use crate::client::{Client, GroupPlan};
+use crate::cluster::{Cluster, Follow, IpamExhausted, PodId};
+use crate::dns::{self, Server};
+use crate::engine::Queue;
+use crate::metrics::{Layer, Metrics, Outcome};
+use crate::net;
+use crate::rng::Stream;
+use crate::scenario::{Action, Lifetime, ResolverCache, Scenario};
+use crate::time::{SimDuration, SimTime};
+
+/// Everything that can happen. Small and `Copy`: indices, not data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Client `n` sends a request.
+    Arrival(u32),
+    PodReady(PodId),
+    /// A pod's churn lifetime ran out: delete it.
+    ChurnDelete(PodId),
+    PodExit(PodId),
+    PodGone(PodId),
+    /// Service `n`'s oldest pending endpoint snapshot reaches DNS and kube-proxy.
+    Propagate(u32),
+    /// Timeline entry `n` of the scenario.
+    Timeline(u32),
+}
+
+/// A run could not complete (the scenario asked for something impossible).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunError {
+    pub path: String,
+    pub message: String,
+}
+
+impl From<IpamExhausted> for RunError {
+    fn from(e: IpamExhausted) -> Self {
+        RunError {
+            path: "cluster.ipam.pod_cidr".into(),
+            message: format!(
+                "at {} the pod CIDR {} ran out of addresses (reuse policy `never` hands out each of its {} addresses once)",
+                e.at,
+                e.cidr,
+                e.cidr.usable()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// What a finished run leaves behind, for the report.
+pub struct RunOutput<'s> {
+    pub metrics: Metrics,
+    pub cluster: Cluster<'s>,
+    pub dns: dns::ServerStats,
+    /// Services some client group can reach (for skew over identities).
+    pub targeted_services: Vec<u32>,
+    /// Timeline entries that found nothing to act on.
+    pub warnings: Vec<String>,
+    pub events_processed: u64,
+}
+
+struct World<'s> {
+    sc: &'s Scenario,
+    end: SimTime,
+    queue: Queue<Event>,
+    cluster: Cluster<'s>,
+    server: Server,
+    plans: Vec<GroupPlan>,
+    clients: Vec<Client>,
+    metrics: Metrics,
+    shuffle: Option<Stream>,
+    /// Lifetime streams per StatefulSet, per ordinal (created on first use).
+    churn: Vec<Vec<Stream>>,
+    warnings: Vec<String>,
+    seed: u64,
+}
+
+/// Run `sc` with `seed` and report windows of `window`.
+pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_>, RunError> {
+    let mut server = Server::new(&sc.dns);
+    let mut plans = Vec::new();
+    let mut targeted = Vec::new();
+    for g in &sc.clients {
+        let candidates: Vec<_> = dns::search_candidates(&g.target.host, &g.namespace, &sc.cluster.domain)
+            .iter()
+            .map(|q| server.intern(q, sc))
+            .collect();
+        for &c in &candidates {
+            if let dns::QTarget::Service(s) | dns::QTarget::PodHostname { svc: s, .. } | dns::QTarget::EndpointIp { svc: s, .. } =
+                *server.target(c)
+                && !targeted.contains(&s)
+            {
+                targeted.push(s);
+            }
+        }
+        plans.push(GroupPlan::new(g, sc, candidates));
+    }
+    targeted.sort_unstable();
+    let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
+    let mut w = World {
+        sc,
+        end: SimTime(sc.duration.as_ns()),
+        queue: Queue::with_capacity(total_clients + 64),
+        cluster: Cluster::new(sc),
+        server,
+        plans,
+        clients: Vec::with_capacity(total_clients),
+        metrics: Metrics::new(sc.duration, window, sc.clients.len(), sc.statefulsets.len()),
+        shuffle: sc.dns.shuffle.then(|| Stream::derive(seed, "dns/shuffle", 0)),
+        churn: vec![Vec::new(); sc.statefulsets.len()],
+        warnings: Vec::new(),
+        seed,
+    };
+    w.start()?;
+    let mut processed = 0u64;
+    while let Some((now, ev)) = w.queue.pop() {
+        if now >= w.end {
+            break;
+        }
+        processed += 1;
+        w.handle(now, ev)?;
+    }
+    Ok(RunOutput {
+        metrics: w.metrics,
+        cluster: w.cluster,
+        dns: w.server.stats,
+        targeted_services: targeted,
+        warnings: w.warnings,
+        events_processed: processed,
+    })
+}
+
+impl<'s> World<'s> {
+    fn start(&mut self) -> Result<(), RunError> {
+        self.cluster.start()?;
+        // Pods that are Ready at t = 0 start their churn clocks now.
+        for p in 0..self.cluster.pods.len() as PodId {
+            if self.cluster.pods[p as usize].is_ready() {
+                self.arm_churn(p, SimTime::ZERO);
+            }
+        }
+        self.flush_follow();
+        for (i, e) in self.sc.events.iter().enumerate() {
+            self.queue.schedule(SimTime(e.at.as_ns()), Event::Timeline(i as u32));
+        }
+        for (gi, g) in self.sc.clients.iter().enumerate() {
+            for i in 0..g.count {
+                let mut c = Client::new(self.seed, g, gi as u32, i);
+                let first = SimTime::ZERO.plus(c.next_gap(self.plans[gi].mean_gap_ns));
+                let id = self.clients.len() as u32;
+                self.clients.push(c);
+                if first < self.end {
+                    self.queue.schedule(first, Event::Arrival(id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_follow(&mut self) {
+        for f in self.cluster.follow.drain(..) {
+            let (at, ev) = match f {
+                Follow::PodReady { pod, at } => (at, Event::PodReady(pod)),
+                Follow::PodExit { pod, at } => (at, Event::PodExit(pod)),
+                Follow::PodGone { pod, at } => (at, Event::PodGone(pod)),
+                Follow::Propagate { svc, at } => (at, Event::Propagate(svc)),
+            };
+            if at < self.end {
+                self.queue.schedule(at, ev);
+            }
+        }
+    }
+
+    /// Schedule the deletion of `pod` after a lifetime drawn from its identity's stream.
+    fn arm_churn(&mut self, pod: PodId, now: SimTime) {
+        let p = &self.cluster.pods[pod as usize];
+        let st = &self.sc.statefulsets[p.sts as usize];
+        let lifetime = match st.churn.lifetime {
+            Lifetime::None => return,
+            Lifetime::Fixed(d) => d,
+            Lifetime::Exponential(mean) => {
+                let streams = &mut self.churn[p.sts as usize];
+                while streams.len() <= p.ordinal as usize {
+                    let name = format!("churn/{}/{}", st.namespace, st.name);
+                    streams.push(Stream::derive(self.seed, &name, streams.len() as u64));
+                }
+                streams[p.ordinal as usize].exponential(mean)
+            }
+        };
+        let at = now.plus(lifetime);
+        if at < self.end {
+            self.queue.schedule(at, Event::ChurnDelete(pod));
+        }
+    }
+
+    fn handle(&mut self, now: SimTime, ev: Event) -> Result<(), RunError> {
+        match ev {
+            Event::Arrival(c) => {
+                self.request(c, now);
+                return Ok(());
+            }
+            Event::PodReady(p) => {
+                if self.cluster.pod_ready(p, now)? {
+                    self.arm_churn(p, now);
+                }
+            }
+            Event::ChurnDelete(p) => {
+                self.cluster.delete_pod(p, now);
+            }
+            Event::PodExit(p) => self.cluster.pod_exit(p, now),
+            Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
+            Event::Propagate(s) => self.cluster.propagate(s),
+            Event::Timeline(i) => self.timeline(i as usize, now)?,
+        }
+        self.flush_follow();
+        Ok(())
+    }
+
+    fn timeline(&mut self, i: usize, now: SimTime) -> Result<(), RunError> {
+        match &self.sc.events[i].action {
+            Action::DeletePod { namespace, pod } => {
+                let found = self.sc.statefulsets.iter().enumerate().find_map(|(j, st)| {
+                    let ord = pod.strip_prefix(st.name.as_str())?.strip_prefix('-')?.parse::<u32>().ok()?;
+                    (st.namespace == *namespace).then_some((j as u32, ord))
+                });
+                let deleted = found
+                    .and_then(|(j, ord)| self.cluster.pod_by_identity(j, ord))
+                    .is_some_and(|p| self.cluster.delete_pod(p, now));
+                if !deleted {
+                    self.warnings.push(format!(
+                        "events[{i}] at {now}: delete_pod {pod}: no such running pod at that time"
+                    ));
+                }
+            }
+            Action::Scale {
+                namespace,
+                statefulset,
+                replicas,
+            } => {
+                let j = self
+                    .sc
+                    .statefulsets
+                    .iter()
+                    .position(|s| s.namespace == *namespace && s.name == *statefulset)
+                    .expect("validated: the StatefulSet exists");
+                self.cluster.scale(j as u32, *replicas, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The request path: resolve (if the cache is empty or expired), pick an
+    /// address, dial it, classify and count the attempt.
+    #[inline]
+    fn request(&mut self, c: u32, now: SimTime) {
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[client.group as usize];
+        let next = now.plus(client.next_gap(plan.mean_gap_ns));
+        if next < self.end {
+            self.queue.schedule(next, Event::Arrival(c));
+        }
+        let group = client.group;
+        self.metrics.request(now, group);
+
+        let from_cache = client.cache_valid(now);
+        if from_cache {
+            self.metrics.client_dns.cache_hits += 1;
+        } else {
+            self.metrics.client_dns.lookups += 1;
+            let mut found = false;
+            for &name in &plan.candidates {
+                self.metrics.client_dns.queries += 1;
+                let resp = self.server.query(name, now, &self.cluster);
+                if !resp.has_addresses() {
+                    continue;
+                }
+                client.addrs.clear();
+                client.addrs.extend_from_slice(&resp.data.addrs);
+                if let Some(s) = &mut self.shuffle {
+                    s.shuffle(&mut client.addrs);
+                }
+                client.svc = resp.data.svc.expect("address records belong to a service");
+                client.received_at = now;
+                client.built_at = resp.built_at;
+                let (cached, until) = match plan.cache {
+                    ResolverCache::None => (false, now),
+                    ResolverCache::Fixed(d) => (true, now.plus(d)),
+                    ResolverCache::Ttl => (resp.ttl_s > 0, now.plus(dns::secs(resp.ttl_s))),
+                };
+                client.cached = cached;
+                client.valid_until = until;
+                found = true;
+                break;
+            }
+            if !found {
+                client.cached = false;
+                self.metrics.client_dns.failed_lookups += 1;
+                self.metrics
+                    .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
+                return;
+            }
+        }
+
+        let idx = client.pick(plan.balancer);
+        let addr = client.addrs[idx];
+        let svc = client.svc;
+        let port = if addr.pod == crate::cluster::NO_POD {
+            plan.vip_port[svc as usize]
+        } else {
+            plan.direct_port[svc as usize]
+        };
+        let d = net::dial(&self.cluster, addr, svc, port, plan.connect_timeout, &mut client.picks);
+        let stale = if d.outcome.is_failed_dial() && !is_ready_endpoint(&self.cluster, d.dialled.ip, svc) {
+            Some(if d.via_vip {
+                // kube-proxy chose from a view that had not caught up.
+                Layer::Propagation
+            } else {
+                let gone_stale = self.cluster.pods[d.dialled.pod as usize].deleted_at;
+                attribute(gone_stale, from_cache, client.received_at, client.built_at)
+            })
+        } else {
+            None
+        };
+        self.metrics.attempt(now, group, d.outcome, stale, d.wait);
+        if d.outcome == crate::metrics::Outcome::Ok
+            && let Some(p) = d.reached
+        {
+            let pod = &self.cluster.pods[p as usize];
+            self.metrics.ok_at(pod.sts, pod.ordinal);
+        }
+    }
+
+}
+
+/// Is `ip` held, right now, by a Ready pod that `svc` selects?
+#[inline]
+fn is_ready_endpoint(cluster: &Cluster, ip: u32, svc: u32) -> bool {
+    cluster.ipam.holder(ip).is_some_and(|p| {
+        let pod = &cluster.pods[p as usize];
+        pod.is_ready() && cluster.selects(svc, pod.sts)
+    })
+}
+
+/// Which layer handed out an address that stopped being a ready endpoint at
+/// `stale_since`: the layer that held it across that instant. The client
+/// cache if it received the address while still fresh; else the server cache
+/// if the server built the answer while it was fresh; else propagation (the
+/// server built its answer from a view that had not seen the change).
+pub fn attribute(
+    stale_since: Option<SimTime>,
+    from_client_cache: bool,
+    received_at: SimTime,
+    built_at: SimTime,
+) -> Layer {
+    match stale_since {
+        Some(t) if from_client_cache && t > received_at => Layer::ClientCache,
+        Some(t) if t > built_at => Layer::ServerCache,
+        _ => Layer::Propagation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_address_is_blamed_on_the_layer_that_held_it_across_the_change() {
+        let t = SimTime;
+        // Fresh when the client cached it at 10, pod deleted at 20.
+        assert_eq!(attribute(Some(t(20)), true, t(10), t(5)), Layer::ClientCache);
+        // Client resolved at 25 and got an answer the server cache built at 15.
+        assert_eq!(attribute(Some(t(20)), false, t(25), t(15)), Layer::ServerCache);
+        // Same, but from the client's cache: it was already stale on arrival.
+        assert_eq!(attribute(Some(t(20)), true, t(25), t(15)), Layer::ServerCache);
+        // The server built the answer at 21, after the deletion: propagation.
+        assert_eq!(attribute(Some(t(20)), false, t(21), t(21)), Layer::Propagation);
+    }
+}
