@@ -12,7 +12,11 @@ use sim_core::time::{SimDuration, parse_duration};
 const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "ksim", version, about = "Deterministic simulator of Kubernetes service networking")]
+#[command(
+    name = "ksim",
+    version,
+    about = "Deterministic simulator of Kubernetes service networking"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,7 +86,11 @@ fn run(
     let src = match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
-            Err(_) => return fail(format!("error: {shown}: not UTF-8 text; a scenario is a YAML or JSON file\n")),
+            Err(_) => {
+                return fail(format!(
+                    "error: {shown}: not UTF-8 text; a scenario is a YAML or JSON file\n"
+                ));
+            }
         },
         Err(e) => return fail(format!("error: cannot read {shown}: {e}\n")),
     };
@@ -102,7 +110,11 @@ fn run(
     match out {
         None => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+            if stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::FAILURE;
             }
         }
@@ -118,9 +130,18 @@ fn run(
 /// Write to a temporary file beside `path`, then rename over it: readers see
 /// the old file or the whole new one, never a partial report.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

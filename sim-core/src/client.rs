@@ -31,8 +31,16 @@ pub struct GroupPlan {
 
 impl GroupPlan {
     pub fn new(g: &ClientGroup, sc: &Scenario, candidates: Vec<NameId>) -> GroupPlan {
-        let direct_port = sc.services.iter().map(|s| direct_port(&g.target.port, s)).collect();
-        let vip_port = sc.services.iter().map(|s| vip_port(&g.target.port, s)).collect();
+        let direct_port = sc
+            .services
+            .iter()
+            .map(|s| direct_port(&g.target.port, s))
+            .collect();
+        let vip_port = sc
+            .services
+            .iter()
+            .map(|s| vip_port(&g.target.port, s))
+            .collect();
         GroupPlan {
             candidates,
             direct_port,

@@ -285,11 +285,16 @@ impl<'s> Cluster<'s> {
     /// condemned ordinals from the highest down (OrderedReady: one at a time,
     /// waiting for each to terminate).
     pub fn reconcile(&mut self, sts: u32, now: SimTime) -> Result<(), IpamExhausted> {
-        let ordered =
-            self.sc.statefulsets[sts as usize].pod_management_policy == PodManagementPolicy::OrderedReady;
+        let ordered = self.sc.statefulsets[sts as usize].pod_management_policy
+            == PodManagementPolicy::OrderedReady;
         let replicas = self.sts[sts as usize].replicas;
         for ord in 0..replicas {
-            match self.sts[sts as usize].slots.get(ord as usize).copied().flatten() {
+            match self.sts[sts as usize]
+                .slots
+                .get(ord as usize)
+                .copied()
+                .flatten()
+            {
                 None => {
                     self.create_pod(sts, ord, now)?;
                     if ordered {
@@ -387,7 +392,11 @@ impl<'s> Cluster<'s> {
 
     /// The pod currently occupying `name`'s ordinal.
     pub fn pod_by_identity(&self, sts: u32, ordinal: u32) -> Option<PodId> {
-        self.sts[sts as usize].slots.get(ordinal as usize).copied().flatten()
+        self.sts[sts as usize]
+            .slots
+            .get(ordinal as usize)
+            .copied()
+            .flatten()
     }
 
     fn snapshot(&mut self, svc: usize) -> View {

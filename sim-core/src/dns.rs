@@ -34,9 +34,16 @@ pub enum QTarget {
     /// The service's own name (`svc` index).
     Service(u32),
     /// `<sts>-<ordinal>.<svc>…`: a StatefulSet pod's hostname record.
-    PodHostname { svc: u32, sts: u32, ordinal: u32 },
+    PodHostname {
+        svc: u32,
+        sts: u32,
+        ordinal: u32,
+    },
     /// `a-b-c-d.<svc>…`: an endpoint named by its dashed IP.
-    EndpointIp { svc: u32, ip: u32 },
+    EndpointIp {
+        svc: u32,
+        ip: u32,
+    },
     NoData,
     NxDomain,
     /// Outside the cluster zone: forwarded upstream.
@@ -328,9 +335,9 @@ impl Server {
     fn fresh(&mut self, id: NameId, cluster: &Cluster) -> Rc<AnswerData> {
         let target = self.names[id as usize].1.clone();
         let svc = match target {
-            QTarget::Service(s) | QTarget::PodHostname { svc: s, .. } | QTarget::EndpointIp { svc: s, .. } => {
-                Some(s)
-            }
+            QTarget::Service(s)
+            | QTarget::PodHostname { svc: s, .. }
+            | QTarget::EndpointIp { svc: s, .. } => Some(s),
             _ => None,
         };
         let version = svc.map_or(0, |s| cluster.services[s as usize].view.version);

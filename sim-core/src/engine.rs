@@ -85,7 +85,11 @@ impl<E: Copy> Queue<E> {
     /// Schedule `event` at `at` (which must not be in the past).
     #[inline]
     pub fn schedule(&mut self, at: SimTime, event: E) {
-        assert!(at >= self.now, "event scheduled in the past: {at:?} < {:?}", self.now);
+        assert!(
+            at >= self.now,
+            "event scheduled in the past: {at:?} < {:?}",
+            self.now
+        );
         let seq = self.seq;
         self.seq += 1;
         self.heap.push(Entry {

@@ -81,7 +81,9 @@ fn dial_pod_ip(
         Some(p) => {
             let pod = &cluster.pods[p as usize];
             let listens = pod.is_listening()
-                && cluster.sc.statefulsets[pod.sts as usize].ports.contains(&port);
+                && cluster.sc.statefulsets[pod.sts as usize]
+                    .ports
+                    .contains(&port);
             if !listens {
                 (Outcome::Refused, None, SimDuration::ZERO)
             } else if cluster.selects(svc, pod.sts) {

@@ -161,7 +161,10 @@ impl Report {
                 }
                 seen_sts.push(j);
                 for ord in 0..c.sts[j as usize].identities {
-                    let n = m.ok_by_identity[j as usize].get(ord as usize).copied().unwrap_or(0);
+                    let n = m.ok_by_identity[j as usize]
+                        .get(ord as usize)
+                        .copied()
+                        .unwrap_or(0);
                     per_identity.insert(c.identity_name(j, ord), n);
                     counts.push(n);
                 }
@@ -171,7 +174,10 @@ impl Report {
 
         let mut outcome_rates = BTreeMap::new();
         for o in Outcome::ALL {
-            outcome_rates.insert(o.name().to_string(), rate(t.outcomes[o as usize], t.attempts));
+            outcome_rates.insert(
+                o.name().to_string(),
+                rate(t.outcomes[o as usize], t.attempts),
+            );
         }
         let client_groups = sc
             .clients
@@ -188,7 +194,10 @@ impl Report {
                         outcomes: Outcomes::of(gc),
                         stale_ip_errors: gc.stale_ip_errors,
                         stale_ip_error_rate: rate(gc.stale_ip_errors, gc.attempts),
-                        connection_refused_rate: rate(gc.outcomes[Outcome::Refused as usize], gc.attempts),
+                        connection_refused_rate: rate(
+                            gc.outcomes[Outcome::Refused as usize],
+                            gc.attempts,
+                        ),
                     },
                 )
             })
@@ -330,7 +339,7 @@ impl Report {
             f(self.skew.jain)
         );
         let mut ids: Vec<(&String, &u64)> = self.skew.per_identity.iter().collect();
-        ids.sort_by(|a, b| natural_key(a.0).cmp(&natural_key(b.0)));
+        ids.sort_by_key(|a| natural_key(a.0));
         let line: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
         if !line.is_empty() {
             let _ = writeln!(o, "  ok per identity: {}", line.join(" "));
@@ -339,7 +348,11 @@ impl Report {
         let _ = writeln!(
             o,
             "DNS server: {} queries, {} cache hits, {} NXDOMAIN, {} NODATA, {} upstream",
-            d.server_queries, d.server_cache_hits, d.server_nxdomain, d.server_nodata, d.server_upstream
+            d.server_queries,
+            d.server_cache_hits,
+            d.server_nxdomain,
+            d.server_nodata,
+            d.server_upstream
         );
         let _ = writeln!(
             o,
@@ -355,21 +368,47 @@ impl Report {
         let _ = writeln!(
             o,
             "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-            "client group", "clients", "requests", "ok", "refused", "timeout", "unreach", "wrong", "no_addr", "stale"
+            "client group",
+            "clients",
+            "requests",
+            "ok",
+            "refused",
+            "timeout",
+            "unreach",
+            "wrong",
+            "no_addr",
+            "stale"
         );
         for (name, g) in &self.client_groups {
             let oc = &g.outcomes;
             let _ = writeln!(
                 o,
                 "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-                name, g.clients, g.requests, oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, g.stale_ip_errors
+                name,
+                g.clients,
+                g.requests,
+                oc.ok,
+                oc.refused,
+                oc.timeout,
+                oc.unreachable,
+                oc.wrong_backend,
+                oc.no_address,
+                g.stale_ip_errors
             );
         }
         let _ = writeln!(o);
         let _ = writeln!(
             o,
             "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-            "window", "requests", "ok", "refused", "timeout", "unreach", "wrong", "no_addr", "stale"
+            "window",
+            "requests",
+            "ok",
+            "refused",
+            "timeout",
+            "unreach",
+            "wrong",
+            "no_addr",
+            "stale"
         );
         for w in &self.windows {
             let oc = &w.outcomes;
@@ -381,7 +420,15 @@ impl Report {
             let _ = writeln!(
                 o,
                 "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-                span, w.requests, oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, w.stale_ip_errors
+                span,
+                w.requests,
+                oc.ok,
+                oc.refused,
+                oc.timeout,
+                oc.unreachable,
+                oc.wrong_backend,
+                oc.no_address,
+                w.stale_ip_errors
             );
         }
         for w in &self.warnings {
@@ -396,7 +443,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

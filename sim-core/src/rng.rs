@@ -109,10 +109,18 @@ mod tests {
         assert_eq!(got, GOLDEN, "stream derivation changed: {got:#x?}");
         let mut e = Stream::derive(7, "churn/default/web", 3);
         let x = e.exponential(SimDuration::from_secs(300));
-        assert_eq!(x, SimDuration(GOLDEN_EXP_NS), "exponential sampler changed: {x:?}");
+        assert_eq!(
+            x,
+            SimDuration(GOLDEN_EXP_NS),
+            "exponential sampler changed: {x:?}"
+        );
     }
 
-    const GOLDEN: [u64; 3] = [17838838840697209207, 9295192072105878074, 11016366697518787197];
+    const GOLDEN: [u64; 3] = [
+        17838838840697209207,
+        9295192072105878074,
+        11016366697518787197,
+    ];
     const GOLDEN_EXP_NS: u64 = 787_205_592_186;
 
     #[test]

@@ -119,9 +119,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
             }));
         };
         rest = &rest[unit.len()..];
-        total += decimal_times(number, *scale).ok_or_else(|| {
-            DurationError(format!("`{number}` is not a valid number in `{s}`"))
-        })?;
+        total += decimal_times(number, *scale)
+            .ok_or_else(|| DurationError(format!("`{number}` is not a valid number in `{s}`")))?;
         if total > u64::MAX as u128 {
             return Err(DurationError(format!("`{s}` is too long")));
         }
@@ -142,7 +141,7 @@ fn decimal_times(number: &str, scale: u64) -> Option<u128> {
     let mut value = int_v.checked_mul(scale as u128)?;
     let mut unit = scale as u128;
     for d in frac.bytes() {
-        if unit % 10 != 0 {
+        if !unit.is_multiple_of(10) {
             // More fractional digits than the unit can hold (finer than 1 ns):
             // only zeros may follow.
             if d != b'0' {
@@ -179,9 +178,9 @@ impl fmt::Display for SimDuration {
             write!(f, "{s}s")?;
         }
         if ns > 0 {
-            if ns % 1_000_000 == 0 {
+            if ns.is_multiple_of(1_000_000) {
                 write!(f, "{}ms", ns / 1_000_000)?;
-            } else if ns % 1_000 == 0 {
+            } else if ns.is_multiple_of(1_000) {
                 write!(f, "{}us", ns / 1_000)?;
             } else {
                 write!(f, "{ns}ns")?;
@@ -237,7 +236,16 @@ mod tests {
     #[test]
     fn rejects_what_it_cannot_read_exactly() {
         for text in [
-            "", "5", "5 s", "-1s", "1.5.2s", "5sec", "s", "1.0000000001s", "1x", "ms",
+            "",
+            "5",
+            "5 s",
+            "-1s",
+            "1.5.2s",
+            "5sec",
+            "s",
+            "1.0000000001s",
+            "1x",
+            "ms",
         ] {
             assert!(parse_duration(text).is_err(), "{text} should fail");
         }
@@ -246,7 +254,15 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for ns in [0, 1, 999, 1_000, 250_000_000, 90 * NS_PER_S, 3_723_000_000_007] {
+        for ns in [
+            0,
+            1,
+            999,
+            1_000,
+            250_000_000,
+            90 * NS_PER_S,
+            3_723_000_000_007,
+        ] {
             let d = SimDuration(ns);
             assert_eq!(parse_duration(&d.to_string()), Ok(d), "{d}");
         }

@@ -94,13 +94,15 @@ pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_
     let mut plans = Vec::new();
     let mut targeted = Vec::new();
     for g in &sc.clients {
-        let candidates: Vec<_> = dns::search_candidates(&g.target.host, &g.namespace, &sc.cluster.domain)
-            .iter()
-            .map(|q| server.intern(q, sc))
-            .collect();
+        let candidates: Vec<_> =
+            dns::search_candidates(&g.target.host, &g.namespace, &sc.cluster.domain)
+                .iter()
+                .map(|q| server.intern(q, sc))
+                .collect();
         for &c in &candidates {
-            if let dns::QTarget::Service(s) | dns::QTarget::PodHostname { svc: s, .. } | dns::QTarget::EndpointIp { svc: s, .. } =
-                *server.target(c)
+            if let dns::QTarget::Service(s)
+            | dns::QTarget::PodHostname { svc: s, .. }
+            | dns::QTarget::EndpointIp { svc: s, .. } = *server.target(c)
                 && !targeted.contains(&s)
             {
                 targeted.push(s);
@@ -119,7 +121,10 @@ pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_
         plans,
         clients: Vec::with_capacity(total_clients),
         metrics: Metrics::new(sc.duration, window, sc.clients.len(), sc.statefulsets.len()),
-        shuffle: sc.dns.shuffle.then(|| Stream::derive(seed, "dns/shuffle", 0)),
+        shuffle: sc
+            .dns
+            .shuffle
+            .then(|| Stream::derive(seed, "dns/shuffle", 0)),
         churn: vec![Vec::new(); sc.statefulsets.len()],
         warnings: Vec::new(),
         seed,
@@ -154,7 +159,8 @@ impl<'s> World<'s> {
         }
         self.flush_follow();
         for (i, e) in self.sc.events.iter().enumerate() {
-            self.queue.schedule(SimTime(e.at.as_ns()), Event::Timeline(i as u32));
+            self.queue
+                .schedule(SimTime(e.at.as_ns()), Event::Timeline(i as u32));
         }
         for (gi, g) in self.sc.clients.iter().enumerate() {
             for i in 0..g.count {
@@ -233,7 +239,11 @@ impl<'s> World<'s> {
         match &self.sc.events[i].action {
             Action::DeletePod { namespace, pod } => {
                 let found = self.sc.statefulsets.iter().enumerate().find_map(|(j, st)| {
-                    let ord = pod.strip_prefix(st.name.as_str())?.strip_prefix('-')?.parse::<u32>().ok()?;
+                    let ord = pod
+                        .strip_prefix(st.name.as_str())?
+                        .strip_prefix('-')?
+                        .parse::<u32>()
+                        .ok()?;
                     (st.namespace == *namespace).then_some((j as u32, ord))
                 });
                 let deleted = found
@@ -322,18 +332,26 @@ impl<'s> World<'s> {
         } else {
             plan.direct_port[svc as usize]
         };
-        let d = net::dial(&self.cluster, addr, svc, port, plan.connect_timeout, &mut client.picks);
-        let stale = if d.outcome.is_failed_dial() && !is_ready_endpoint(&self.cluster, d.dialled.ip, svc) {
-            Some(if d.via_vip {
-                // kube-proxy chose from a view that had not caught up.
-                Layer::Propagation
+        let d = net::dial(
+            &self.cluster,
+            addr,
+            svc,
+            port,
+            plan.connect_timeout,
+            &mut client.picks,
+        );
+        let stale =
+            if d.outcome.is_failed_dial() && !is_ready_endpoint(&self.cluster, d.dialled.ip, svc) {
+                Some(if d.via_vip {
+                    // kube-proxy chose from a view that had not caught up.
+                    Layer::Propagation
+                } else {
+                    let gone_stale = self.cluster.pods[d.dialled.pod as usize].deleted_at;
+                    attribute(gone_stale, from_cache, client.received_at, client.built_at)
+                })
             } else {
-                let gone_stale = self.cluster.pods[d.dialled.pod as usize].deleted_at;
-                attribute(gone_stale, from_cache, client.received_at, client.built_at)
-            })
-        } else {
-            None
-        };
+                None
+            };
         self.metrics.attempt(now, group, d.outcome, stale, d.wait);
         if d.outcome == crate::metrics::Outcome::Ok
             && let Some(p) = d.reached
@@ -342,7 +360,6 @@ impl<'s> World<'s> {
             self.metrics.ok_at(pod.sts, pod.ordinal);
         }
     }
-
 }
 
 /// Is `ip` held, right now, by a Ready pod that `svc` selects?
@@ -380,12 +397,24 @@ mod tests {
     fn stale_address_is_blamed_on_the_layer_that_held_it_across_the_change() {
         let t = SimTime;
         // Fresh when the client cached it at 10, pod deleted at 20.
-        assert_eq!(attribute(Some(t(20)), true, t(10), t(5)), Layer::ClientCache);
+        assert_eq!(
+            attribute(Some(t(20)), true, t(10), t(5)),
+            Layer::ClientCache
+        );
         // Client resolved at 25 and got an answer the server cache built at 15.
-        assert_eq!(attribute(Some(t(20)), false, t(25), t(15)), Layer::ServerCache);
+        assert_eq!(
+            attribute(Some(t(20)), false, t(25), t(15)),
+            Layer::ServerCache
+        );
         // Same, but from the client's cache: it was already stale on arrival.
-        assert_eq!(attribute(Some(t(20)), true, t(25), t(15)), Layer::ServerCache);
+        assert_eq!(
+            attribute(Some(t(20)), true, t(25), t(15)),
+            Layer::ServerCache
+        );
         // The server built the answer at 21, after the deletion: propagation.
-        assert_eq!(attribute(Some(t(20)), false, t(21), t(21)), Layer::Propagation);
+        assert_eq!(
+            attribute(Some(t(20)), false, t(21), t(21)),
+            Layer::Propagation
+        );
     }
 }

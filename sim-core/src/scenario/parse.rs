@@ -66,11 +66,12 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
                 .iter()
                 .find(|s| s.name == st.name && s.namespace == st.namespace)
             {
-                return Err(item.err(format!(
-                    "duplicate StatefulSet name `{}` in namespace `{}`",
-                    prev.name, prev.namespace
-                ))
-                .hint("names must be unique per namespace"));
+                return Err(item
+                    .err(format!(
+                        "duplicate StatefulSet name `{}` in namespace `{}`",
+                        prev.name, prev.namespace
+                    ))
+                    .hint("names must be unique per namespace"));
             }
             sc.statefulsets.push(st);
         }
@@ -121,9 +122,10 @@ fn cidr(f: &Field) -> Result<Cidr, Diagnostic> {
     let base = u32::from(ip);
     let mask = u32::MAX << (32 - prefix as u32);
     if base & !mask != 0 {
-        return Err(f
-            .err(format!("`{t}` has host bits set"))
-            .hint(format!("did you mean `{}/{prefix}`?", fmt_ipv4(base & mask))));
+        return Err(f.err(format!("`{t}` has host bits set")).hint(format!(
+            "did you mean `{}/{prefix}`?",
+            fmt_ipv4(base & mask)
+        )));
     }
     Ok(Cidr { base, prefix })
 }
@@ -131,7 +133,10 @@ fn cidr(f: &Field) -> Result<Cidr, Diagnostic> {
 fn parse_default_cidr(s: &str) -> Cidr {
     let (ip, len) = s.split_once('/').expect("default CIDR has a slash");
     Cidr {
-        base: u32::from(ip.parse::<std::net::Ipv4Addr>().expect("default CIDR parses")),
+        base: u32::from(
+            ip.parse::<std::net::Ipv4Addr>()
+                .expect("default CIDR parses"),
+        ),
         prefix: len.parse().expect("default prefix parses"),
     }
 }
@@ -253,7 +258,9 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
         if let Some(f) = cm.opt("max_ttl") {
             out.cache.max_ttl = whole_seconds(&f, u32::MAX as u64)?;
             if out.cache.max_ttl == SimDuration::ZERO {
-                return Err(f.err("must be at least 1s").hint("to turn the cache off write `enabled: false`"));
+                return Err(f
+                    .err("must be at least 1s")
+                    .hint("to turn the cache off write `enabled: false`"));
             }
         }
         cm.finish()?;
@@ -337,7 +344,11 @@ fn service_port(f: &Field) -> Result<ServicePort, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.opt("name").map(|f| f.dns_label()).transpose()?;
     let port = m.req("port", "the port number")?.u16_port()?;
-    let target_port = m.opt("targetPort").map(|f| f.u16_port()).transpose()?.unwrap_or(port);
+    let target_port = m
+        .opt("targetPort")
+        .map(|f| f.u16_port())
+        .transpose()?
+        .unwrap_or(port);
     if let Some(f) = m.opt("protocol") {
         let p = f.str()?;
         if p != "TCP" {
@@ -414,8 +425,10 @@ fn assign_cluster_ips(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic
         }
     }
     if auto + fixed.len() as u64 > range.usable() {
-        return Err(Diagnostic::at(root.loc, format!("the service CIDR {range} is too small"))
-            .path("cluster.ipam.service_cidr"));
+        return Err(
+            Diagnostic::at(root.loc, format!("the service CIDR {range} is too small"))
+                .path("cluster.ipam.service_cidr"),
+        );
     }
     Ok(())
 }
@@ -453,10 +466,16 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
             .filter(|s| s.namespace == namespace)
             .map(|s| s.name.as_str())
             .collect();
-        return Err(reference_error(&svc_field, "Service", &service, &namespace, &known));
+        return Err(reference_error(
+            &svc_field, "Service", &service, &namespace, &known,
+        ));
     };
     let replicas = m.opt("replicas").map(|f| f.u32()).transpose()?.unwrap_or(1);
-    let start_ready = m.opt("start_ready").map(|f| f.bool()).transpose()?.unwrap_or(false);
+    let start_ready = m
+        .opt("start_ready")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
     let pod_management_policy = match m.opt("podManagementPolicy") {
         None => match d::POD_MANAGEMENT_POLICY {
             "Parallel" => PodManagementPolicy::Parallel,
@@ -496,8 +515,16 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         },
         Some(f) => {
             let mut lm = Map::of(&f)?;
-            let startup = lm.opt("startup").map(|f| f.duration()).transpose()?.unwrap_or(d::STARTUP);
-            let drain = lm.opt("drain").map(|f| f.duration()).transpose()?.unwrap_or(d::DRAIN);
+            let startup = lm
+                .opt("startup")
+                .map(|f| f.duration())
+                .transpose()?
+                .unwrap_or(d::STARTUP);
+            let drain = lm
+                .opt("drain")
+                .map(|f| f.duration())
+                .transpose()?
+                .unwrap_or(d::DRAIN);
             let teardown = lm
                 .opt("teardown")
                 .map(|f| f.duration())
@@ -543,7 +570,8 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
 fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
     let expected = "expected `none`, `fixed(<duration>)` or `exponential(<mean>)`";
     let arg = |a: Option<&str>| -> Result<SimDuration, Diagnostic> {
-        let a = a.ok_or_else(|| f.err(format!("{expected}: missing the duration in parentheses")))?;
+        let a =
+            a.ok_or_else(|| f.err(format!("{expected}: missing the duration in parentheses")))?;
         let v = parse_duration(a).map_err(|e| f.err(format!("{expected}: {}", e.0)))?;
         if v == SimDuration::ZERO {
             return Err(f.err("a pod lifetime must be longer than zero"));
@@ -568,7 +596,11 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the group's name")?.dns_label()?;
     let namespace = namespace(&mut m)?;
-    let count = m.opt("count").map(|f| f.positive_u32()).transpose()?.unwrap_or(1);
+    let count = m
+        .opt("count")
+        .map(|f| f.positive_u32())
+        .transpose()?
+        .unwrap_or(1);
     let tf = m.req("target", "`host:port`, e.g. `nginx:80` or `web-0.nginx:80`")?;
     let target = target(&tf, &namespace, sc)?;
     let rate = m
@@ -724,10 +756,14 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
             })
             .collect();
         return Err(f
-            .err(format!("Service `{}` has no port `{}`", s.name, match &port {
-                PortRef::Number(n) => n.to_string(),
-                PortRef::Name(n) => n.clone(),
-            }))
+            .err(format!(
+                "Service `{}` has no port `{}`",
+                s.name,
+                match &port {
+                    PortRef::Number(n) => n.to_string(),
+                    PortRef::Name(n) => n.clone(),
+                }
+            ))
             .hint(if list.is_empty() {
                 "declare it under the Service's `ports`".to_string()
             } else {
@@ -746,14 +782,19 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
     let at = at_f.duration()?;
     if at >= sc.duration {
         return Err(at_f
-            .err(format!("{at} is not before the end of the run ({})", sc.duration))
+            .err(format!(
+                "{at} is not before the end of the run ({})",
+                sc.duration
+            ))
             .hint("events must happen within `duration`"));
     }
     const VERBS: [&str; 2] = ["delete_pod", "scale"];
     let present: Vec<&str> = VERBS.iter().copied().filter(|v| m.has(v)).collect();
     let action = match present.as_slice() {
         ["delete_pod"] => {
-            let pf = m.opt("delete_pod").ok_or_else(|| f.err("`delete_pod` needs a pod name"))?;
+            let pf = m
+                .opt("delete_pod")
+                .ok_or_else(|| f.err("`delete_pod` needs a pod name"))?;
             let text = pf.str()?;
             let (namespace, pod) = match text.split_once('/') {
                 Some((ns, p)) => (ns.to_string(), p.to_string()),
@@ -764,7 +805,10 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                     && pod
                         .strip_prefix(st.name.as_str())
                         .and_then(|r| r.strip_prefix('-'))
-                        .is_some_and(|r| r.parse::<u32>().is_ok_and(|o| pod == format!("{}-{o}", st.name)))
+                        .is_some_and(|r| {
+                            r.parse::<u32>()
+                                .is_ok_and(|o| pod == format!("{}-{o}", st.name))
+                        })
             });
             if owner.is_none() {
                 let names: Vec<String> = sc
@@ -777,14 +821,18 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                     "`{pod}` is not a pod of any StatefulSet in namespace `{namespace}`"
                 ));
                 return Err(match nearest(&pod, names.iter().map(|s| s.as_str())) {
-                    Some(n) => d.hint(format!("StatefulSet pods are named `<set>-<ordinal>`, e.g. `{n}`")),
+                    Some(n) => d.hint(format!(
+                        "StatefulSet pods are named `<set>-<ordinal>`, e.g. `{n}`"
+                    )),
                     None => d.hint("StatefulSet pods are named `<set>-<ordinal>`"),
                 });
             }
             Action::DeletePod { namespace, pod }
         }
         ["scale"] => {
-            let sf = m.opt("scale").ok_or_else(|| f.err("`scale` needs `statefulset` and `replicas`"))?;
+            let sf = m
+                .opt("scale")
+                .ok_or_else(|| f.err("`scale` needs `statefulset` and `replicas`"))?;
             let mut sm = Map::of(&sf)?;
             let namespace = namespace(&mut sm)?;
             let nf = sm.req("statefulset", "the StatefulSet to scale")?;
@@ -800,7 +848,13 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                     .filter(|s| s.namespace == namespace)
                     .map(|s| s.name.as_str())
                     .collect();
-                return Err(reference_error(&nf, "StatefulSet", &statefulset, &namespace, &known));
+                return Err(reference_error(
+                    &nf,
+                    "StatefulSet",
+                    &statefulset,
+                    &namespace,
+                    &known,
+                ));
             }
             let replicas = sm.req("replicas", "the new replica count")?.u32()?;
             sm.finish()?;
@@ -817,7 +871,10 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
         }
         _ => {
             return Err(f
-                .err(format!("an event has exactly one action, found {}", present.join(" and ")))
+                .err(format!(
+                    "an event has exactly one action, found {}",
+                    present.join(" and ")
+                ))
                 .hint("write two events with the same `at`"));
         }
     };

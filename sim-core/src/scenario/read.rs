@@ -194,8 +194,12 @@ impl<'n> Field<'n> {
         match self.plain("`true` or `false`")? {
             "true" => Ok(true),
             "false" => Ok(false),
-            "yes" | "on" | "True" | "TRUE" => Err(self.expected("`true` or `false`").hint("write `true`")),
-            "no" | "off" | "False" | "FALSE" => Err(self.expected("`true` or `false`").hint("write `false`")),
+            "yes" | "on" | "True" | "TRUE" => {
+                Err(self.expected("`true` or `false`").hint("write `true`"))
+            }
+            "no" | "off" | "False" | "FALSE" => {
+                Err(self.expected("`true` or `false`").hint("write `false`"))
+            }
             _ => Err(self.expected("`true` or `false`")),
         }
     }

@@ -19,7 +19,10 @@ pub enum Kind {
     /// An empty value (`key:` with nothing after it, `~`, `null`).
     Null,
     /// A scalar's text after escape processing; `quoted` is false for plain scalars.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in document order.
     Map(Vec<(Node, Node)>),
@@ -117,7 +120,10 @@ impl<'a> Builder<'a> {
                     format!("this is not valid YAML: {}", e.info()),
                 ))
             }
-            None => Err(Diagnostic::at(Loc::default(), "unexpected end of YAML input")),
+            None => Err(Diagnostic::at(
+                Loc::default(),
+                "unexpected end of YAML input",
+            )),
         }
     }
 
@@ -219,7 +225,10 @@ impl<'a> Builder<'a> {
                 (copy, 0)
             }
             Event::UnresolvedAlias(name) => {
-                return Err(Diagnostic::at(loc, format!("alias `*{name}` names no anchor")));
+                return Err(Diagnostic::at(
+                    loc,
+                    format!("alias `*{name}` names no anchor"),
+                ));
             }
             other => {
                 return Err(Diagnostic::at(
@@ -297,7 +306,9 @@ mod tests {
         let n = parse("a: 1\nb:\n  c: [x, y]\n");
         let Kind::Map(e) = &n.kind else { panic!() };
         assert_eq!(e[1].0.loc, Loc { line: 2, col: 1 });
-        let Kind::Map(inner) = &e[1].1.kind else { panic!() };
+        let Kind::Map(inner) = &e[1].1.kind else {
+            panic!()
+        };
         assert_eq!(inner[0].1.loc, Loc { line: 3, col: 6 });
     }
 
@@ -321,7 +332,11 @@ mod tests {
     fn duplicate_keys_are_rejected_with_both_places() {
         let err = parse_document("name: a\nx: 1\nname: b\n").unwrap_err();
         assert_eq!(err.loc, Loc { line: 3, col: 1 });
-        assert!(err.message.contains("first written at line 1"), "{}", err.message);
+        assert!(
+            err.message.contains("first written at line 1"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
