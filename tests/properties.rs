@@ -1,0 +1,370 @@
+//! Properties every run must have, checked over generated scenarios.
+//!
+//! The generator writes scenario *files* (YAML), so the parser is exercised
+//! the way users exercise it. Each property names the guarantee a user relies
+//! on. The proptest seed is pinned, so CI explores the same cases every time;
+//! set `PROPTEST_RNG_SEED` or `PROPTEST_CASES` to explore further.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use sim_core::metrics::Outcome;
+use sim_core::report::Report;
+use sim_core::time::SimDuration;
+use sim_core::world::{self, Attempt, Observer};
+use sim_core::{RunOptions, scenario};
+
+#[derive(Clone, Debug)]
+enum Lifetime {
+    None,
+    Fixed(u32),
+    Exponential(u32),
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    count: u32,
+    rate: u32,
+    /// `None`: the service name; `Some(k)`: the pod hostname `web-k.<svc>`.
+    pod: Option<u32>,
+    resolver: &'static str,
+    balancer: &'static str,
+    connect_timeout_ms: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Delete(u32),
+    Scale(u32),
+}
+
+#[derive(Clone, Debug)]
+struct Gen {
+    seed: u64,
+    duration_s: u32,
+    replicas: u32,
+    headless: bool,
+    start_ready: bool,
+    parallel: bool,
+    lifetime: Lifetime,
+    startup_ms: u32,
+    drain_ms: u32,
+    teardown_ms: u32,
+    propagation_ms: u32,
+    ttl_s: u32,
+    cache: Option<u32>,
+    shuffle: bool,
+    unreachable_ms: Option<u32>,
+    groups: Vec<Group>,
+    events: Vec<(u32, Action)>,
+}
+
+impl Gen {
+    /// Requests the scenario is expected to send.
+    fn expected_requests(&self) -> u32 {
+        self.groups.iter().map(|g| g.count * g.rate).sum::<u32>() * self.duration_s
+    }
+
+    fn churns(&self) -> bool {
+        !matches!(self.lifetime, Lifetime::None) || !self.events.is_empty()
+    }
+
+    fn yaml(&self) -> String {
+        let mut y = String::new();
+        let _ = writeln!(
+            y,
+            "name: generated\nseed: {}\nduration: {}s",
+            self.seed, self.duration_s
+        );
+        let unassigned = match self.unreachable_ms {
+            None => "timeout".to_string(),
+            Some(ms) => format!("unreachable({ms}ms)"),
+        };
+        let _ = writeln!(
+            y,
+            "cluster: {{propagation: {}ms, unassigned_ip: {unassigned}}}",
+            self.propagation_ms
+        );
+        let cache = match self.cache {
+            None => "{enabled: false}".to_string(),
+            Some(s) => format!("{{enabled: true, max_ttl: {s}s}}"),
+        };
+        let _ = writeln!(
+            y,
+            "dns: {{ttl: {}s, cache: {cache}, shuffle: {}}}",
+            self.ttl_s, self.shuffle
+        );
+        let cluster_ip = if self.headless { "None" } else { "\"\"" };
+        let _ = writeln!(
+            y,
+            "services:\n  - {{name: db, clusterIP: {cluster_ip}, selector: {{app: web}}, ports: [{{name: sql, port: 5432}}]}}"
+        );
+        let lifetime = match self.lifetime {
+            Lifetime::None => "none".to_string(),
+            Lifetime::Fixed(s) => format!("fixed({s}s)"),
+            Lifetime::Exponential(s) => format!("exponential({s}s)"),
+        };
+        let policy = if self.parallel {
+            "Parallel"
+        } else {
+            "OrderedReady"
+        };
+        let _ = writeln!(
+            y,
+            "statefulsets:\n  - {{name: web, service: db, replicas: {}, start_ready: {}, podManagementPolicy: {policy}, \
+             lifecycle: {{startup: {}ms, drain: {}ms, teardown: {}ms}}, churn: {{lifetime: {lifetime}}}}}",
+            self.replicas, self.start_ready, self.startup_ms, self.drain_ms, self.teardown_ms
+        );
+        y.push_str("clients:\n");
+        for (i, g) in self.groups.iter().enumerate() {
+            let host = match g.pod {
+                None => "db".to_string(),
+                Some(k) => format!("web-{k}.db"),
+            };
+            let _ = writeln!(
+                y,
+                "  - {{name: g{i}, count: {}, target: \"{host}:5432\", rate: {}, resolver: {{cache: {}}}, balancer: {}, connect_timeout: {}ms}}",
+                g.count, g.rate, g.resolver, g.balancer, g.connect_timeout_ms
+            );
+        }
+        if !self.events.is_empty() {
+            y.push_str("events:\n");
+            for (at, a) in &self.events {
+                match a {
+                    Action::Delete(k) => {
+                        let _ = writeln!(y, "  - {{at: {at}ms, delete_pod: web-{k}}}");
+                    }
+                    Action::Scale(n) => {
+                        let _ = writeln!(
+                            y,
+                            "  - {{at: {at}ms, scale: {{statefulset: web, replicas: {n}}}}}"
+                        );
+                    }
+                }
+            }
+        }
+        y
+    }
+}
+
+fn group() -> impl Strategy<Value = Group> {
+    (
+        1u32..=4,
+        1u32..=30,
+        prop::option::weighted(0.25, 0u32..4),
+        prop::sample::select(vec!["none", "ttl", "fixed(5s)", "fixed(30s)"]),
+        prop::sample::select(vec!["random", "first", "round-robin"]),
+        50u32..=3000,
+    )
+        .prop_map(
+            |(count, rate, pod, resolver, balancer, connect_timeout_ms)| Group {
+                count,
+                rate,
+                pod,
+                resolver,
+                balancer,
+                connect_timeout_ms,
+            },
+        )
+}
+
+fn lifetime() -> impl Strategy<Value = Lifetime> {
+    prop_oneof![
+        Just(Lifetime::None),
+        (2u32..30).prop_map(Lifetime::Fixed),
+        (2u32..60).prop_map(Lifetime::Exponential),
+    ]
+}
+
+fn scenario_gen(churn: bool) -> impl Strategy<Value = Gen> {
+    let lifetimes = if churn {
+        lifetime().boxed()
+    } else {
+        Just(Lifetime::None).boxed()
+    };
+    let max_events = if churn { 4 } else { 0 };
+    (
+        (
+            any::<u64>(),
+            5u32..=40,
+            1u32..=6,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (lifetimes, 0u32..5000, 0u32..3000, 0u32..2000, 0u32..2000),
+        (
+            0u32..=30,
+            prop::option::of(1u32..=30),
+            any::<bool>(),
+            prop::option::of(10u32..4000),
+        ),
+        prop::collection::vec(group(), 1..=3),
+        prop::collection::vec((0u32..1000, 0u32..8), 0..=max_events),
+    )
+        .prop_map(
+            |(
+                (seed, duration_s, replicas, headless, start_ready, parallel),
+                (lifetime, startup_ms, drain_ms, teardown_ms, propagation_ms),
+                (ttl_s, cache, shuffle, unreachable_ms),
+                groups,
+                events,
+            )| {
+                let events = events
+                    .into_iter()
+                    .map(|(permille, k)| {
+                        let at = duration_s * permille;
+                        (
+                            at,
+                            if k < 4 {
+                                Action::Delete(k % replicas)
+                            } else {
+                                Action::Scale(k - 2)
+                            },
+                        )
+                    })
+                    .collect();
+                Gen {
+                    seed,
+                    duration_s,
+                    replicas,
+                    headless,
+                    start_ready,
+                    parallel,
+                    lifetime,
+                    startup_ms,
+                    drain_ms,
+                    teardown_ms,
+                    propagation_ms,
+                    ttl_s,
+                    cache,
+                    shuffle,
+                    unreachable_ms,
+                    groups,
+                    events,
+                }
+            },
+        )
+}
+
+fn config() -> Config {
+    Config {
+        cases: 48,
+        rng_seed: RngSeed::Fixed(0x6b73_696d),
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn parse(g: &Gen) -> scenario::Scenario {
+    let y = g.yaml();
+    scenario::parse(&y).unwrap_or_else(|d| panic!("generated scenario rejected: {d}\n{y}"))
+}
+
+fn report(sc: &scenario::Scenario, seed: Option<u64>) -> Report {
+    sim_core::run(sc, &RunOptions { seed, window: None }).expect("run completes")
+}
+
+/// Keeps every attempt (fine for the small generated runs).
+#[derive(Default)]
+struct Keep(Vec<Attempt>);
+impl Observer for Keep {
+    fn attempt(&mut self, a: &Attempt) {
+        self.0.push(*a);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn same_seed_gives_identical_bytes_and_another_seed_other_traffic(g in scenario_gen(true)) {
+        let sc = parse(&g);
+        let a = report(&sc, None);
+        let b = report(&sc, None);
+        prop_assert_eq!(a.to_json(), b.to_json());
+        prop_assert_eq!(a.to_text(), b.to_text());
+        if g.expected_requests() >= 500 {
+            let c = report(&sc, Some(g.seed ^ 0x9e37_79b9));
+            let per_window = |r: &Report| r.windows.iter().map(|w| w.requests).collect::<Vec<_>>();
+            prop_assert_ne!(per_window(&a), per_window(&c));
+        }
+    }
+
+    #[test]
+    fn every_attempt_is_counted_in_exactly_one_outcome_and_windows_sum_to_totals(g in scenario_gen(true)) {
+        let r = report(&parse(&g), None);
+        let t = &r.totals;
+        let sum = |o: &sim_core::report::Outcomes| {
+            o.ok + o.refused + o.timeout + o.unreachable + o.wrong_backend + o.no_address
+        };
+        // One attempt per request in this version (no retries yet).
+        prop_assert_eq!(t.requests, t.attempts);
+        prop_assert_eq!(sum(&t.outcomes), t.attempts);
+        prop_assert!(t.stale_ip_errors <= t.attempts - t.outcomes.ok - t.outcomes.no_address);
+        let l = &r.stale_ip_errors_by_layer;
+        prop_assert_eq!(l.client_cache + l.server_cache + l.propagation, t.stale_ip_errors);
+        for w in &r.windows {
+            prop_assert_eq!(sum(&w.outcomes), w.attempts);
+        }
+        let wsum = |f: &dyn Fn(&sim_core::report::WindowReport) -> u64| r.windows.iter().map(f).sum::<u64>();
+        prop_assert_eq!(wsum(&|w| w.requests), t.requests);
+        prop_assert_eq!(wsum(&|w| w.attempts), t.attempts);
+        prop_assert_eq!(wsum(&|w| w.stale_ip_errors), t.stale_ip_errors);
+        prop_assert_eq!(wsum(&|w| w.outcomes.ok), t.outcomes.ok);
+        prop_assert_eq!(wsum(&|w| w.outcomes.refused), t.outcomes.refused);
+        prop_assert_eq!(wsum(&|w| w.outcomes.timeout), t.outcomes.timeout);
+        prop_assert_eq!(wsum(&|w| w.outcomes.unreachable), t.outcomes.unreachable);
+        prop_assert_eq!(wsum(&|w| w.outcomes.no_address), t.outcomes.no_address);
+        let gsum = |f: &dyn Fn(&sim_core::report::GroupReport) -> u64| r.client_groups.values().map(f).sum::<u64>();
+        prop_assert_eq!(gsum(&|g| g.requests), t.requests);
+        prop_assert_eq!(gsum(&|g| g.outcomes.ok), t.outcomes.ok);
+        prop_assert_eq!(gsum(&|g| g.stale_ip_errors), t.stale_ip_errors);
+        // Skew counts successes per identity: they add up to the ok total.
+        prop_assert_eq!(r.skew.per_identity.values().sum::<u64>(), t.outcomes.ok);
+    }
+
+    #[test]
+    fn ok_only_reaches_a_pod_that_holds_the_dialled_address_at_that_instant(g in scenario_gen(true)) {
+        let sc = parse(&g);
+        let mut keep = Keep::default();
+        let out = world::run_observed(&sc, sc.seed, SimDuration::from_secs(10), &mut keep)
+            .expect("run completes");
+        let assigned: BTreeSet<u32> = out.cluster.pods.iter().map(|p| p.ip).collect();
+        prop_assert_eq!(keep.0.len() as u64, out.metrics.totals.attempts);
+        for a in &keep.0 {
+            match a.outcome {
+                Outcome::Ok | Outcome::WrongBackend => {
+                    let d = a.dialled.expect("a connection was made to an address");
+                    prop_assert!(assigned.contains(&d.ip), "reached {:?}, never assigned", d);
+                    let p = &out.cluster.pods[a.reached.expect("a pod accepted") as usize];
+                    prop_assert_eq!(p.ip, d.ip);
+                    prop_assert!(p.created_at <= a.at && p.gone_at.is_none_or(|t| t > a.at));
+                    prop_assert!(p.ready_at.is_some_and(|t| t <= a.at));
+                    prop_assert!(p.exited_at.is_none_or(|t| t > a.at));
+                }
+                Outcome::NoAddress => prop_assert!(a.chosen.is_none() && a.stale.is_none()),
+                _ => prop_assert!(a.reached.is_none()),
+            }
+        }
+        let stale = keep.0.iter().filter(|a| a.stale.is_some()).count() as u64;
+        prop_assert_eq!(stale, out.metrics.totals.stale_ip_errors);
+    }
+
+    #[test]
+    fn nothing_churns_means_no_stale_ip_errors(g in scenario_gen(false)) {
+        prop_assert!(!g.churns());
+        let r = report(&parse(&g), None);
+        let t = &r.totals;
+        prop_assert_eq!(t.stale_ip_errors, 0);
+        prop_assert_eq!(t.outcomes.timeout, 0);
+        prop_assert_eq!(t.outcomes.unreachable, 0);
+        prop_assert_eq!(t.outcomes.wrong_backend, 0);
+        if g.start_ready && g.groups.iter().all(|c| c.pod.is_none_or(|k| k < g.replicas)) {
+            // Every pod is an endpoint from t = 0 and never leaves: all succeed.
+            prop_assert_eq!(t.outcomes.ok, t.attempts);
+        }
+    }
+}

@@ -131,6 +131,15 @@ pub enum Follow {
     Propagate { svc: u32, at: SimTime },
 }
 
+/// How a new pod comes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Startup {
+    /// Listening and Ready after the StatefulSet's `startup` time.
+    Normal,
+    /// Ready at creation (`start_ready` sets at t = 0).
+    AlreadyReady,
+}
+
 /// Raised when the pod CIDR runs out of addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpamExhausted {
@@ -234,8 +243,7 @@ impl<'s> Cluster<'s> {
         for j in 0..self.sts.len() {
             if self.sc.statefulsets[j].start_ready {
                 for ord in 0..self.sts[j].replicas {
-                    let pod = self.create_pod(j as u32, ord, SimTime::ZERO)?;
-                    self.pods[pod as usize].ready_at = Some(SimTime::ZERO);
+                    self.create_pod(j as u32, ord, SimTime::ZERO, Startup::AlreadyReady)?;
                 }
             }
         }
@@ -249,7 +257,13 @@ impl<'s> Cluster<'s> {
         Ok(())
     }
 
-    fn create_pod(&mut self, sts: u32, ordinal: u32, now: SimTime) -> Result<PodId, IpamExhausted> {
+    fn create_pod(
+        &mut self,
+        sts: u32,
+        ordinal: u32,
+        now: SimTime,
+        startup: Startup,
+    ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
         let ip = self.ipam.allocate(id).ok_or(IpamExhausted {
             at: now,
@@ -271,11 +285,16 @@ impl<'s> Cluster<'s> {
         }
         st.slots[ordinal as usize] = Some(id);
         st.identities = st.identities.max(ordinal + 1);
-        let startup = self.sc.statefulsets[sts as usize].lifecycle.startup;
-        self.follow.push(Follow::PodReady {
-            pod: id,
-            at: now.plus(startup),
-        });
+        match startup {
+            Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
+            Startup::Normal => {
+                let startup = self.sc.statefulsets[sts as usize].lifecycle.startup;
+                self.follow.push(Follow::PodReady {
+                    pod: id,
+                    at: now.plus(startup),
+                });
+            }
+        }
         Ok(id)
     }
 
@@ -296,7 +315,7 @@ impl<'s> Cluster<'s> {
                 .flatten()
             {
                 None => {
-                    self.create_pod(sts, ord, now)?;
+                    self.create_pod(sts, ord, now, Startup::Normal)?;
                     if ordered {
                         return Ok(());
                     }

@@ -60,7 +60,7 @@ pub mod world;
 
 pub use report::Report;
 pub use scenario::Scenario;
-pub use world::RunError;
+pub use world::{Attempt, NoObserver, Observer, RunError};
 
 /// How to run a scenario (what the command line can override).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,8 +73,19 @@ pub struct RunOptions {
 
 /// Run a validated scenario and build its report.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
+    run_observed(sc, opts, &mut NoObserver)
+}
+
+/// [`run`], telling `observer` about every attempt as it happens (for
+/// per-attempt checks and traces; an observer that stores what it sees
+/// makes memory grow with the number of requests).
+pub fn run_observed<O: Observer>(
+    sc: &Scenario,
+    opts: &RunOptions,
+    observer: &mut O,
+) -> Result<Report, RunError> {
     let seed = opts.seed.unwrap_or(sc.seed);
     let window = opts.window.unwrap_or(scenario::defaults::WINDOW);
-    let out = world::run(sc, seed, window)?;
+    let out = world::run_observed(sc, seed, window, observer)?;
     Ok(Report::build(sc, seed, &out))
 }

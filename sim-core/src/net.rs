@@ -24,8 +24,9 @@ pub struct Dial {
     pub outcome: Outcome,
     /// The pod that accepted the connection (for `ok` and `wrong_backend`).
     pub reached: Option<PodId>,
-    /// The pod address actually dialled (after kube-proxy for a VIP).
-    pub dialled: Addr,
+    /// The pod address actually dialled (after kube-proxy for a VIP); `None`
+    /// when kube-proxy rejected a VIP that has no endpoints.
+    pub dialled: Option<Addr>,
     /// Whether the address went through kube-proxy.
     pub via_vip: bool,
     /// How long the client waited for a failure (zero for RSTs and successes).
@@ -49,7 +50,7 @@ pub fn dial(
             return Dial {
                 outcome: Outcome::Refused,
                 reached: None,
-                dialled: addr,
+                dialled: None,
                 via_vip: true,
                 wait: SimDuration::ZERO,
             };
@@ -96,7 +97,7 @@ fn dial_pod_ip(
     Dial {
         outcome,
         reached,
-        dialled: addr,
+        dialled: Some(addr),
         via_vip: false,
         wait,
     }

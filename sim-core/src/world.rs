@@ -6,7 +6,7 @@
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
 use crate::client::{Client, GroupPlan};
-use crate::cluster::{Cluster, Follow, IpamExhausted, PodId};
+use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, PodId};
 use crate::dns::{self, Server};
 use crate::engine::Queue;
 use crate::metrics::{Layer, Metrics, Outcome};
@@ -72,8 +72,41 @@ pub struct RunOutput<'s> {
     pub events_processed: u64,
 }
 
-struct World<'s> {
+/// One attempt as it happened, for an [`Observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub at: SimTime,
+    /// Index of the client (in group order, then client order within the group).
+    pub client: u32,
+    pub group: u32,
+    pub outcome: Outcome,
+    /// Set when this was a stale-IP error: the layer that handed out the address.
+    pub stale: Option<Layer>,
+    /// The address the client chose from its answer (a pod IP, or a Service
+    /// VIP); `None` when resolution gave no address (`no_address`).
+    pub chosen: Option<Addr>,
+    /// The pod address finally dialled (after kube-proxy for a VIP; equal to
+    /// `chosen` otherwise). `None` when there was no address or a VIP rejected.
+    pub dialled: Option<Addr>,
+    /// The pod that accepted the connection (`ok` and `wrong_backend`).
+    pub reached: Option<PodId>,
+}
+
+/// Sees every attempt of a run as it happens. The run calls it inline, so a
+/// no-op observer ([`NoObserver`]) costs nothing; an observer that keeps what
+/// it sees makes memory grow with requests, so the CLI only uses one when the
+/// user asks for per-attempt detail.
+pub trait Observer {
+    fn attempt(&mut self, _a: &Attempt) {}
+}
+
+/// The observer of an ordinary run: sees nothing.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+struct World<'s, 'o, O: Observer> {
     sc: &'s Scenario,
+    observer: &'o mut O,
     end: SimTime,
     queue: Queue<Event>,
     cluster: Cluster<'s>,
@@ -90,6 +123,16 @@ struct World<'s> {
 
 /// Run `sc` with `seed` and report windows of `window`.
 pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_>, RunError> {
+    run_observed(sc, seed, window, &mut NoObserver)
+}
+
+/// [`run`], telling `observer` about every attempt as it happens.
+pub fn run_observed<'s, O: Observer>(
+    sc: &'s Scenario,
+    seed: u64,
+    window: SimDuration,
+    observer: &mut O,
+) -> Result<RunOutput<'s>, RunError> {
     let mut server = Server::new(&sc.dns);
     let mut plans = Vec::new();
     let mut targeted = Vec::new();
@@ -114,6 +157,7 @@ pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_
     let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
     let mut w = World {
         sc,
+        observer,
         end: SimTime(sc.duration.as_ns()),
         queue: Queue::with_capacity(total_clients + 64),
         cluster: Cluster::new(sc),
@@ -148,7 +192,7 @@ pub fn run(sc: &Scenario, seed: u64, window: SimDuration) -> Result<RunOutput<'_
     })
 }
 
-impl<'s> World<'s> {
+impl<'s, O: Observer> World<'s, '_, O> {
     fn start(&mut self) -> Result<(), RunError> {
         self.cluster.start()?;
         // Pods that are Ready at t = 0 start their churn clocks now.
@@ -320,6 +364,16 @@ impl<'s> World<'s> {
                 self.metrics.client_dns.failed_lookups += 1;
                 self.metrics
                     .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
+                self.observer.attempt(&Attempt {
+                    at: now,
+                    client: c,
+                    group,
+                    outcome: Outcome::NoAddress,
+                    stale: None,
+                    chosen: None,
+                    dialled: None,
+                    reached: None,
+                });
                 return;
             }
         }
@@ -340,20 +394,36 @@ impl<'s> World<'s> {
             plan.connect_timeout,
             &mut client.picks,
         );
-        let stale =
-            if d.outcome.is_failed_dial() && !is_ready_endpoint(&self.cluster, d.dialled.ip, svc) {
+        // A stale-IP error: a failed dial to a pod address that was not, at
+        // that instant, a ready endpoint of the target. (A VIP that kube-proxy
+        // rejects for want of endpoints handed out no stale address.)
+        let stale = match d.dialled {
+            Some(dialled)
+                if d.outcome.is_failed_dial()
+                    && !is_ready_endpoint(&self.cluster, dialled.ip, svc) =>
+            {
                 Some(if d.via_vip {
                     // kube-proxy chose from a view that had not caught up.
                     Layer::Propagation
                 } else {
-                    let gone_stale = self.cluster.pods[d.dialled.pod as usize].deleted_at;
-                    attribute(gone_stale, from_cache, client.received_at, client.built_at)
+                    let stale_since = self.cluster.pods[dialled.pod as usize].deleted_at;
+                    attribute(stale_since, from_cache, client.received_at, client.built_at)
                 })
-            } else {
-                None
-            };
+            }
+            _ => None,
+        };
         self.metrics.attempt(now, group, d.outcome, stale, d.wait);
-        if d.outcome == crate::metrics::Outcome::Ok
+        self.observer.attempt(&Attempt {
+            at: now,
+            client: c,
+            group,
+            outcome: d.outcome,
+            stale,
+            chosen: Some(addr),
+            dialled: d.dialled,
+            reached: d.reached,
+        });
+        if d.outcome == Outcome::Ok
             && let Some(p) = d.reached
         {
             let pod = &self.cluster.pods[p as usize];
