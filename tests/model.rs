@@ -1,0 +1,341 @@
+//! The model's rules, one test per rule, each read from the real system's
+//! documented behaviour (shared/reference/dns.md, balancing.md). Every test
+//! runs a small scenario file through the public API and checks what a user
+//! would see: the timeline of one pod, the outcome of each attempt, the DNS
+//! counters.
+
+use sim_core::metrics::{Layer, Outcome};
+use sim_core::report::Report;
+use sim_core::scenario::{self, Scenario};
+use sim_core::time::{SimDuration, SimTime};
+use sim_core::world::{self, Attempt, Observer, RunOutput};
+
+fn parse(yaml: &str) -> Scenario {
+    scenario::parse(yaml).unwrap_or_else(|d| panic!("{}", d.render("test.yaml", yaml)))
+}
+
+#[derive(Default)]
+struct Keep(Vec<Attempt>);
+impl Observer for Keep {
+    fn attempt(&mut self, a: &Attempt) {
+        self.0.push(*a);
+    }
+}
+
+fn run(sc: &Scenario) -> (RunOutput<'_>, Vec<Attempt>, Report) {
+    let mut keep = Keep::default();
+    let window = SimDuration::from_secs(10);
+    let out = world::run_observed(sc, sc.seed, window, &mut keep).expect("run completes");
+    let report = Report::build(sc, sc.seed, &out);
+    (out, keep.0, report)
+}
+
+fn s(secs: f64) -> SimTime {
+    SimTime((secs * 1e9) as u64)
+}
+
+/// Outcomes of one group's attempts strictly inside `(from, to)` seconds.
+fn outcomes_between(attempts: &[Attempt], group: u32, from: f64, to: f64) -> Vec<Outcome> {
+    attempts
+        .iter()
+        .filter(|a| a.group == group && a.at > s(from) && a.at < s(to))
+        .map(|a| a.outcome)
+        .collect()
+}
+
+fn all(outcomes: &[Outcome], o: Outcome) -> bool {
+    !outcomes.is_empty() && outcomes.iter().all(|x| *x == o)
+}
+
+/// One headless service `nginx` over a StatefulSet `web`; `extra` is
+/// appended to the StatefulSet entry, `clients` and `tail` are raw YAML.
+fn headless(replicas: u32, sts_extra: &str, clients: &str, tail: &str) -> String {
+    format!(
+        "name: t\nseed: 7\nduration: 40s\n\
+         cluster: {{propagation: 1s, unassigned_ip: timeout}}\n\
+         dns: {{ttl: 5s, shuffle: false}}\n\
+         services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [{{name: web, port: 80}}]}}\n\
+         statefulsets:\n  - {{name: web, service: nginx, replicas: {replicas}, start_ready: true, \
+         lifecycle: {{startup: 5s, drain: 3s, teardown: 1s}}{sts_extra}}}\n\
+         clients:\n{clients}{tail}"
+    )
+}
+
+#[test]
+fn headless_service_without_ready_endpoints_is_nxdomain_after_walking_the_search_list() {
+    let sc = parse(
+        "name: t\nduration: 20s\n\
+         services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n\
+         statefulsets:\n  - {name: web, service: nginx, replicas: 1, lifecycle: {startup: 30s}}\n\
+         clients:\n  - {name: app, count: 2, target: 'nginx:80', rate: 10}\n",
+    );
+    let (_, attempts, r) = run(&sc);
+    // Nothing is Ready before 30 s: every lookup fails.
+    assert!(all(
+        &outcomes_between(&attempts, 0, 0.0, 20.0),
+        Outcome::NoAddress
+    ));
+    // glibc walks `nginx.default.svc.cluster.local.`, `nginx.svc.cluster.local.`,
+    // `nginx.cluster.local.`, `nginx.`: four NXDOMAINs per failed lookup.
+    let failed = r.dns.client_failed_lookups;
+    assert!(failed > 0);
+    assert_eq!(
+        r.dns.client_queries,
+        r.dns.client_lookups - failed + 4 * failed
+    );
+    assert_eq!(r.dns.server_nxdomain, 4 * failed);
+    assert_eq!(r.totals.stale_ip_errors, 0);
+}
+
+#[test]
+fn clusterip_service_with_no_endpoints_resolves_to_its_vip_and_refuses_at_once() {
+    let sc = parse(
+        "name: t\nduration: 20s\n\
+         services:\n  - {name: api, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}\n\
+         statefulsets:\n  - {name: web, service: api, replicas: 1, lifecycle: {startup: 30s}}\n\
+         clients:\n  - {name: app, count: 2, target: 'api:80', rate: 10, connect_timeout: 2s}\n",
+    );
+    let (_, attempts, r) = run(&sc);
+    assert!(all(
+        &outcomes_between(&attempts, 0, 0.0, 20.0),
+        Outcome::Refused
+    ));
+    // kube-proxy REJECTs at once: no waiting, and no stale address was involved.
+    assert_eq!(r.totals.failed_connect_wait_s, 0.0);
+    assert_eq!(r.totals.stale_ip_errors, 0);
+    assert_eq!(r.dns.server_nxdomain, 0);
+}
+
+#[test]
+fn terminating_pod_leaves_dns_after_propagation_but_serves_through_its_drain() {
+    // web-0 deleted at 10 s: out of DNS at 11 s (propagation 1 s), still
+    // listening until 13 s (drain 3 s), refusing until 14 s (teardown 1 s),
+    // then its IP is gone. The replacement is Ready at 19 s, in DNS at 20 s.
+    let sc = parse(&headless(
+        1,
+        "",
+        "  - {name: fresh, count: 4, target: 'nginx:80', rate: 50, resolver: {cache: none}, connect_timeout: 1s}\n\
+         \x20 - {name: cached, count: 4, target: 'nginx:80', rate: 50, resolver: {cache: fixed(60s)}, connect_timeout: 1s}\n",
+        "events:\n  - {at: 10s, delete_pod: web-0}\n",
+    ));
+    let (_, a, r) = run(&sc);
+    // A client that resolves every time follows DNS.
+    assert!(all(&outcomes_between(&a, 0, 0.0, 11.0), Outcome::Ok));
+    assert!(all(
+        &outcomes_between(&a, 0, 11.0, 20.0),
+        Outcome::NoAddress
+    ));
+    assert!(all(&outcomes_between(&a, 0, 20.0, 40.0), Outcome::Ok));
+    // A client holding the old address sees the pod's whole shutdown.
+    assert!(all(&outcomes_between(&a, 1, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 1, 13.0, 14.0), Outcome::Refused));
+    assert!(all(&outcomes_between(&a, 1, 14.0, 40.0), Outcome::Timeout));
+    // Those failures were the client cache's doing.
+    let cached = &r.client_groups["cached"];
+    assert_eq!(
+        cached.stale_ip_errors,
+        cached.outcomes.refused + cached.outcomes.timeout
+    );
+    assert_eq!(
+        r.stale_ip_errors_by_layer.client_cache,
+        cached.stale_ip_errors
+    );
+    assert!(
+        a.iter()
+            .filter(|x| x.stale.is_some())
+            .all(|x| x.stale == Some(Layer::ClientCache))
+    );
+}
+
+#[test]
+fn statefulset_replacement_is_created_only_when_the_old_pod_is_gone_and_gets_a_new_ip() {
+    let sc = parse(&headless(
+        1,
+        "",
+        "  - {name: app, target: 'nginx:80', rate: 1}\n",
+        "events:\n  - {at: 10s, delete_pod: web-0}\n",
+    ));
+    let (out, _, _) = run(&sc);
+    let pods = &out.cluster.pods;
+    assert_eq!(pods.len(), 2);
+    let (old, new) = (&pods[0], &pods[1]);
+    assert_eq!((old.ordinal, new.ordinal), (0, 0));
+    assert_eq!(
+        old.ready_at,
+        Some(s(0.0)),
+        "start_ready pods are Ready from t = 0"
+    );
+    assert_eq!(old.deleted_at, Some(s(10.0)));
+    assert_eq!(old.exited_at, Some(s(13.0)));
+    assert_eq!(old.gone_at, Some(s(14.0)));
+    assert_eq!(new.created_at, s(14.0));
+    assert_eq!(new.ready_at, Some(s(19.0)));
+    assert_ne!(new.ip, old.ip);
+}
+
+#[test]
+fn orderedready_replacement_waits_for_every_lower_ordinal_but_parallel_does_not() {
+    // web-0 and web-2 deleted together; both are gone at 14 s. OrderedReady
+    // recreates web-2 only once web-0's replacement is Running and Ready.
+    for (policy, web2_created) in [("OrderedReady", 19.0), ("Parallel", 14.0)] {
+        let sc = parse(&headless(
+            3,
+            &format!(", podManagementPolicy: {policy}"),
+            "  - {name: app, target: 'nginx:80', rate: 1}\n",
+            "events:\n  - {at: 10s, delete_pod: web-0}\n  - {at: 10s, delete_pod: web-2}\n",
+        ));
+        let (out, _, _) = run(&sc);
+        let created = |ord: u32| {
+            out.cluster
+                .pods
+                .iter()
+                .filter(|p| p.ordinal == ord)
+                .map(|p| p.created_at)
+                .max()
+        };
+        assert_eq!(created(0), Some(s(14.0)), "{policy}");
+        assert_eq!(created(2), Some(s(web2_created)), "{policy}");
+    }
+}
+
+#[test]
+fn scale_up_creates_in_ordinal_order_and_scale_down_removes_the_highest_first() {
+    let sc = parse(&headless(
+        1,
+        "",
+        "  - {name: app, target: 'nginx:80', rate: 1}\n",
+        "events:\n  - {at: 1s, scale: {statefulset: web, replicas: 3}}\n  - {at: 20s, scale: {statefulset: web, replicas: 1}}\n",
+    ));
+    let (out, _, _) = run(&sc);
+    let pod = |ord: u32| out.cluster.pods.iter().find(|p| p.ordinal == ord).unwrap();
+    // OrderedReady: web-1 at 1 s, web-2 once web-1 is Ready (startup 5 s).
+    assert_eq!(pod(1).created_at, s(1.0));
+    assert_eq!(pod(2).created_at, s(6.0));
+    // Scale-down: web-2 first; web-1 only once web-2 is gone (drain 3 s + teardown 1 s).
+    assert_eq!(pod(2).deleted_at, Some(s(20.0)));
+    assert_eq!(pod(1).deleted_at, Some(s(24.0)));
+    assert_eq!(pod(0).deleted_at, None);
+}
+
+#[test]
+fn kube_proxy_picks_a_ready_endpoint_uniformly_for_each_connection() {
+    let sc = parse(
+        "name: t\nseed: 3\nduration: 60s\n\
+         services:\n  - {name: api, selector: {app: web}, ports: [{port: 80}]}\n\
+         statefulsets:\n  - {name: web, service: api, replicas: 4, start_ready: true}\n\
+         clients:\n  - {name: app, count: 10, target: 'api:80', rate: 100, balancer: first}\n",
+    );
+    let (_, _, r) = run(&sc);
+    let n = r.totals.outcomes.ok as f64;
+    assert_eq!(r.totals.outcomes.ok, r.totals.attempts);
+    // Each pod's share is Binomial(n, 1/4): allow 6 standard deviations.
+    let sd = (n * 0.25 * 0.75).sqrt();
+    for (pod, count) in &r.skew.per_identity {
+        assert!(
+            (*count as f64 - n / 4.0).abs() < 6.0 * sd,
+            "{pod}: {count} of {n}"
+        );
+    }
+}
+
+#[test]
+fn balancers_first_round_robin_and_random_spread_load_as_documented() {
+    let run_with = |balancer: &str, shuffle: bool| {
+        let sc = parse(&format!(
+            "name: t\nseed: 5\nduration: 30s\ndns: {{shuffle: {shuffle}}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true}}\n\
+             clients:\n  - {{name: app, count: 3, target: 'nginx:80', rate: 20, balancer: {balancer}}}\n"
+        ));
+        let (_, _, r) = run(&sc);
+        r.skew.per_identity.values().copied().collect::<Vec<u64>>()
+    };
+    // `first` without the loadbalance shuffle: everyone on answer[0] = web-0.
+    let first = run_with("first", false);
+    assert!(first[0] > 0 && first[1] == 0 && first[2] == 0, "{first:?}");
+    // Round-robin's cursor survives every refresh (no cache: one per request),
+    // so each client cycles web-0, web-1, web-2: counts differ by at most one per client.
+    let rr = run_with("round-robin", false);
+    let (lo, hi) = (rr.iter().min().unwrap(), rr.iter().max().unwrap());
+    assert!(hi - lo <= 3, "{rr:?}");
+    // `first` with the shuffle and `random` both spread the load.
+    for counts in [run_with("first", true), run_with("random", false)] {
+        let total: u64 = counts.iter().sum();
+        assert!(counts.iter().all(|&c| c * 4 > total), "{counts:?}");
+    }
+}
+
+#[test]
+fn fixed_resolver_cache_ignores_the_ttl_and_ttl_cache_honours_it() {
+    let lookups = |cache: &str| {
+        let sc = parse(&headless(
+            2,
+            "",
+            &format!(
+                "  - {{name: app, target: 'nginx:80', rate: 50, resolver: {{cache: {cache}}}}}\n"
+            ),
+            "",
+        ));
+        run(&sc).2.dns.client_lookups
+    };
+    // 40 s run, record TTL 5 s: the JVM-style 30 s cache refreshes once,
+    // the TTL-honouring cache about every 5 s, no cache on every request.
+    assert_eq!(lookups("fixed(30s)"), 2);
+    assert!((8..=9).contains(&lookups("ttl")), "{}", lookups("ttl"));
+    assert!(lookups("none") > 1500);
+}
+
+#[test]
+fn a_dial_to_a_released_ip_times_out_or_is_unreachable_as_configured() {
+    // (unassigned_ip, connect timeout, expected outcome, expected wait)
+    let cases = [
+        ("timeout", "1s", Outcome::Timeout, 1.0),
+        ("unreachable(3s)", "5s", Outcome::Unreachable, 3.0),
+        // The connect timeout fires before the node's ICMP arrives.
+        ("unreachable(3s)", "2s", Outcome::Timeout, 2.0),
+    ];
+    for (unassigned, timeout, outcome, wait_s) in cases {
+        let yaml = headless(
+            1,
+            "",
+            &format!(
+                "  - {{name: app, count: 2, target: 'nginx:80', rate: 20, resolver: {{cache: fixed(60s)}}, connect_timeout: {timeout}}}\n"
+            ),
+            "events:\n  - {at: 10s, delete_pod: web-0}\n",
+        )
+        .replace("unassigned_ip: timeout", &format!("unassigned_ip: '{unassigned}'"));
+        let sc = parse(&yaml);
+        let (_, a, r) = run(&sc);
+        let after = outcomes_between(&a, 0, 14.0, 40.0);
+        assert!(all(&after, outcome), "{unassigned} {timeout}: {after:?}");
+        let n = after.len() as f64;
+        assert!(
+            (r.totals.failed_connect_wait_s - n * wait_s).abs() < 1e-6,
+            "{unassigned}"
+        );
+    }
+}
+
+#[test]
+fn a_server_cache_keeps_serving_a_deleted_pod_until_its_entry_expires() {
+    // Server cache holds answers 30 s; a client without its own cache keeps
+    // receiving web-0's old address after it left the endpoints.
+    let yaml = headless(
+        2,
+        "",
+        "  - {name: app, count: 2, target: 'nginx:80', rate: 50, balancer: random, connect_timeout: 1s}\n",
+        "events:\n  - {at: 2s, delete_pod: web-0}\n",
+    )
+    .replace("dns: {ttl: 5s, shuffle: false}", "dns: {ttl: 30s, cache: {enabled: true, max_ttl: 30s}, shuffle: false}");
+    let (_, a, r) = run(&parse(&yaml));
+    let by_server = r.stale_ip_errors_by_layer.server_cache;
+    assert!(by_server > 0);
+    assert_eq!(r.stale_ip_errors_by_layer.client_cache, 0);
+    // The entry cached at t≈0 expires at 30 s: no stale answers after that.
+    assert!(
+        a.iter()
+            .filter(|x| x.stale.is_some())
+            .all(|x| x.at < s(31.0))
+    );
+    assert_eq!(by_server, r.totals.stale_ip_errors);
+}
