@@ -1,0 +1,377 @@
+//! End-to-end tests of `ksim run`: what a user relies on from the command
+//! line (the example scenarios run, the JSON report's shape, determinism,
+//! `--seed`, `--out`, `--window`).
+//!
+//! `web-statefulset` is small (well under a second in a debug build) and is
+//! used wherever one run will do; `canonical-churn` runs once, in
+//! `every_scenario_in_the_directory_runs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+const KSIM: &str = env!("CARGO_BIN_EXE_ksim");
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// `scenarios/web-statefulset.yaml`.
+fn web() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        scenarios_dir()
+            .join("web-statefulset.yaml")
+            .to_str()
+            .expect("utf-8 path")
+            .to_string()
+    })
+}
+
+fn ksim(args: &[&str]) -> Output {
+    Command::new(KSIM).args(args).output().expect("run ksim")
+}
+
+/// Run and insist on success; returns standard output.
+fn ok(args: &[&str]) -> String {
+    let out = ksim(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ksim {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "ksim {args:?} wrote to stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("report is UTF-8")
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{text}"))
+}
+
+/// The value at a JSON pointer such as `/totals/outcomes/ok`.
+fn at<'v>(report: &'v Value, pointer: &str) -> &'v Value {
+    report
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("report has no `{pointer}`"))
+}
+
+fn u64_at(report: &Value, pointer: &str) -> u64 {
+    at(report, pointer)
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{pointer}` is not a whole number"))
+}
+
+fn f64_at(report: &Value, pointer: &str) -> f64 {
+    at(report, pointer)
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{pointer}` is not a number"))
+}
+
+/// A directory of its own under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ksim-cli-{tag}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("list temp dir")
+            .map(|e| {
+                e.expect("dir entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn the_default_scenario_runs_and_prints_a_text_summary() {
+    let text = ok(&["run", web()]);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("ksim "), "{first}");
+    assert!(first.contains("scenario web-statefulset"), "{first}");
+    assert!(first.contains("seed 42"), "{first}");
+    for label in [
+        "digest sha256:",
+        "requests",
+        "attempts",
+        "  ok",
+        "  refused",
+        "  timeout",
+        "  unreachable",
+        "  wrong_backend",
+        "  no_address",
+        "stale-IP errors",
+        "skew over 3 identities",
+        "client group",
+        "pinned",
+        "jvm",
+        "glibc",
+        "window",
+    ] {
+        assert!(text.contains(label), "the summary lacks `{label}`:\n{text}");
+    }
+    assert!(!text.trim_start().starts_with('{'), "text, not JSON");
+}
+
+#[test]
+fn the_json_report_has_every_documented_field() {
+    let r = json(&ok(&["run", web(), "--format", "json"]));
+    assert!(u64_at(&r, "/schema_version") >= 1);
+    assert_eq!(at(&r, "/ksim_version"), env!("CARGO_PKG_VERSION"));
+    assert_eq!(u64_at(&r, "/seed"), 42, "the file's seed");
+    assert_eq!(at(&r, "/scenario/name"), "web-statefulset");
+    let digest = at(&r, "/scenario/digest").as_str().unwrap();
+    assert!(
+        digest.starts_with("sha256:")
+            && digest.len() == 7 + 64
+            && digest[7..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{digest}"
+    );
+
+    let requests = u64_at(&r, "/totals/requests");
+    let attempts = u64_at(&r, "/totals/attempts");
+    assert!(
+        requests > 0 && attempts >= requests,
+        "{requests} {attempts}"
+    );
+    let outcomes: u64 = [
+        "ok",
+        "refused",
+        "timeout",
+        "unreachable",
+        "wrong_backend",
+        "no_address",
+    ]
+    .iter()
+    .map(|o| u64_at(&r, &format!("/totals/outcomes/{o}")))
+    .sum();
+    assert_eq!(outcomes, attempts, "every attempt has one outcome");
+    // The scenario's story: web-1 is deleted, so some dials fail.
+    assert!(u64_at(&r, "/totals/outcomes/ok") < attempts);
+
+    let stale = u64_at(&r, "/totals/stale_ip_errors");
+    let by_layer: u64 = ["client_cache", "server_cache", "propagation"]
+        .iter()
+        .map(|l| u64_at(&r, &format!("/stale_ip_errors_by_layer/{l}")))
+        .sum();
+    assert_eq!(by_layer, stale, "stale-IP errors split over the layers");
+
+    for rate in ["stale_ip_error_rate", "connection_refused_rate"] {
+        let v = f64_at(&r, &format!("/rates/{rate}"));
+        assert!((0.0..=1.0).contains(&v), "{rate} = {v}");
+    }
+    let refused = u64_at(&r, "/totals/outcomes/refused") as f64;
+    let rate = f64_at(&r, "/rates/connection_refused_rate");
+    assert!((rate - refused / attempts as f64).abs() < 1e-12);
+
+    assert!(f64_at(&r, "/skew/max_over_mean") >= 1.0);
+    assert!(f64_at(&r, "/skew/cov") >= 0.0);
+    let jain = f64_at(&r, "/skew/jain");
+    assert!(jain > 0.0 && jain <= 1.0, "jain = {jain}");
+    let per_identity = at(&r, "/skew/per_identity").as_object().unwrap();
+    let names: Vec<&str> = per_identity.keys().map(String::as_str).collect();
+    assert_eq!(names, ["web-0", "web-1", "web-2"]);
+
+    let windows = at(&r, "/windows").as_array().unwrap();
+    assert_eq!(windows.len(), 30, "300 s in 10 s windows");
+    let in_windows: u64 = windows
+        .iter()
+        .map(|w| w["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(in_windows, requests, "windows add up to the totals");
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_json() {
+    let a = ok(&["run", web(), "--format", "json"]);
+    let b = ok(&["run", web(), "--format", "json"]);
+    assert!(a == b, "two runs with the same seed differ");
+    let c = ok(&["run", web(), "--format", "json", "--seed", "42"]);
+    assert!(a == c, "--seed equal to the file's seed changes nothing");
+}
+
+#[test]
+fn the_seed_flag_overrides_the_files_seed() {
+    let base = ok(&["run", web(), "--format", "json"]);
+    let other = ok(&["run", web(), "--format", "json", "--seed", "7"]);
+    let (b, o) = (json(&base), json(&other));
+    assert_eq!(u64_at(&b, "/seed"), 42);
+    assert_eq!(u64_at(&o, "/seed"), 7);
+    assert_ne!(base, other);
+    assert_ne!(
+        at(&b, "/totals"),
+        at(&o, "/totals"),
+        "another seed, another run"
+    );
+    // The scenario itself is the same: the digest does not include --seed.
+    assert_eq!(at(&b, "/scenario/digest"), at(&o, "/scenario/digest"));
+    // The text report shows the seed in effect too.
+    let text = ok(&["run", web(), "--seed", "7"]);
+    assert!(text.lines().next().unwrap().contains("seed 7"), "{text}");
+}
+
+#[test]
+fn out_writes_the_same_bytes_as_stdout_and_no_temp_file() {
+    let dir = TempDir::new("out");
+    let stdout = ok(&["run", web(), "--format", "json"]);
+    let path = dir.0.join("report.json");
+    let printed = ok(&[
+        "run",
+        web(),
+        "--format",
+        "json",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(printed.is_empty(), "--out prints nothing");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), stdout);
+    assert_eq!(dir.entries(), ["report.json"], "no temp file left behind");
+
+    // Overwriting replaces the file whole, the text format included.
+    let text = ok(&["run", web()]);
+    ok(&["run", web(), "--out", path.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(dir.entries(), ["report.json"]);
+}
+
+/// `--out` through a symlink updates the file it points to and keeps the
+/// link; a path that is not a regular file (a pipe, `/dev/null`) is written
+/// to, never replaced.
+#[cfg(unix)]
+#[test]
+fn out_follows_symlinks_and_writes_into_pipes() {
+    let dir = TempDir::new("out-special");
+    let expected = ok(&["run", web(), "--format", "json"]);
+
+    let target = dir.0.join("target.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.0.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    ok(&[
+        "run",
+        web(),
+        "--format",
+        "json",
+        "--out",
+        link.to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), expected);
+
+    let fifo = dir.0.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let mut expected_entries = vec!["link.json", "target.json"];
+    if made.is_ok_and(|s| s.success()) {
+        expected_entries.insert(1, "pipe");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        ok(&[
+            "run",
+            web(),
+            "--format",
+            "json",
+            "--out",
+            fifo.to_str().unwrap(),
+        ]);
+        assert_eq!(reader.join().unwrap(), expected);
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+    assert_eq!(dir.entries(), expected_entries, "no temp file left behind");
+}
+
+#[test]
+fn the_window_flag_changes_the_window_count() {
+    let count = |extra: &[&str]| {
+        let mut args = vec!["run", web(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let r = json(&ok(&args));
+        (at(&r, "/windows").as_array().unwrap().len(), r)
+    };
+    let (default, d) = count(&[]);
+    let (thirty, t) = count(&["--window", "30s"]);
+    let (uneven, _) = count(&["--window", "7s"]);
+    assert_eq!(default, 30);
+    assert_eq!(thirty, 10);
+    assert_eq!(uneven, 43, "300 s in 7 s windows: the last one is short");
+    // Only the windows change, not the run.
+    assert_eq!(at(&d, "/totals"), at(&t, "/totals"));
+    let first = &at(&t, "/windows").as_array().unwrap()[0];
+    assert_eq!(first["end_s"].as_f64(), Some(30.0));
+}
+
+#[test]
+fn every_scenario_in_the_directory_runs() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("scenarios/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 2,
+        "expected the example scenarios, found {files:?}"
+    );
+    for file in &files {
+        let r = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(
+            at(&r, "/scenario/name"),
+            stem,
+            "{}: name matches the file",
+            file.display()
+        );
+        assert!(u64_at(&r, "/totals/requests") > 0, "{}", file.display());
+        assert!(u64_at(&r, "/totals/outcomes/ok") > 0, "{}", file.display());
+    }
+}
+
+#[test]
+fn version_and_help_exit_0() {
+    let v = ok(&["--version"]);
+    assert_eq!(v.trim(), format!("ksim {}", env!("CARGO_PKG_VERSION")));
+    let help = ok(&["run", "--help"]);
+    for flag in ["--seed", "--format", "--out", "--window"] {
+        assert!(help.contains(flag), "help lacks {flag}:\n{help}");
+    }
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
 /// Exit code for bad input (scenario, flags, files).
@@ -83,14 +84,16 @@ fn run(
     window: Option<SimDuration>,
 ) -> ExitCode {
     let shown = file.display().to_string();
+    // Check the output path before a possibly long run, not after it.
+    if let Some(path) = out
+        && let Err(message) = check_out(path, file)
+    {
+        return fail(format!("error: --out {}: {message}\n", path.display()));
+    }
     let src = match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
-            Err(_) => {
-                return fail(format!(
-                    "error: {shown}: not UTF-8 text; a scenario is a YAML or JSON file\n"
-                ));
-            }
+            Err(e) => return fail(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
         },
         Err(e) => return fail(format!("error: cannot read {shown}: {e}\n")),
     };
@@ -98,10 +101,31 @@ fn run(
         Ok(s) => s,
         Err(d) => return fail(d.render(&shown, &src)),
     };
+    let width = window.unwrap_or(sim_core::scenario::defaults::WINDOW);
+    let windows = limits::windows(scenario.duration, width);
+    if windows > limits::MAX_WINDOWS {
+        let flag = match window {
+            Some(w) => format!("--window {w}"),
+            None => format!("the default window ({width})"),
+        };
+        return fail(format!(
+            "error: {flag} splits the {} run into {windows} windows; at most {} are reported\n  hint: use --window {} or longer\n",
+            scenario.duration,
+            limits::MAX_WINDOWS,
+            limits::min_window(scenario.duration)
+        ));
+    }
     let opts = sim_core::RunOptions { seed, window };
     let report = match sim_core::run(&scenario, &opts) {
         Ok(r) => r,
-        Err(e) => return fail(format!("error: {shown}: {}: {}\n", e.path, e.message)),
+        Err(e) => {
+            let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
+            return fail(
+                Diagnostic::at(loc, e.message)
+                    .path(e.path)
+                    .render(&shown, &src),
+            );
+        }
     };
     let text = match format {
         Format::Text => report.to_text(),
@@ -127,9 +151,67 @@ fn run(
     ExitCode::SUCCESS
 }
 
+/// Why `path` cannot take the report, if that is already clear: it is a
+/// directory, its directory does not exist, or it is the scenario itself.
+fn check_out(path: &Path, scenario: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err("is a directory; give a file name".into());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        return Err(format!("the directory {} does not exist", dir.display()));
+    }
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), scenario.canonicalize())
+        && a == b
+    {
+        return Err("is the scenario file itself; the report would overwrite it".into());
+    }
+    Ok(())
+}
+
+/// The message for a file that is not UTF-8: where the first bad byte is.
+fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
+    let good = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+    let line = good.matches('\n').count() as u32 + 1;
+    let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+    let byte = bytes[e.valid_up_to()];
+    let d = Diagnostic::at(
+        Loc { line, col },
+        format!("not UTF-8 text (byte 0x{byte:02x}); a scenario is a YAML or JSON text file"),
+    );
+    let d = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        d.hint("the file looks like UTF-16; save it as UTF-8")
+    } else if bytes.contains(&0) {
+        d.hint("this looks like a binary file; is it the right one?")
+    } else {
+        d.hint("save the file as UTF-8 (it may be in a legacy encoding such as Latin-1)")
+    };
+    d.render(shown, &String::from_utf8_lossy(bytes))
+}
+
 /// Write to a temporary file beside `path`, then rename over it: readers see
-/// the old file or the whole new one, never a partial report.
+/// the old file or the whole new one, never a partial report. A symlink is
+/// followed (the link stays, its target is replaced); something that is not a
+/// regular file (`/dev/null`, a pipe) is written directly, never replaced.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let resolved;
+    let path = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(bytes).and_then(|_| f.flush());
+        }
+        Ok(_) => {
+            resolved = path.canonicalize()?;
+            resolved.as_path()
+        }
+        Err(_) => path,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

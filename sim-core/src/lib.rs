@@ -86,6 +86,18 @@ pub fn run_observed<O: Observer>(
 ) -> Result<Report, RunError> {
     let seed = opts.seed.unwrap_or(sc.seed);
     let window = opts.window.unwrap_or(scenario::defaults::WINDOW);
+    let windows = scenario::limits::windows(sc.duration, window);
+    if windows > scenario::limits::MAX_WINDOWS {
+        return Err(RunError {
+            path: "window".into(),
+            message: format!(
+                "a {window} window splits the {} run into {windows} windows; at most {} are reported (use {} or longer)",
+                sc.duration,
+                scenario::limits::MAX_WINDOWS,
+                scenario::limits::min_window(sc.duration)
+            ),
+        });
+    }
     let out = world::run_observed(sc, seed, window, observer)?;
     Ok(Report::build(sc, seed, &out))
 }

@@ -14,6 +14,7 @@
 
 pub mod defaults;
 pub mod diag;
+pub mod limits;
 mod parse;
 pub mod read;
 pub mod yaml;
@@ -26,6 +27,13 @@ use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
 pub use parse::parse;
+
+/// Where the field at `path` (as in a [`Diagnostic`] or a run error, e.g.
+/// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
+pub fn locate(src: &str, path: &str) -> Option<Loc> {
+    let root = yaml::parse_document(src).ok()??;
+    root.find(path).map(|n| n.loc)
+}
 
 use crate::time::SimDuration;
 

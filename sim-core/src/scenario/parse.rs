@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::defaults as d;
 use super::diag::{Diagnostic, Loc, nearest};
-use super::read::{Field, Map};
+use super::limits;
+use super::read::{Field, Map, duration_hint};
 use super::yaml::parse_document;
 use super::*;
 use crate::dns;
@@ -12,10 +13,12 @@ use crate::time::{SimDuration, parse_duration};
 
 /// Parse and validate a scenario from YAML or JSON text.
 pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
-    let Some(root) = parse_document(src)? else {
+    // No document, or an empty one (`---` alone, `~`): the same mistake.
+    let root = parse_document(src)?.filter(|r| r.kind != yaml::Kind::Null);
+    let Some(root) = root else {
         return Err(Diagnostic::at(
             Loc { line: 1, col: 1 },
-            "the file is empty: a scenario needs at least `name`, `duration` and some `clients`",
+            "the file is empty: a scenario needs at least `name` and `duration`, and `clients` to send any traffic",
         )
         .hint("start from scenarios/web-statefulset.yaml"));
     };
@@ -28,9 +31,16 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
     let mut m = Map::of(&root)?;
     let name = m.req("name", "the scenario's name")?.str()?.to_string();
     let seed = m.opt("seed").map(|f| f.u64()).transpose()?.unwrap_or(0);
-    let duration = m
-        .req("duration", "how long to simulate, e.g. `10m`")?
-        .positive_duration()?;
+    let duration_f = m.req("duration", "how long to simulate, e.g. `10m`")?;
+    let duration = duration_f.positive_duration()?;
+    if duration > limits::MAX_DURATION {
+        return Err(duration_f
+            .err(format!(
+                "at most {} (one week), found {duration}",
+                limits::MAX_DURATION
+            ))
+            .hint("ksim simulates minutes to hours; shorten `duration`"));
+    }
     let cluster = match m.opt("cluster") {
         Some(f) => cluster(&f)?,
         None => cluster_defaults(),
@@ -58,46 +68,236 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
     };
     check_services(&sc, root.node)?;
     assign_cluster_ips(&sc, root.node)?;
+    // Pods alive at once per StatefulSet, at its largest (initial replicas or
+    // any `scale` event): what the pod CIDR and ksim must hold.
+    let mut peaks: Vec<u64> = Vec::new();
     if let Some(f) = &sts_fields {
-        for item in f.seq()? {
-            let st = statefulset(&item, &sc)?;
-            if let Some(prev) = sc
+        for (i, item) in f.seq()?.iter().enumerate() {
+            let st = statefulset(item, &sc)?;
+            if let Some((j, _)) = sc
                 .statefulsets
                 .iter()
-                .find(|s| s.name == st.name && s.namespace == st.namespace)
+                .enumerate()
+                .find(|(_, s)| s.name == st.name && s.namespace == st.namespace)
             {
-                return Err(item
-                    .err(format!(
-                        "duplicate StatefulSet name `{}` in namespace `{}`",
-                        prev.name, prev.namespace
-                    ))
-                    .hint("names must be unique per namespace"));
+                return Err(duplicate(
+                    root.node,
+                    "statefulsets",
+                    i,
+                    j,
+                    "StatefulSet",
+                    &st.name,
+                    &st.namespace,
+                ));
             }
+            let replicas = st.replicas;
+            peaks.push(replicas.into());
             sc.statefulsets.push(st);
+            check_pods(&sc, &peaks, &child(item, "replicas"), replicas)?;
         }
     }
     if let Some(f) = &client_fields {
-        for item in f.seq()? {
-            let g = client_group(&item, &sc)?;
-            if sc
+        let mut clients: u64 = 0;
+        for (i, item) in f.seq()?.iter().enumerate() {
+            let g = client_group(item, &sc)?;
+            if let Some((j, _)) = sc
                 .clients
                 .iter()
-                .any(|c| c.name == g.name && c.namespace == g.namespace)
+                .enumerate()
+                .find(|(_, c)| c.name == g.name && c.namespace == g.namespace)
             {
-                return Err(item
-                    .err(format!("duplicate client group name `{}`", g.name))
-                    .hint("give each group its own name"));
+                return Err(duplicate(
+                    root.node,
+                    "clients",
+                    i,
+                    j,
+                    "client group",
+                    &g.name,
+                    &g.namespace,
+                )
+                .hint("give each group its own name"));
+            }
+            clients += u64::from(g.count);
+            if clients > limits::MAX_CLIENTS {
+                return Err(child(item, "count")
+                    .err(format!(
+                        "{clients} clients in all: ksim simulates at most {}",
+                        limits::MAX_CLIENTS
+                    ))
+                    .hint("lower `count`; a few hundred clients show the same effects"));
             }
             sc.clients.push(g);
         }
+        check_requests(&sc, f)?;
     }
     if let Some(f) = &event_fields {
-        for item in f.seq()? {
-            let ev = timeline_event(&item, &sc)?;
+        let items = f.seq()?;
+        for item in &items {
+            let ev = timeline_event(item, &sc)?;
+            if let Action::Scale {
+                namespace,
+                statefulset,
+                replicas,
+            } = &ev.action
+                && let Some(k) = sc
+                    .statefulsets
+                    .iter()
+                    .position(|s| &s.name == statefulset && &s.namespace == namespace)
+                && u64::from(*replicas) > peaks[k]
+            {
+                peaks[k] = (*replicas).into();
+                let at = child(&child(item, "scale"), "replicas");
+                check_pods(&sc, &peaks, &at, *replicas)?;
+            }
             sc.events.push(ev);
+        }
+        for (i, item) in items.iter().enumerate() {
+            check_pod_exists(&sc, i, &child(item, "delete_pod"))?;
         }
     }
     Ok(sc)
+}
+
+/// The child field `key` of a mapping item, or the item itself if it has none
+/// (a defaulted field is reported at its parent).
+fn child<'n>(item: &Field<'n>, key: &str) -> Field<'n> {
+    match item.node.find(key) {
+        Some(node) => Field {
+            node,
+            path: format!("{}.{key}", item.path),
+        },
+        None => item.clone(),
+    }
+}
+
+/// Two items of `list` (at `i` and the earlier `j`) share a name.
+fn duplicate(
+    root: &yaml::Node,
+    list: &str,
+    i: usize,
+    j: usize,
+    kind: &str,
+    name: &str,
+    ns: &str,
+) -> Diagnostic {
+    let first = find_item(root, list, j);
+    let first = child(&first, "name");
+    child(&find_item(root, list, i), "name")
+        .err(format!(
+            "duplicate {kind} name `{name}` in namespace `{ns}` (first declared at line {}, {})",
+            first.node.loc.line, first.path
+        ))
+        .hint("names must be unique per namespace; rename or remove one")
+}
+
+/// The StatefulSets' largest sizes (`peaks`) must fit in ksim and in the pod
+/// CIDR (with `reuse: never`, more pods than addresses cannot even start).
+/// `at` is the field that raised the total to `replicas` for its set.
+fn check_pods(sc: &Scenario, peaks: &[u64], at: &Field, replicas: u32) -> Result<(), Diagnostic> {
+    let total: u64 = peaks.iter().sum();
+    let all = if total == u64::from(replicas) {
+        String::new()
+    } else {
+        format!(" ({total} pods in all StatefulSets)")
+    };
+    if total > limits::MAX_PODS {
+        return Err(at
+            .err(format!(
+                "{replicas} replicas{all}: ksim simulates at most {} pods at once",
+                limits::MAX_PODS
+            ))
+            .hint("lower `replicas`; a few dozen pods show the same effects"));
+    }
+    let cidr = sc.cluster.ipam.pod_cidr;
+    if total > cidr.usable() {
+        let need = (8..=30u8)
+            .rev()
+            .find(|&prefix| Cidr { base: 0, prefix }.usable() >= total)
+            .unwrap_or(8);
+        return Err(at
+            .err(format!(
+                "{replicas} replicas{all} need more pod IPs than the pod CIDR {cidr} has ({})",
+                cidr.usable()
+            ))
+            .hint(format!(
+                "widen `cluster.ipam.pod_cidr` to a /{need} or larger, or lower `replicas`"
+            )));
+    }
+    Ok(())
+}
+
+/// Expected requests (count × rate × duration) must stay within what one run
+/// can do; the group sending most is the one pointed at.
+fn check_requests(sc: &Scenario, clients: &Field) -> Result<(), Diagnostic> {
+    let secs = sc.duration.as_secs_f64();
+    let per_group: Vec<f64> = sc
+        .clients
+        .iter()
+        .map(|g| f64::from(g.count) * g.rate * secs)
+        .collect();
+    let total: f64 = per_group.iter().sum();
+    if total <= limits::MAX_REQUESTS {
+        return Ok(());
+    }
+    let worst = (0..per_group.len())
+        .max_by(|&a, &b| per_group[a].total_cmp(&per_group[b]))
+        .unwrap_or(0);
+    let item = match clients.seq()?.into_iter().nth(worst) {
+        Some(item) => item,
+        None => clients.clone(),
+    };
+    Err(child(&item, "rate")
+        .err(format!(
+            "the clients would send about {total:.1e} requests in {} (count × rate × duration); ksim runs at most {:.0e}",
+            sc.duration,
+            limits::MAX_REQUESTS
+        ))
+        .hint("lower `rate` or `count`, or shorten `duration`"))
+}
+
+/// A `delete_pod` must name an ordinal its StatefulSet reaches by then
+/// (its initial `replicas`, or a `scale` event at or before the deletion).
+fn check_pod_exists(sc: &Scenario, i: usize, at: &Field) -> Result<(), Diagnostic> {
+    let ev = &sc.events[i];
+    let Action::DeletePod { namespace, pod } = &ev.action else {
+        return Ok(());
+    };
+    let Some((st, ordinal)) = sc.statefulsets.iter().find_map(|st| {
+        let o = pod.strip_prefix(st.name.as_str())?.strip_prefix('-')?;
+        let o = o.parse::<u32>().ok()?;
+        (&st.namespace == namespace).then_some((st, o))
+    }) else {
+        return Ok(());
+    };
+    let most = sc
+        .events
+        .iter()
+        .filter(|e| e.at <= ev.at)
+        .filter_map(|e| match &e.action {
+            Action::Scale {
+                namespace,
+                statefulset,
+                replicas,
+            } if *namespace == st.namespace && *statefulset == st.name => Some(*replicas),
+            _ => None,
+        })
+        .fold(st.replicas, u32::max);
+    if ordinal < most {
+        return Ok(());
+    }
+    let d = at.err(format!(
+        "`{pod}` never exists by {}: StatefulSet `{}` has at most {most} replicas until then",
+        ev.at, st.name
+    ));
+    Err(if most == 0 {
+        d.hint(format!("`{}` has no pods; scale it up first", st.name))
+    } else {
+        d.hint(format!(
+            "its pods are `{0}-0` to `{0}-{1}`",
+            st.name,
+            most - 1
+        ))
+    })
 }
 
 fn list<'n, T>(
@@ -179,11 +379,13 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
                 }
             };
         }
-        if let Some(f) = im.opt("pod_cidr") {
-            c.ipam.pod_cidr = cidr(&f)?;
+        let pod_f = im.opt("pod_cidr");
+        if let Some(f) = &pod_f {
+            c.ipam.pod_cidr = cidr(f)?;
         }
-        if let Some(f) = im.opt("service_cidr") {
-            c.ipam.service_cidr = cidr(&f)?;
+        let svc_f = im.opt("service_cidr");
+        if let Some(f) = &svc_f {
+            c.ipam.service_cidr = cidr(f)?;
         }
         im.finish()?;
         let (p, s) = (c.ipam.pod_cidr, c.ipam.service_cidr);
@@ -193,7 +395,14 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
             a.base & mask == b.base & mask
         };
         if overlap(p, s) {
-            return Err(f.err(format!("pod CIDR {p} and service CIDR {s} overlap")));
+            let at = pod_f.or(svc_f).unwrap_or(f);
+            return Err(at
+                .err(format!("pod CIDR {p} and service CIDR {s} overlap"))
+                .hint(format!(
+                    "pick ranges that do not overlap, e.g. the defaults {} and {}",
+                    d::POD_CIDR,
+                    d::SERVICE_CIDR
+                )));
         }
     }
     if let Some(f) = m.opt("unassigned_ip") {
@@ -202,11 +411,12 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
             ("unreachable", None) => UnassignedIp::Unreachable(d::UNREACHABLE_AFTER),
             ("unreachable", Some(arg)) => UnassignedIp::Unreachable(
                 parse_duration(arg)
-                    .map_err(|e| f.err(format!("bad delay in `unreachable(...)`: {}", e.0)))?,
+                    .map_err(|e| call_arg_error(&f, "expected `unreachable(<delay>)`", arg, &e))?,
             ),
             (other, _) => {
                 let d = f.err(format!(
-                    "expected `timeout` or `unreachable(<delay>)`, found `{other}`"
+                    "expected `timeout` or `unreachable(<delay>)`, found `{}`",
+                    f.str()?
                 ));
                 return Err(match nearest(other, ["timeout", "unreachable"]) {
                     Some(n) => d.hint(format!("did you mean `{n}`?")),
@@ -217,6 +427,20 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
     }
     m.finish()?;
     Ok(c)
+}
+
+/// A bad duration inside `name(...)` call syntax.
+fn call_arg_error(
+    f: &Field,
+    expected: &str,
+    arg: &str,
+    e: &crate::time::DurationError,
+) -> Diagnostic {
+    let d = f.err(format!("{expected}: {}", e.0));
+    match duration_hint(arg, e) {
+        Some(h) => d.hint(h),
+        None => d,
+    }
 }
 
 fn dns_defaults() -> Dns {
@@ -382,16 +606,19 @@ fn find_item<'n>(root: &'n yaml::Node, key: &str, index: usize) -> Field<'n> {
 
 fn check_services(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
     for (i, s) in sc.services.iter().enumerate() {
-        if sc.services[..i]
+        if let Some(j) = sc.services[..i]
             .iter()
-            .any(|p| p.name == s.name && p.namespace == s.namespace)
+            .position(|p| p.name == s.name && p.namespace == s.namespace)
         {
-            return Err(find_item(root, "services", i)
-                .err(format!(
-                    "duplicate Service name `{}` in namespace `{}`",
-                    s.name, s.namespace
-                ))
-                .hint("names must be unique per namespace"));
+            return Err(duplicate(
+                root,
+                "services",
+                i,
+                j,
+                "Service",
+                &s.name,
+                &s.namespace,
+            ));
         }
     }
     Ok(())
@@ -440,11 +667,30 @@ fn labels_or_default(m: &mut Map, name: &str) -> Result<BTreeMap<String, String>
     }
 }
 
-fn reference_error(f: &Field, kind: &str, name: &str, ns: &str, known: &[&str]) -> Diagnostic {
+/// `name` names no `kind` in namespace `ns`. `all` is every declared
+/// (name, namespace) of that kind: a same-named one elsewhere is the likely fix.
+fn reference_error(
+    f: &Field,
+    kind: &str,
+    name: &str,
+    ns: &str,
+    all: &[(&str, &str)],
+    elsewhere: impl Fn(&str) -> String,
+) -> Diagnostic {
     let d = f.err(format!("no {kind} named `{name}` in namespace `{ns}`"));
+    if let Some((_, other)) = all.iter().find(|(n, o)| *n == name && *o != ns) {
+        return d.hint(elsewhere(other));
+    }
+    let known: Vec<&str> = all
+        .iter()
+        .filter(|(_, o)| *o == ns)
+        .map(|(n, _)| *n)
+        .collect();
     match nearest(name, known.iter().copied()) {
         Some(n) => d.hint(format!("did you mean `{n}`?")),
-        None if known.is_empty() => d.hint(format!("the scenario declares no {kind}")),
+        None if known.is_empty() => d.hint(format!(
+            "the scenario declares no {kind} in namespace `{ns}`"
+        )),
         None => d.hint(format!("declared: {}", known.join(", "))),
     }
 }
@@ -460,14 +706,22 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         .iter()
         .find(|s| s.name == service && s.namespace == namespace)
     else {
-        let known: Vec<&str> = sc
+        let all: Vec<(&str, &str)> = sc
             .services
             .iter()
-            .filter(|s| s.namespace == namespace)
-            .map(|s| s.name.as_str())
+            .map(|s| (s.name.as_str(), s.namespace.as_str()))
             .collect();
         return Err(reference_error(
-            &svc_field, "Service", &service, &namespace, &known,
+            &svc_field,
+            "Service",
+            &service,
+            &namespace,
+            &all,
+            |other| {
+                format!(
+                    "the Service `{service}` is in namespace `{other}`; a StatefulSet's Service must be in its own namespace"
+                )
+            },
         ));
     };
     let replicas = m.opt("replicas").map(|f| f.u32()).transpose()?.unwrap_or(1);
@@ -569,10 +823,12 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
 
 fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
     let expected = "expected `none`, `fixed(<duration>)` or `exponential(<mean>)`";
-    let arg = |a: Option<&str>| -> Result<SimDuration, Diagnostic> {
-        let a =
-            a.ok_or_else(|| f.err(format!("{expected}: missing the duration in parentheses")))?;
-        let v = parse_duration(a).map_err(|e| f.err(format!("{expected}: {}", e.0)))?;
+    let arg = |name: &str, a: Option<&str>| -> Result<SimDuration, Diagnostic> {
+        let a = a.ok_or_else(|| {
+            f.err(format!("{expected}: missing the duration in parentheses"))
+                .hint(format!("e.g. `{name}(300s)`"))
+        })?;
+        let v = parse_duration(a).map_err(|e| call_arg_error(f, expected, a, &e))?;
         if v == SimDuration::ZERO {
             return Err(f.err("a pod lifetime must be longer than zero"));
         }
@@ -580,12 +836,13 @@ fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
     };
     match f.call()? {
         ("none", None) => Ok(Lifetime::None),
-        ("fixed", a) => Ok(Lifetime::Fixed(arg(a)?)),
-        ("exponential", a) => Ok(Lifetime::Exponential(arg(a)?)),
-        (other, _) => {
-            let d = f.err(format!("{expected}, found `{other}`"));
+        ("fixed", a) => Ok(Lifetime::Fixed(arg("fixed", a)?)),
+        ("exponential", a) => Ok(Lifetime::Exponential(arg("exponential", a)?)),
+        (other, arg) => {
+            let d = f.err(format!("{expected}, found `{}`", f.str()?));
             Err(match nearest(other, ["none", "fixed", "exponential"]) {
-                Some(n) => d.hint(format!("did you mean `{n}(...)`?")),
+                Some("none") => d.hint("did you mean `none`?"),
+                Some(n) => d.hint(format!("did you mean `{n}({})`?", arg.unwrap_or("300s"))),
                 None => d,
             })
         }
@@ -675,7 +932,7 @@ fn resolver_cache(f: &Field) -> Result<ResolverCache, Diagnostic> {
         ("none", None) => Ok(ResolverCache::None),
         ("ttl", None) => Ok(ResolverCache::Ttl),
         ("fixed", Some(a)) => {
-            let v = parse_duration(a).map_err(|e| f.err(format!("{expected}: {}", e.0)))?;
+            let v = parse_duration(a).map_err(|e| call_arg_error(f, expected, a, &e))?;
             if v == SimDuration::ZERO {
                 return Err(f.err("`fixed(0s)` caches nothing").hint("write `none`"));
             }
@@ -706,6 +963,12 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
     if host.is_empty() {
         return Err(f.expected("`host:port` with a host name"));
     }
+    if host.len() > 253 {
+        return Err(f.err(format!(
+            "a DNS name is at most 253 characters, found {}",
+            host.len()
+        )));
+    }
     let port = match port.parse::<u16>() {
         Ok(0) => return Err(f.err("port 0 is not a port")),
         Ok(n) => PortRef::Number(n),
@@ -732,9 +995,18 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
             .find_map(|l| nearest(l, known.iter().copied()).filter(|n| *n != l))
             .or_else(|| nearest(last_label_service, known.iter().copied()));
         let d = f.err(format!(
-            "`{host}` names no Service from namespace `{namespace}` (tried {})",
-            dns::search_candidates(host, namespace, &sc.cluster.domain).join(", ")
+            "`{host}` names no Service from namespace `{namespace}` (tried `{}`)",
+            dns::search_candidates(host, namespace, &sc.cluster.domain).join("`, `")
         ));
+        if !host.contains('.')
+            && let Some(other) = sc.services.iter().find(|s| s.name == host)
+        {
+            return Err(d.hint(format!(
+                "the Service `{host}` is in namespace `{0}`: write `{host}.{0}:{port}`",
+                other.namespace,
+                port = t.rsplit_once(':').map_or("", |(_, p)| p)
+            )));
+        }
         return Err(match guess {
             Some(n) => d.hint(format!("did you mean the Service `{n}`?")),
             None if known.is_empty() => d.hint("declare the Service under `services`"),
@@ -776,6 +1048,62 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
     })
 }
 
+/// `delete_pod` names no pod of a declared StatefulSet: guess which one.
+fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnostic {
+    let d = f.err(format!(
+        "`{pod}` is not a pod of any StatefulSet in namespace `{namespace}`"
+    ));
+    // `Some(None)`: digits, but too many for an ordinal.
+    let (set, ordinal) = match pod.rsplit_once('-') {
+        Some((set, o)) if !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit()) => {
+            let digits = o.trim_start_matches('0');
+            (
+                set,
+                Some(if digits.is_empty() {
+                    Some(0)
+                } else {
+                    digits.parse::<u32>().ok()
+                }),
+            )
+        }
+        _ => (pod, None),
+    };
+    // The same pod in another namespace.
+    if let Some(st) = sc
+        .statefulsets
+        .iter()
+        .find(|st| st.name == set && st.namespace != namespace)
+        && ordinal.is_some()
+    {
+        return d.hint(format!(
+            "StatefulSet `{set}` is in namespace `{0}`: write `{0}/{pod}`",
+            st.namespace
+        ));
+    }
+    let here: Vec<&str> = sc
+        .statefulsets
+        .iter()
+        .filter(|s| s.namespace == namespace)
+        .map(|s| s.name.as_str())
+        .collect();
+    match (nearest(set, here.iter().copied()), ordinal) {
+        (Some(n), Some(None)) => d.hint(format!(
+            "the ordinal is out of range; `{n}` numbers its pods from `{n}-0`"
+        )),
+        (Some(n), Some(Some(o))) => d.hint(format!("did you mean `{n}-{o}`?")),
+        (Some(n), None) => d.hint(format!(
+            "StatefulSet pods are named `<set>-<ordinal>`, e.g. `{n}-0`"
+        )),
+        (None, _) if here.is_empty() => d.hint(format!(
+            "no StatefulSet is declared in namespace `{namespace}`"
+        )),
+        (None, _) => d.hint(format!(
+            "StatefulSet pods are named `<set>-<ordinal>`; declared here: {}",
+            here.join(", ")
+        )),
+    }
+}
+
 fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic> {
     let mut m = Map::of(f)?;
     let at_f = m.req("at", "when it happens, e.g. `60s`")?;
@@ -800,6 +1128,11 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 Some((ns, p)) => (ns.to_string(), p.to_string()),
                 None => (d::NAMESPACE.to_string(), text.to_string()),
             };
+            if namespace.is_empty() || pod.is_empty() || pod.contains('/') {
+                return Err(pf
+                    .expected("a pod name, `web-1` or `namespace/web-1`")
+                    .hint("StatefulSet pods are named `<set>-<ordinal>`"));
+            }
             let owner = sc.statefulsets.iter().find(|st| {
                 st.namespace == namespace
                     && pod
@@ -811,21 +1144,7 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                         })
             });
             if owner.is_none() {
-                let names: Vec<String> = sc
-                    .statefulsets
-                    .iter()
-                    .filter(|s| s.namespace == namespace)
-                    .map(|s| format!("{}-0", s.name))
-                    .collect();
-                let d = pf.err(format!(
-                    "`{pod}` is not a pod of any StatefulSet in namespace `{namespace}`"
-                ));
-                return Err(match nearest(&pod, names.iter().map(|s| s.as_str())) {
-                    Some(n) => d.hint(format!(
-                        "StatefulSet pods are named `<set>-<ordinal>`, e.g. `{n}`"
-                    )),
-                    None => d.hint("StatefulSet pods are named `<set>-<ordinal>`"),
-                });
+                return Err(unknown_pod(&pf, sc, &namespace, &pod));
             }
             Action::DeletePod { namespace, pod }
         }
@@ -842,18 +1161,18 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 .iter()
                 .any(|s| s.name == statefulset && s.namespace == namespace)
             {
-                let known: Vec<&str> = sc
+                let all: Vec<(&str, &str)> = sc
                     .statefulsets
                     .iter()
-                    .filter(|s| s.namespace == namespace)
-                    .map(|s| s.name.as_str())
+                    .map(|s| (s.name.as_str(), s.namespace.as_str()))
                     .collect();
                 return Err(reference_error(
                     &nf,
                     "StatefulSet",
                     &statefulset,
                     &namespace,
-                    &known,
+                    &all,
+                    |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
                 ));
             }
             let replicas = sm.req("replicas", "the new replica count")?.u32()?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::diag::{Diagnostic, nearest};
 use super::yaml::{Kind, Node};
-use crate::time::{SimDuration, parse_duration};
+use crate::time::{DurationError, SimDuration, parse_duration};
 
 /// A mapping being read: tracks which keys were consumed so that leftovers can
 /// be reported as unknown fields, with the nearest known name as a hint.
@@ -67,13 +67,32 @@ impl<'n> Map<'n> {
     }
 
     pub fn req(&mut self, key: &'static str, what: &str) -> Result<Field<'n>, Diagnostic> {
-        self.opt(key).ok_or_else(|| {
-            Diagnostic::at(
-                self.node.loc,
-                format!("missing required field `{key}` ({what})"),
-            )
-            .path(self.path.clone())
-        })
+        if let Some(f) = self.opt(key) {
+            return Ok(f);
+        }
+        // Written but empty (`name:`): point at the key.
+        if let Some((k, _)) = self.entries.iter().find(|(k, _)| k.scalar() == Some(key)) {
+            return Err(Diagnostic::at(k.loc, format!("no value: expected {what}"))
+                .path(join(&self.path, key)));
+        }
+        // Most likely misspelt: an unknown key close to the missing one.
+        let typo = self.entries.iter().zip(&self.used).find(|((k, _), used)| {
+            !**used
+                && k.scalar()
+                    .is_some_and(|name| nearest(name, [key]).is_some())
+        });
+        if let Some(((k, _), _)) = typo {
+            let name = k.scalar().unwrap_or_default();
+            return Err(Diagnostic::at(k.loc, format!("unknown field `{name}`"))
+                .path(join(&self.path, name))
+                .hint(format!("did you mean `{key}`? (`{key}` is required)")));
+        }
+        Err(Diagnostic::at(
+            self.node.loc,
+            format!("missing required field `{key}` ({what})"),
+        )
+        .path(self.path.clone())
+        .hint(format!("add `{key}: ...` here")))
     }
 
     /// Keys present in the document (used for "exactly one of" checks).
@@ -87,7 +106,14 @@ impl<'n> Map<'n> {
             if *used {
                 continue;
             }
-            let name = k.scalar().unwrap_or("?");
+            let Some(name) = k.scalar() else {
+                return Err(Diagnostic::at(
+                    k.loc,
+                    format!("expected a field name, found {} as a key", k.describe()),
+                )
+                .path(self.path.clone())
+                .hint(format!("known fields here: {}", self.known.join(", "))));
+            };
             let mut d = Diagnostic::at(k.loc, format!("unknown field `{name}`"))
                 .path(join(&self.path, name));
             d = match nearest(name, self.known.iter().copied()) {
@@ -123,7 +149,9 @@ impl<'n> Field<'n> {
                 quoted: false,
             } => Ok(text),
             Kind::Scalar { text, quoted: true } => Err(self
-                .expected(what)
+                .err(format!(
+                    "expected {what}, found the quoted string `\"{text}\"`"
+                ))
                 .hint(format!("remove the quotes: {text}"))),
             _ => Err(self.expected(what)),
         }
@@ -146,27 +174,63 @@ impl<'n> Field<'n> {
             && !s.starts_with('-')
             && !s.ends_with('-');
         if !ok {
-            return Err(self
-                .expected("a DNS label (1-63 lower-case letters, digits or `-`, not starting or ending with `-`)")
-                .hint(format!("try `{}`", s.to_ascii_lowercase().replace(['_', '.', ' '], "-"))));
+            let d = self.expected(
+                "a DNS label (1-63 lower-case letters, digits or `-`, not starting or ending with `-`)",
+            );
+            let label: String = s
+                .chars()
+                .filter_map(|c| match c {
+                    'a'..='z' | '0'..='9' | '-' => Some(c),
+                    'A'..='Z' => Some(c.to_ascii_lowercase()),
+                    '_' | '.' | ' ' => Some('-'),
+                    _ => None,
+                })
+                .take(63)
+                .collect();
+            let label = label.trim_matches('-');
+            return Err(if label.is_empty() || label == s {
+                d
+            } else {
+                d.hint(format!("try `{label}`"))
+            });
         }
         Ok(s.to_string())
     }
 
     pub fn u64(&self) -> Result<u64, Diagnostic> {
-        let t = self.plain("a whole number")?;
-        t.replace('_', "")
-            .parse::<u64>()
-            .map_err(|_| self.expected("a whole number ≥ 0"))
+        self.whole("a whole number ≥ 0")
+    }
+
+    /// A whole number; `what` names the range expected, for messages.
+    fn whole(&self, what: &str) -> Result<u64, Diagnostic> {
+        let t = self.plain(what)?;
+        let digits = t.replace('_', "");
+        if let Ok(v) = digits.parse::<u64>() {
+            return Ok(v);
+        }
+        let bare = digits.strip_prefix('+').unwrap_or(&digits);
+        if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.err(format!("{t} is too large (at most {})", u64::MAX)));
+        }
+        let d = self.expected(what);
+        Err(match number_word(t) {
+            Some(n) => d.hint(format!("write it in digits: `{n}`")),
+            None if t.starts_with('-') => d.hint("it cannot be negative"),
+            None => d,
+        })
     }
 
     pub fn u32(&self) -> Result<u32, Diagnostic> {
-        let v = self.u64()?;
+        self.u32_of("a whole number ≥ 0")
+    }
+
+    fn u32_of(&self, what: &str) -> Result<u32, Diagnostic> {
+        let v = self.whole(what)?;
         u32::try_from(v).map_err(|_| self.err(format!("{v} is too large (at most {})", u32::MAX)))
     }
 
     pub fn positive_u32(&self) -> Result<u32, Diagnostic> {
-        let v = self.u32()?;
+        let v = self.u32_of("a whole number ≥ 1")?;
         if v == 0 {
             return Err(self.err("must be at least 1, found 0"));
         }
@@ -174,18 +238,28 @@ impl<'n> Field<'n> {
     }
 
     pub fn u16_port(&self) -> Result<u16, Diagnostic> {
-        let v = self.u64()?;
-        match u16::try_from(v) {
-            Ok(p) if p > 0 => Ok(p),
-            _ => Err(self.err(format!("a port is 1-65535, found {v}"))),
+        let t = self.plain("a port number (1-65535)")?;
+        match t.parse::<u64>() {
+            Ok(v) => match u16::try_from(v) {
+                Ok(p) if p > 0 => Ok(p),
+                _ => Err(self.err(format!("a port is 1-65535, found {v}"))),
+            },
+            Err(_) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+                Err(self.err(format!("a port is 1-65535, found {t}")))
+            }
+            Err(_) => Err(self.expected("a port number (1-65535)")),
         }
     }
 
     pub fn positive_f64(&self) -> Result<f64, Diagnostic> {
         let t = self.plain("a positive number")?;
-        match t.parse::<f64>() {
+        match t.replace('_', "").parse::<f64>() {
             Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-            Ok(v) => Err(self.err(format!("must be a positive number, found {v}"))),
+            Ok(v) if v.is_nan() => Err(self.expected("a positive number")),
+            Ok(v) if v.is_infinite() && v > 0.0 => Err(self.err(format!(
+                "{t} is too large: expected a finite positive number"
+            ))),
+            Ok(_) => Err(self.err(format!("must be greater than zero, found {t}"))),
             Err(_) => Err(self.expected("a positive number")),
         }
     }
@@ -214,10 +288,9 @@ impl<'n> Field<'n> {
                 "expected a duration such as `250ms`, `5s` or `1m30s`: {}",
                 e.0
             ));
-            if t.bytes().all(|b| b.is_ascii_digit()) {
-                d.hint(format!("add a unit, e.g. `{t}s`"))
-            } else {
-                d.hint("units: ns, us, ms, s, m, h")
+            match duration_hint(t, &e) {
+                Some(h) => d.hint(h),
+                None => d,
             }
         })
     }
@@ -273,4 +346,60 @@ impl<'n> Field<'n> {
             None => Ok((t, None)),
         }
     }
+}
+
+/// How to fix a duration that did not parse, when that can be guessed.
+pub fn duration_hint(t: &str, e: &DurationError) -> Option<String> {
+    let t = t.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        Some(format!("add a unit, e.g. `{t}s`"))
+    } else if let Some(fixed) = respell_duration(t) {
+        Some(format!("did you mean `{fixed}`?"))
+    } else if e.0.contains("unit") {
+        Some("units: ns, us, ms, s, m, h".into())
+    } else {
+        None
+    }
+}
+
+/// `three` -> 3, for "write it in digits" hints.
+fn number_word(t: &str) -> Option<u32> {
+    const WORDS: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    let t = t.to_ascii_lowercase();
+    WORDS.iter().position(|w| *w == t).map(|i| i as u32)
+}
+
+/// A duration written with spelt-out or upper-case units (`5sec`, `2 mins`,
+/// `1H`) in the accepted spelling (`5s`, `2m`, `1h`), if that parses.
+fn respell_duration(t: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = t.trim();
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if n == 0 {
+            return None;
+        }
+        out.push_str(&rest[..n]);
+        rest = rest[n..].trim_start();
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match rest[..u].trim().to_ascii_lowercase().as_str() {
+            "ns" | "nsec" | "nsecs" | "nanosecond" | "nanoseconds" => "ns",
+            "us" | "µs" | "usec" | "usecs" | "microsecond" | "microseconds" => "us",
+            "ms" | "msec" | "msecs" | "milli" | "millis" | "millisecond" | "milliseconds" => "ms",
+            "s" | "sec" | "secs" | "second" | "seconds" => "s",
+            "m" | "min" | "mins" | "minute" | "minutes" => "m",
+            "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+            _ => return None,
+        };
+        out.push_str(unit);
+        rest = rest[u..].trim_start();
+    }
+    (out != t && parse_duration(&out).is_ok()).then_some(out)
 }

@@ -7,7 +7,7 @@
 //! Anchors and aliases are expanded (with a node budget against "billion
 //! laughs"), `<<` merge keys are applied, duplicate keys are an error.
 
-use granit_parser::{Event, Parser, ScalarStyle, Span};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, Span};
 
 use super::diag::{Diagnostic, Loc};
 
@@ -39,12 +39,44 @@ impl Node {
     pub fn describe(&self) -> String {
         match &self.kind {
             Kind::Null => "nothing".into(),
+            Kind::Scalar { text, .. } if text.is_empty() => "an empty string".into(),
             Kind::Scalar { text, .. } => {
                 let t: String = text.chars().take(40).collect();
                 format!("`{t}`")
             }
             Kind::Seq(_) => "a list".into(),
             Kind::Map(_) => "a mapping".into(),
+        }
+    }
+
+    /// The node at a field path such as `clients[0].resolver.cache`. Keys may
+    /// themselves contain dots (`app.kubernetes.io/name`): the longest key
+    /// that fits wins.
+    pub fn find(&self, path: &str) -> Option<&Node> {
+        if path.is_empty() {
+            return Some(self);
+        }
+        match &self.kind {
+            Kind::Seq(items) => {
+                let rest = path.strip_prefix('[')?;
+                let (i, rest) = rest.split_once(']')?;
+                let rest = rest.strip_prefix('.').unwrap_or(rest);
+                items.get(i.parse::<usize>().ok()?)?.find(rest)
+            }
+            Kind::Map(entries) => entries
+                .iter()
+                .filter_map(|(k, v)| {
+                    let rest = path.strip_prefix(k.scalar()?)?;
+                    let rest = match rest.strip_prefix('.') {
+                        Some(r) => r,
+                        None if rest.is_empty() || rest.starts_with('[') => rest,
+                        None => return None,
+                    };
+                    Some((k.scalar()?.len(), v, rest))
+                })
+                .max_by_key(|(len, _, _)| *len)
+                .and_then(|(_, v, rest)| v.find(rest)),
+            _ => None,
         }
     }
 
@@ -68,7 +100,9 @@ fn loc_of(span: &Span) -> Loc {
 /// (empty, or only comments).
 pub fn parse_document(src: &str) -> Result<Option<Node>, Diagnostic> {
     let mut b = Builder {
+        src,
         parser: Parser::new_from_str(src),
+        path: Vec::new(),
         anchors: Vec::new(),
         nodes: 0,
     };
@@ -101,7 +135,11 @@ pub fn parse_document(src: &str) -> Result<Option<Node>, Diagnostic> {
 }
 
 struct Builder<'a> {
+    src: &'a str,
     parser: Parser<'a, granit_parser::StrInput<'a>>,
+    /// Field path of the node being built (`clients`, `[0]`, `target`), for
+    /// errors found while building (duplicate keys).
+    path: Vec<String>,
     anchors: Vec<(usize, Node)>,
     nodes: usize,
 }
@@ -110,21 +148,23 @@ impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), Diagnostic> {
         match self.parser.next_event() {
             Some(Ok(x)) => Ok(x),
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(Diagnostic::at(
-                    Loc {
-                        line: m.line() as u32,
-                        col: m.col() as u32 + 1,
-                    },
-                    format!("this is not valid YAML: {}", e.info()),
-                ))
-            }
+            Some(Err(e)) => Err(syntax_error(self.src, &e)),
             None => Err(Diagnostic::at(
                 Loc::default(),
                 "unexpected end of YAML input",
             )),
         }
+    }
+
+    fn path_string(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            if !out.is_empty() && !seg.starts_with('[') {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+        out
     }
 
     fn count(&mut self, n: usize, loc: Loc) -> Result<(), Diagnostic> {
@@ -161,7 +201,9 @@ impl<'a> Builder<'a> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
+                    self.path.push(format!("[{}]", items.len()));
                     items.push(self.node(ev, span)?);
+                    self.path.pop();
                 }
                 (
                     Node {
@@ -181,11 +223,14 @@ impl<'a> Builder<'a> {
                     }
                     let key = self.node(ev, span)?;
                     let (ev, span) = self.next()?;
+                    self.path.push(key.scalar().unwrap_or("?").to_string());
                     let value = self.node(ev, span)?;
                     if matches!(&key.kind, Kind::Scalar { text, quoted: false } if text == "<<") {
                         merge_into(&mut merged, value)?;
                         continue;
                     }
+                    let path = self.path_string();
+                    self.path.pop();
                     if let Some((first, _)) = entries.iter().find(|(k, _)| same_key(k, &key)) {
                         return Err(Diagnostic::at(
                             key.loc,
@@ -196,6 +241,7 @@ impl<'a> Builder<'a> {
                                 first.loc.col
                             ),
                         )
+                        .path(path)
                         .hint("remove one of the two"));
                     }
                     entries.push((key, value));
@@ -242,6 +288,142 @@ impl<'a> Builder<'a> {
         }
         Ok(node)
     }
+}
+
+/// A scanner error in the user's terms, pointing where the mistake most
+/// likely is (which is not always where the parser noticed it).
+fn syntax_error(src: &str, e: &ScanError) -> Diagnostic {
+    let m = e.marker();
+    let loc = Loc {
+        line: m.line() as u32,
+        col: m.col() as u32 + 1,
+    };
+    let plain = || Diagnostic::at(loc, format!("this is not valid YAML: {}", e.info()));
+    let d = match e.kind() {
+        ErrorKind::TabNotAllowed
+        | ErrorKind::TabInBlockIndentation
+        | ErrorKind::TabInIndentation
+        | ErrorKind::TabInPlainScalar
+        | ErrorKind::TabAtBlockScalarStart => match indent_tab(src, loc.line) {
+            Some(at) => Diagnostic::at(
+                at,
+                "this is not valid YAML: a tab in the indentation (YAML indents with spaces only)",
+            )
+            .hint("replace the tab with spaces"),
+            None => plain().hint("replace the tab with a space"),
+        },
+        ErrorKind::RecursionLimitExceeded => {
+            Diagnostic::at(loc, "the document is nested too deeply for the YAML parser")
+                .hint("a scenario nests only a few levels deep; is this the right file?")
+        }
+        ErrorKind::UnexpectedCharacter { character } if character.is_control() => Diagnostic::at(
+            loc,
+            format!(
+                "this is not valid YAML: control character U+{:04X}",
+                u32::from(*character)
+            ),
+        )
+        .hint("a scenario is a YAML or JSON text file; is this the right file?"),
+        ErrorKind::MappingValueNotAllowed => match quote_value(src, loc) {
+            Some(fixed) => plain().hint(format!(
+                "a value that contains `: ` must be quoted: `{fixed}`"
+            )),
+            None => plain(),
+        },
+        _ => plain(),
+    };
+    if d.hint.is_some() {
+        return d;
+    }
+    match unclosed_bracket(src, d.loc) {
+        Some((open, at)) if at.line < d.loc.line => d.hint(format!(
+            "the `{open}` at line {}, column {} is never closed; close it with `{}`",
+            at.line,
+            at.col,
+            if open == '[' { ']' } else { '}' }
+        )),
+        _ => d,
+    }
+}
+
+/// `key: a: b` with the value quoted (`key: "a: b"`), when the error at `loc`
+/// is the second `: ` of such a line.
+fn quote_value(src: &str, loc: Loc) -> Option<String> {
+    let line = src.lines().nth(loc.line.checked_sub(1)? as usize)?;
+    let (key, value) = line.split_once(": ")?;
+    let value = value.trim();
+    let at = line.char_indices().nth(loc.col.checked_sub(1)? as usize)?.0;
+    if at <= key.len() || value.starts_with(['"', '\'', '[', '{']) || value.contains('#') {
+        return None;
+    }
+    let value = value.replace('\\', "\\\\").replace('"', "\\\"");
+    Some(format!("{}: \"{value}\"", key.trim()))
+}
+
+/// The first tab used as indentation at or after `line` (where a tab error
+/// is usually reported: on the line before the tab).
+fn indent_tab(src: &str, line: u32) -> Option<Loc> {
+    let from = line.max(1) as usize - 1;
+    src.lines().enumerate().skip(from).find_map(|(i, text)| {
+        let indent = text.len() - text.trim_start_matches([' ', '\t']).len();
+        let col = text[..indent].find('\t')?;
+        (indent < text.len()).then_some(Loc {
+            line: i as u32 + 1,
+            col: text[..col].chars().count() as u32 + 1,
+        })
+    })
+}
+
+/// The innermost flow bracket (`[` or `{`) still open just before `stop`, by
+/// a light scan that skips comments and quoted text. Only brackets that start
+/// a value (after `:`, `-`, `,`, another bracket, or at the start of a line)
+/// count: in block YAML `a[1]` is plain text.
+fn unclosed_bracket(src: &str, stop: Loc) -> Option<(char, Loc)> {
+    let mut open: Vec<(char, Loc)> = Vec::new();
+    let mut quote: Option<char> = None;
+    for (i, text) in src.lines().enumerate() {
+        let line = i as u32 + 1;
+        if line > stop.line {
+            break;
+        }
+        // Last non-blank character on this line, and the one just before `c`.
+        let mut prev = None::<char>;
+        let mut raw_prev = None::<char>;
+        let mut escaped = false;
+        for (j, c) in text.chars().enumerate() {
+            let after_blank = matches!(raw_prev, None | Some(' ' | '\t'));
+            raw_prev = Some(c);
+            let col = j as u32 + 1;
+            if line == stop.line && col >= stop.col {
+                break;
+            }
+            if let Some(q) = quote {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                prev = Some(c);
+                continue;
+            }
+            let starts_value = matches!(prev, None | Some(':' | '-' | ',' | '[' | '{' | '?'));
+            match c {
+                '#' if after_blank => break,
+                '"' | '\'' if starts_value => quote = Some(c),
+                '[' | '{' if starts_value || !open.is_empty() => open.push((c, Loc { line, col })),
+                ']' | '}' if !open.is_empty() => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            if c != ' ' && c != '\t' {
+                prev = Some(c);
+            }
+        }
+    }
+    open.pop()
 }
 
 /// Aliased copies report the alias's position for the node itself, but keep
@@ -332,11 +514,14 @@ mod tests {
     fn duplicate_keys_are_rejected_with_both_places() {
         let err = parse_document("name: a\nx: 1\nname: b\n").unwrap_err();
         assert_eq!(err.loc, Loc { line: 3, col: 1 });
+        assert_eq!(err.path, "name");
         assert!(
             err.message.contains("first written at line 1"),
             "{}",
             err.message
         );
+        let err = parse_document("l:\n  - {a: 1}\n  - {a: 1, a: 2}\n").unwrap_err();
+        assert_eq!(err.path, "l[1].a");
     }
 
     #[test]
@@ -349,6 +534,30 @@ mod tests {
             .map(|(k, v)| (k.scalar().unwrap(), v.scalar().unwrap()))
             .collect();
         assert_eq!(pairs, [("y", "3"), ("x", "1")]);
+    }
+
+    #[test]
+    fn find_follows_a_field_path() {
+        let n = parse("a:\n  - x: 1\n  - app.io/name: 2\n    y: [5, 6]\n");
+        assert_eq!(n.find("a[0].x").unwrap().loc, Loc { line: 2, col: 8 });
+        assert_eq!(n.find("a[1].app.io/name").unwrap().scalar(), Some("2"));
+        assert_eq!(n.find("a[1].y[1]").unwrap().loc, Loc { line: 4, col: 12 });
+        assert_eq!(n.find("a[2]"), None);
+        assert_eq!(n.find("b"), None);
+    }
+
+    #[test]
+    fn tabs_in_indentation_are_pointed_at() {
+        let err = parse_document("a:\n  b: 1\n\tc: 2\n").unwrap_err();
+        assert_eq!(err.loc, Loc { line: 3, col: 1 }, "{err}");
+        assert!(err.hint.unwrap().contains("spaces"));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_named_in_the_hint() {
+        let err = parse_document("a: [1, 2\nb: 3\n").unwrap_err();
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("line 1, column 4"), "{hint}");
     }
 
     #[test]

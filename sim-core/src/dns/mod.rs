@@ -21,6 +21,8 @@
 //!
 //! Owns names and answers; not client resolvers (see `client`).
 
+pub mod zone;
+
 use std::rc::Rc;
 
 use crate::cluster::{Addr, Cluster, View};
