@@ -1,0 +1,1 @@
+//! The CoreDNS `kubernetes` plugin as a pure function (being written).
