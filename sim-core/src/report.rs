@@ -367,51 +367,22 @@ impl Report {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-            "client group",
-            "clients",
-            "requests",
-            "ok",
-            "refused",
-            "timeout",
-            "unreach",
-            "wrong",
-            "no_addr",
-            "stale"
+            "{:<16}{:>8}{:>12}{}",
+            "client group", "clients", "requests", OUTCOME_HEADER
         );
         for (name, g) in &self.client_groups {
-            let oc = &g.outcomes;
             let _ = writeln!(
                 o,
-                "{:<16}{:>8}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+                "{:<16}{:>8}{:>12}{}",
                 name,
                 g.clients,
                 g.requests,
-                oc.ok,
-                oc.refused,
-                oc.timeout,
-                oc.unreachable,
-                oc.wrong_backend,
-                oc.no_address,
-                g.stale_ip_errors
+                outcome_cells(&g.outcomes, g.stale_ip_errors)
             );
         }
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-            "window",
-            "requests",
-            "ok",
-            "refused",
-            "timeout",
-            "unreach",
-            "wrong",
-            "no_addr",
-            "stale"
-        );
+        let _ = writeln!(o, "{:<16}{:>12}{}", "window", "requests", OUTCOME_HEADER);
         for w in &self.windows {
-            let oc = &w.outcomes;
             let span = format!(
                 "{}-{}",
                 SimDuration((w.start_s * 1e9).round() as u64),
@@ -419,16 +390,10 @@ impl Report {
             );
             let _ = writeln!(
                 o,
-                "{:<16}{:>12}{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+                "{:<16}{:>12}{}",
                 span,
                 w.requests,
-                oc.ok,
-                oc.refused,
-                oc.timeout,
-                oc.unreachable,
-                oc.wrong_backend,
-                oc.no_address,
-                w.stale_ip_errors
+                outcome_cells(&w.outcomes, w.stale_ip_errors)
             );
         }
         for w in &self.warnings {
@@ -436,6 +401,17 @@ impl Report {
         }
         o
     }
+}
+
+/// Column titles of [`outcome_cells`].
+const OUTCOME_HEADER: &str = "        ok   refused  timeout  unreach    wrong   no_addr     stale";
+
+/// One table row's outcome columns (right-aligned under [`OUTCOME_HEADER`]).
+fn outcome_cells(oc: &Outcomes, stale: u64) -> String {
+    format!(
+        "{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
+        oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, stale
+    )
 }
 
 /// `1234567` → `1,234,567`.
