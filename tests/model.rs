@@ -76,14 +76,13 @@ fn headless_service_without_ready_endpoints_is_nxdomain_after_walking_the_search
         Outcome::NoAddress
     ));
     // glibc walks `nginx.default.svc.cluster.local.`, `nginx.svc.cluster.local.`,
-    // `nginx.cluster.local.`, `nginx.`: four NXDOMAINs per failed lookup.
+    // `nginx.cluster.local.`, `nginx.`, sending A and AAAA for each: eight
+    // NXDOMAINs per failed lookup.
     let failed = r.dns.client_failed_lookups;
     assert!(failed > 0);
-    assert_eq!(
-        r.dns.client_queries,
-        r.dns.client_lookups - failed + 4 * failed
-    );
-    assert_eq!(r.dns.server_nxdomain, 4 * failed);
+    assert_eq!(r.dns.client_lookups, failed);
+    assert_eq!(r.dns.client_queries, 8 * failed);
+    assert_eq!(r.dns.server_nxdomain, 8 * failed);
     assert_eq!(r.totals.stale_ip_errors, 0);
 }
 
@@ -338,4 +337,136 @@ fn a_server_cache_keeps_serving_a_deleted_pod_until_its_entry_expires() {
             .all(|x| x.at < s(31.0))
     );
     assert_eq!(by_server, r.totals.stale_ip_errors);
+}
+
+/// Queries one lookup costs, by profile and name form (reference/dns.md §4):
+/// A and AAAA go out together for each name tried.
+#[test]
+fn a_lookup_costs_the_queries_it_costs_in_a_real_pod() {
+    // (profile, target host, queries per lookup)
+    let cases = [
+        // The first search domain finds it: 1 name x (A + AAAA).
+        ("glibc", "web-0.nginx", 2),
+        ("musl", "web-0.nginx", 2),
+        // 4 dots < ndots 5: three bogus search suffixes first, then as-is.
+        ("glibc", "nginx.default.svc.cluster.local", 8),
+        // A trailing dot: the name as-is only.
+        ("glibc", "nginx.default.svc.cluster.local.", 2),
+        // Envoy's c-ares and gRPC's Go resolver walk like glibc.
+        ("envoy-strict-dns", "nginx", 2),
+    ];
+    for (profile, host, per_lookup) in cases {
+        let sc = parse(&headless(
+            2,
+            "",
+            &format!("  - {{name: app, target: '{host}:80', rate: 5, resolver: {profile}}}\n"),
+            "",
+        ));
+        let r = run(&sc).2;
+        assert!(r.dns.client_lookups > 0, "{profile} {host}");
+        assert_eq!(r.dns.client_failed_lookups, 0, "{profile} {host}");
+        assert_eq!(
+            r.dns.client_queries,
+            per_lookup * r.dns.client_lookups,
+            "{profile} {host}"
+        );
+    }
+}
+
+#[test]
+fn musl_stops_at_the_first_nodata_where_glibc_walks_on() {
+    // From namespace `other`, `default` is first tried as
+    // `default.other.svc.cluster.local.` (NXDOMAIN), then as
+    // `default.svc.cluster.local.`, the namespace `default`: NODATA. glibc
+    // goes on and finds the Service through the extra search domain; musl
+    // stops there (EAI_NODATA).
+    let yaml = |profile: &str| {
+        format!(
+            "name: t\nduration: 10s\n\
+             services:\n  - {{name: default, namespace: prod, clusterIP: None, selector: {{app: db}}, ports: [5432]}}\n\
+             \x20 - {{name: web, namespace: default, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: db, namespace: prod, service: default, replicas: 1, start_ready: true}}\n\
+             clients:\n  - {{name: app, namespace: other, target: 'default:5432', rate: 5, resolver: {profile}, \
+             dnsConfig: {{searches: [prod.svc.cluster.local]}}}}\n"
+        )
+    };
+    let glibc = run(&parse(&yaml("glibc"))).2;
+    assert_eq!(glibc.totals.outcomes.ok, glibc.totals.attempts);
+    let musl = run(&parse(&yaml("musl"))).2;
+    assert_eq!(musl.totals.outcomes.no_address, musl.totals.attempts);
+    assert_eq!(musl.dns.server_nodata, musl.dns.client_lookups * 2);
+}
+
+#[test]
+fn jvm_remembers_a_failed_lookup_for_ten_seconds() {
+    // web-1 is created at 1 s and Ready at 6 s (startup 5 s). A JVM client
+    // asking for it at once caches the failure 10 s, so it keeps failing
+    // after web-1 is in DNS (7 s); glibc recovers as soon as DNS has it.
+    let clients = "  - {name: jvm, target: 'web-1.nginx:80', rate: 20, resolver: jvm}\n\
+                   \x20 - {name: glibc, target: 'web-1.nginx:80', rate: 20, resolver: glibc}\n";
+    let sc = parse(&headless(
+        1,
+        "",
+        clients,
+        "events:\n  - {at: 1s, scale: {statefulset: web, replicas: 2}}\n",
+    ));
+    let (_, a, r) = run(&sc);
+    assert!(all(&outcomes_between(&a, 1, 0.0, 7.0), Outcome::NoAddress));
+    assert!(all(&outcomes_between(&a, 1, 7.0, 40.0), Outcome::Ok));
+    // The JVM's first lookup fails just after t = 0 and the failure is
+    // remembered 10 s: it fails on until ~10 s, three seconds after web-1
+    // entered DNS; its next lookup succeeds and is cached 30 s.
+    let jvm = outcomes_between(&a, 0, 0.0, 9.9);
+    assert!(all(&jvm, Outcome::NoAddress), "{jvm:?}");
+    assert!(all(&outcomes_between(&a, 0, 10.1, 40.0), Outcome::Ok));
+    assert!(r.dns.client_negative_cache_hits > 0);
+}
+
+#[test]
+fn envoy_refreshes_on_a_timer_and_grpc_only_after_a_failure() {
+    // web-0 deleted at 10 s: gone (IP released) at 14 s, replacement in DNS at 20 s.
+    let clients = "  - {name: envoy, target: 'nginx:80', rate: 20, resolver: envoy-strict-dns, connect_timeout: 1s}\n\
+                   \x20 - {name: grpc, target: 'nginx:80', rate: 20, resolver: grpc, connect_timeout: 1s}\n";
+    let sc = parse(&headless(
+        1,
+        "",
+        clients,
+        "events:\n  - {at: 10s, delete_pod: web-0}\n",
+    ));
+    let (_, a, r) = run(&sc);
+    // Envoy resolves at 0, 5, 10, 15, 20, 25 s, whatever the traffic. The
+    // refresh at 15 s finds no endpoint: an empty host set, no address. The
+    // one at 20 s runs before the endpoint update due at that same instant
+    // (it was scheduled first), so the new pod is picked up at 25 s.
+    assert!(all(&outcomes_between(&a, 0, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 0, 14.0, 15.0), Outcome::Timeout));
+    assert!(all(
+        &outcomes_between(&a, 0, 15.0, 25.0),
+        Outcome::NoAddress
+    ));
+    assert!(all(&outcomes_between(&a, 0, 25.0, 40.0), Outcome::Ok));
+    // gRPC resolved once at 0 s. The first failure (refused at 13 s) asks
+    // for a re-resolution, allowed from 30 s (30 s after the last one): it
+    // keeps dialling the dead address until then.
+    assert!(all(&outcomes_between(&a, 1, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 1, 14.0, 30.0), Outcome::Timeout));
+    assert!(all(&outcomes_between(&a, 1, 30.0, 40.0), Outcome::Ok));
+    assert_eq!(
+        r.client_groups["grpc"].stale_ip_errors,
+        r.client_groups["grpc"].outcomes.refused + r.client_groups["grpc"].outcomes.timeout
+    );
+}
+
+#[test]
+fn dns_policy_default_sends_cluster_names_to_the_upstream_which_knows_none() {
+    let sc = parse(&headless(
+        1,
+        "",
+        "  - {name: app, target: 'nginx.default.svc.cluster.local:80', rate: 5, dnsPolicy: Default}\n",
+        "",
+    ));
+    let r = run(&sc).2;
+    assert_eq!(r.totals.outcomes.no_address, r.totals.attempts);
+    assert_eq!(r.dns.server_queries, 0);
+    assert_eq!(r.dns.client_upstream_queries, r.dns.client_queries);
 }

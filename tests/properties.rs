@@ -29,7 +29,8 @@ struct Group {
     rate: u32,
     /// `None`: the service name; `Some(k)`: the pod hostname `web-k.<svc>`.
     pod: Option<u32>,
-    resolver: &'static str,
+    profile: &'static str,
+    cache: &'static str,
     balancer: &'static str,
     connect_timeout_ms: u32,
 }
@@ -125,8 +126,8 @@ impl Gen {
             };
             let _ = writeln!(
                 y,
-                "  - {{name: g{i}, count: {}, target: \"{host}:5432\", rate: {}, resolver: {{cache: {}}}, balancer: {}, connect_timeout: {}ms}}",
-                g.count, g.rate, g.resolver, g.balancer, g.connect_timeout_ms
+                "  - {{name: g{i}, count: {}, target: \"{host}:5432\", rate: {}, resolver: {{profile: {}, cache: {}}}, balancer: {}, connect_timeout: {}ms}}",
+                g.count, g.rate, g.profile, g.cache, g.balancer, g.connect_timeout_ms
             );
         }
         if !self.events.is_empty() {
@@ -154,16 +155,30 @@ fn group() -> impl Strategy<Value = Group> {
         1u32..=4,
         1u32..=30,
         prop::option::weighted(0.25, 0u32..4),
-        prop::sample::select(vec!["none", "ttl", "fixed(5s)", "fixed(30s)"]),
+        (
+            prop::sample::select(vec![
+                "glibc",
+                "musl",
+                "go",
+                "jvm",
+                "nscd",
+                "systemd-resolved",
+                "envoy-strict-dns",
+                "grpc",
+                "none",
+            ]),
+            prop::sample::select(vec!["none", "ttl", "ttl(10s)", "fixed(5s)", "fixed(30s)"]),
+        ),
         prop::sample::select(vec!["random", "first", "round-robin"]),
         50u32..=3000,
     )
         .prop_map(
-            |(count, rate, pod, resolver, balancer, connect_timeout_ms)| Group {
+            |(count, rate, pod, (profile, cache), balancer, connect_timeout_ms)| Group {
                 count,
                 rate,
                 pod,
-                resolver,
+                profile,
+                cache,
                 balancer,
                 connect_timeout_ms,
             },

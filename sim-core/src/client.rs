@@ -1,28 +1,33 @@
 //! Clients: open-loop Poisson workloads, their resolver cache, and the
 //! balancer that picks one address from an answer.
 //!
-//! Every client starts at t = 0 with an empty cache and refreshes lazily: a
-//! request that finds its cache empty or expired resolves first, walking the
-//! search list (glibc order: NXDOMAIN and NODATA move on to the next name).
-//! Owns per-client state and the plan shared by a group; not the dial verdict
-//! (see `net`).
+//! Every client starts at t = 0 with an empty cache. How it resolves is its
+//! group's [`Resolver`] (a profile, reference/dns.md §4): lazily when a
+//! request finds no usable answer (getaddrinfo-style libraries, with or
+//! without a cache), on a timer (Envoy STRICT_DNS), or at start and after
+//! connection failures (gRPC). Owns per-client state and the plan shared by a
+//! group; not the dial verdict (see `net`) nor the walk's queries (`world`).
 
 use crate::cluster::Addr;
-use crate::dns::NameId;
+use crate::dns::{self, NameId, Nameserver};
 use crate::rng::Stream;
-use crate::scenario::{Balancer, ClientGroup, PortRef, ResolverCache, Scenario, Service};
+use crate::scenario::{
+    Balancer, ClientGroup, NegativeCache, PortRef, Resolver, ResolverCache, Scenario, Service,
+};
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
 /// What a whole group shares, computed once at setup.
 pub struct GroupPlan {
-    /// Interned query names, in search-list order.
+    /// Interned query names, in the order the resolver tries them.
     pub candidates: Vec<NameId>,
+    /// Where the queries go.
+    pub server: Nameserver,
     /// Per service: the port a pod must listen on when the answer is a pod IP
     /// (0: the group's port names no port of that service).
     pub direct_port: Vec<u16>,
     /// Per service: the target port behind the VIP (0: not a service port).
     pub vip_port: Vec<u16>,
-    pub cache: ResolverCache,
+    pub resolver: Resolver,
     pub balancer: Balancer,
     pub connect_timeout: SimDuration,
     /// Mean inter-arrival time per client, ns.
@@ -30,7 +35,12 @@ pub struct GroupPlan {
 }
 
 impl GroupPlan {
-    pub fn new(g: &ClientGroup, sc: &Scenario, candidates: Vec<NameId>) -> GroupPlan {
+    pub fn new(
+        g: &ClientGroup,
+        sc: &Scenario,
+        candidates: Vec<NameId>,
+        server: Nameserver,
+    ) -> GroupPlan {
         let direct_port = sc
             .services
             .iter()
@@ -43,9 +53,10 @@ impl GroupPlan {
             .collect();
         GroupPlan {
             candidates,
+            server,
             direct_port,
             vip_port,
-            cache: g.resolver.cache,
+            resolver: g.resolver,
             balancer: g.balancer,
             connect_timeout: g.connect_timeout,
             mean_gap_ns: NS_PER_S as f64 / g.rate,
@@ -87,10 +98,20 @@ pub struct Client {
     /// The cached answer (addresses in the order the client received them).
     pub addrs: Vec<Addr>,
     pub svc: u32,
+    /// Whether `addrs` may be used until `valid_until` (lazy refresh) or
+    /// until replaced (timer and on-failure refresh).
     pub cached: bool,
     pub valid_until: SimTime,
+    /// Failed lookups are answered from the negative cache until then.
+    pub negative_until: SimTime,
     pub received_at: SimTime,
     pub built_at: SimTime,
+    /// A timer or on-failure re-resolution is scheduled.
+    pub refresh_pending: bool,
+    /// When this client last resolved (for the on-failure minimum interval).
+    pub last_resolved: SimTime,
+    /// Consecutive failed re-resolutions (gRPC back-off exponent).
+    pub failed_resolutions: u32,
 }
 
 impl Client {
@@ -105,9 +126,41 @@ impl Client {
             svc: 0,
             cached: false,
             valid_until: SimTime::ZERO,
+            negative_until: SimTime::ZERO,
             received_at: SimTime::ZERO,
             built_at: SimTime::ZERO,
+            refresh_pending: false,
+            last_resolved: SimTime::ZERO,
+            failed_resolutions: 0,
         }
+    }
+
+    /// Keep `addrs` (just received at `now` with `ttl_s`) as `cache` says.
+    pub fn hold(&mut self, cache: ResolverCache, now: SimTime, ttl_s: u64) {
+        let ttl = dns::secs(ttl_s);
+        let (cached, until) = match cache {
+            ResolverCache::None => (false, now),
+            ResolverCache::Fixed(d) => (true, now.plus(d)),
+            ResolverCache::Ttl => (ttl_s > 0, now.plus(ttl)),
+            ResolverCache::TtlMax(max) => (ttl_s > 0, now.plus(ttl.min(max))),
+        };
+        self.cached = cached;
+        self.valid_until = until;
+    }
+
+    /// Remember a failed lookup (whose last negative answer had `ttl_s`).
+    pub fn hold_failure(&mut self, negative: NegativeCache, now: SimTime, ttl_s: u64) {
+        self.negative_until = match negative {
+            NegativeCache::None => now,
+            NegativeCache::Fixed(d) => now.plus(d),
+            NegativeCache::Ttl => now.plus(dns::secs(ttl_s)),
+        };
+    }
+
+    /// Is a failed lookup remembered at `now`?
+    #[inline]
+    pub fn negative_valid(&self, now: SimTime) -> bool {
+        now < self.negative_until
     }
 
     /// Time to this client's next request.

@@ -109,6 +109,10 @@ pub struct ClientDns {
     pub queries: u64,
     /// Lookups that ended with no address.
     pub failed_lookups: u64,
+    /// Requests failed at once from the client's cache of failed lookups.
+    pub negative_cache_hits: u64,
+    /// Of `queries`, those sent to a nameserver other than the cluster DNS.
+    pub upstream_queries: u64,
 }
 
 pub struct Metrics {

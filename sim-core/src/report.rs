@@ -101,6 +101,7 @@ pub struct SkewReport {
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct DnsReport {
     pub server_queries: u64,
+    pub server_aaaa_queries: u64,
     pub server_cache_hits: u64,
     pub server_nxdomain: u64,
     pub server_nodata: u64,
@@ -109,6 +110,8 @@ pub struct DnsReport {
     pub client_lookups: u64,
     pub client_queries: u64,
     pub client_failed_lookups: u64,
+    pub client_negative_cache_hits: u64,
+    pub client_upstream_queries: u64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -260,6 +263,9 @@ impl Report {
                 client_lookups: m.client_dns.lookups,
                 client_queries: m.client_dns.queries,
                 client_failed_lookups: m.client_dns.failed_lookups,
+                client_negative_cache_hits: m.client_dns.negative_cache_hits,
+                client_upstream_queries: m.client_dns.upstream_queries,
+                server_aaaa_queries: out.dns.aaaa_queries,
             },
             client_groups,
             pods: PodSummary {
@@ -347,8 +353,9 @@ impl Report {
         let d = &self.dns;
         let _ = writeln!(
             o,
-            "DNS server: {} queries, {} cache hits, {} NXDOMAIN, {} NODATA, {} upstream",
+            "DNS server: {} queries ({} AAAA), {} cache hits, {} NXDOMAIN, {} NODATA, {} upstream",
             d.server_queries,
+            d.server_aaaa_queries,
             d.server_cache_hits,
             d.server_nxdomain,
             d.server_nodata,
@@ -356,8 +363,13 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "DNS clients: {} cache hits, {} lookups ({} queries), {} lookups without an address",
-            d.client_cache_hits, d.client_lookups, d.client_queries, d.client_failed_lookups
+            "DNS clients: {} cache hits, {} lookups ({} queries, {} to an upstream), {} lookups without an address, {} failures from the negative cache",
+            d.client_cache_hits,
+            d.client_lookups,
+            d.client_queries,
+            d.client_upstream_queries,
+            d.client_failed_lookups,
+            d.client_negative_cache_hits
         );
         let _ = writeln!(
             o,

@@ -8,11 +8,12 @@
 use crate::client::{Client, GroupPlan};
 use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, PodId};
 use crate::dns::{self, Server};
+use crate::dns::{Ask, Nameserver};
 use crate::engine::Queue;
 use crate::metrics::{Layer, Metrics, Outcome};
 use crate::net;
 use crate::rng::Stream;
-use crate::scenario::{Action, Lifetime, ResolverCache, Scenario};
+use crate::scenario::{Action, Lifetime, Refresh, Scenario, SearchStyle};
 use crate::time::{SimDuration, SimTime};
 
 /// Everything that can happen. Small and `Copy`: indices, not data.
@@ -29,6 +30,8 @@ pub enum Event {
     Propagate(u32),
     /// Timeline entry `n` of the scenario.
     Timeline(u32),
+    /// Client `n` re-resolves in the background (timer or on-failure refresh).
+    Refresh(u32),
 }
 
 /// A run could not complete (the scenario asked for something impossible).
@@ -137,11 +140,17 @@ pub fn run_observed<'s, O: Observer>(
     let mut plans = Vec::new();
     let mut targeted = Vec::new();
     for g in &sc.clients {
-        let candidates: Vec<_> =
-            dns::search_candidates(&g.target.host, &g.namespace, &sc.cluster.domain)
-                .iter()
-                .map(|q| server.intern(q, sc))
-                .collect();
+        let path = dns::SearchPath::of(
+            g.dns_policy,
+            &g.dns_config,
+            &g.namespace,
+            &sc.cluster.domain,
+        );
+        let candidates: Vec<_> = path
+            .candidates(&g.target.host, g.resolver.search)
+            .iter()
+            .map(|q| server.intern(q, sc))
+            .collect();
         for &c in &candidates {
             if let dns::QTarget::Service(s)
             | dns::QTarget::PodHostname { svc: s, .. }
@@ -151,7 +160,7 @@ pub fn run_observed<'s, O: Observer>(
                 targeted.push(s);
             }
         }
-        plans.push(GroupPlan::new(g, sc, candidates));
+        plans.push(GroupPlan::new(g, sc, candidates, path.server));
     }
     targeted.sort_unstable();
     let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
@@ -212,6 +221,11 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 let first = SimTime::ZERO.plus(c.next_gap(self.plans[gi].mean_gap_ns));
                 let id = self.clients.len() as u32;
                 self.clients.push(c);
+                // Background resolvers resolve once at start, before any request.
+                if self.plans[gi].resolver.refresh != Refresh::Lazy {
+                    self.clients[id as usize].refresh_pending = true;
+                    self.queue.schedule(SimTime::ZERO, Event::Refresh(id));
+                }
                 if first < self.end {
                     self.queue.schedule(first, Event::Arrival(id));
                 }
@@ -274,6 +288,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
             Event::Propagate(s) => self.cluster.propagate(s),
             Event::Timeline(i) => self.timeline(i as usize, now)?,
+            Event::Refresh(c) => {
+                self.refresh(c, now);
+                return Ok(());
+            }
         }
         self.flush_follow();
         Ok(())
@@ -316,68 +334,171 @@ impl<'s, O: Observer> World<'s, '_, O> {
         Ok(())
     }
 
-    /// The request path: resolve (if the cache is empty or expired), pick an
-    /// address, dial it, classify and count the attempt.
+    /// Walk the client's candidate names, querying each (A, and AAAA when the
+    /// resolver sends both), as its search style says (reference/dns.md §4):
+    /// the first name with addresses wins; glibc goes on past NXDOMAIN and
+    /// NODATA, musl stops at NODATA. `Err` carries the last negative TTL.
+    fn walk(&mut self, c: u32, now: SimTime) -> Result<dns::Response, u64> {
+        let plan = &self.plans[self.clients[c as usize].group as usize];
+        let cd = &mut self.metrics.client_dns;
+        cd.lookups += 1;
+        let mut negative_ttl_s = 0;
+        for &name in &plan.candidates {
+            let asks: &[Ask] = if plan.resolver.aaaa {
+                &[Ask::A, Ask::Aaaa]
+            } else {
+                &[Ask::A]
+            };
+            let mut found = None;
+            let mut nxdomain = false;
+            for &ask in asks {
+                cd.queries += 1;
+                if plan.server == Nameserver::Upstream {
+                    // The node's upstream knows no cluster names.
+                    cd.upstream_queries += 1;
+                    nxdomain = true;
+                    continue;
+                }
+                let resp = self.server.query(name, ask, now, &self.cluster);
+                nxdomain |= resp.data.rcode == dns::Rcode::NxDomain;
+                negative_ttl_s = resp.ttl_s;
+                if ask == Ask::A && resp.has_addresses() {
+                    found = Some(resp);
+                }
+            }
+            if let Some(resp) = found {
+                return Ok(resp);
+            }
+            if !nxdomain && plan.resolver.search == SearchStyle::Musl {
+                break; // musl: NODATA ends the lookup (EAI_NODATA).
+            }
+        }
+        cd.failed_lookups += 1;
+        Err(negative_ttl_s)
+    }
+
+    /// Install a fresh answer in client `c`'s state.
+    fn receive(&mut self, c: u32, resp: &dns::Response, now: SimTime) {
+        let client = &mut self.clients[c as usize];
+        client.addrs.clear();
+        client.addrs.extend_from_slice(&resp.data.addrs);
+        if let Some(s) = &mut self.shuffle {
+            s.shuffle(&mut client.addrs);
+        }
+        client.svc = resp.data.svc.expect("address records belong to a service");
+        client.received_at = now;
+        client.built_at = resp.built_at;
+        client.last_resolved = now;
+        client.failed_resolutions = 0;
+    }
+
+    /// Count a request that found no address to dial.
+    fn no_address(&mut self, c: u32, group: u32, now: SimTime) {
+        self.metrics
+            .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
+        self.observer.attempt(&Attempt {
+            at: now,
+            client: c,
+            group,
+            outcome: Outcome::NoAddress,
+            stale: None,
+            chosen: None,
+            dialled: None,
+            reached: None,
+        });
+    }
+
+    /// A background re-resolution (Envoy's refresh timer, gRPC's ResolveNow).
+    fn refresh(&mut self, c: u32, now: SimTime) {
+        self.clients[c as usize].refresh_pending = false;
+        let refresh = self.plans[self.clients[c as usize].group as usize]
+            .resolver
+            .refresh;
+        let result = self.walk(c, now);
+        match result {
+            Ok(resp) => {
+                self.receive(c, &resp, now);
+                let client = &mut self.clients[c as usize];
+                client.cached = true;
+                client.valid_until = SimTime::MAX;
+            }
+            Err(_) => {
+                let client = &mut self.clients[c as usize];
+                client.last_resolved = now;
+                match refresh {
+                    // Envoy: a successful resolution with no hosts empties the cluster.
+                    Refresh::Every(_) => {
+                        client.addrs.clear();
+                        client.cached = false;
+                    }
+                    // gRPC keeps its last good addresses and retries with
+                    // back-off (base 1 s, x1.6, at most 120 s; grpc-go
+                    // backoff.DefaultConfig, without its ±20% jitter).
+                    Refresh::OnFailure(_) => {
+                        let k = client.failed_resolutions.min(20) as i32;
+                        client.failed_resolutions += 1;
+                        let secs = (1.6f64.powi(k)).min(120.0);
+                        let at = now.plus(SimDuration((secs * 1e9) as u64));
+                        client.refresh_pending = true;
+                        if at < self.end {
+                            self.queue.schedule(at, Event::Refresh(c));
+                        }
+                    }
+                    Refresh::Lazy => {}
+                }
+            }
+        }
+        if let Refresh::Every(period) = refresh {
+            let at = now.plus(period);
+            self.clients[c as usize].refresh_pending = true;
+            if at < self.end {
+                self.queue.schedule(at, Event::Refresh(c));
+            }
+        }
+    }
+
+    /// The request path: find an address (from the client's cache, or by
+    /// resolving), pick one, dial it, classify and count the attempt.
     #[inline]
     fn request(&mut self, c: u32, now: SimTime) {
         let client = &mut self.clients[c as usize];
-        let plan = &self.plans[client.group as usize];
+        let group = client.group;
+        let plan = &self.plans[group as usize];
         let next = now.plus(client.next_gap(plan.mean_gap_ns));
         if next < self.end {
             self.queue.schedule(next, Event::Arrival(c));
         }
-        let group = client.group;
         self.metrics.request(now, group);
+        let resolver = plan.resolver;
 
         let from_cache = client.cache_valid(now);
         if from_cache {
             self.metrics.client_dns.cache_hits += 1;
-        } else {
-            self.metrics.client_dns.lookups += 1;
-            let mut found = false;
-            for &name in &plan.candidates {
-                self.metrics.client_dns.queries += 1;
-                let resp = self.server.query(name, now, &self.cluster);
-                if !resp.has_addresses() {
-                    continue;
-                }
-                client.addrs.clear();
-                client.addrs.extend_from_slice(&resp.data.addrs);
-                if let Some(s) = &mut self.shuffle {
-                    s.shuffle(&mut client.addrs);
-                }
-                client.svc = resp.data.svc.expect("address records belong to a service");
-                client.received_at = now;
-                client.built_at = resp.built_at;
-                let (cached, until) = match plan.cache {
-                    ResolverCache::None => (false, now),
-                    ResolverCache::Fixed(d) => (true, now.plus(d)),
-                    ResolverCache::Ttl => (resp.ttl_s > 0, now.plus(dns::secs(resp.ttl_s))),
-                };
-                client.cached = cached;
-                client.valid_until = until;
-                found = true;
-                break;
+        } else if resolver.refresh != Refresh::Lazy || client.negative_valid(now) {
+            // Background resolvers never resolve on the request path: no
+            // hosts means no address. A remembered failure fails at once.
+            if resolver.refresh == Refresh::Lazy {
+                self.metrics.client_dns.negative_cache_hits += 1;
             }
-            if !found {
-                client.cached = false;
-                self.metrics.client_dns.failed_lookups += 1;
-                self.metrics
-                    .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
-                self.observer.attempt(&Attempt {
-                    at: now,
-                    client: c,
-                    group,
-                    outcome: Outcome::NoAddress,
-                    stale: None,
-                    chosen: None,
-                    dialled: None,
-                    reached: None,
-                });
-                return;
+            self.no_address(c, group, now);
+            return;
+        } else {
+            match self.walk(c, now) {
+                Ok(resp) => {
+                    self.receive(c, &resp, now);
+                    self.clients[c as usize].hold(resolver.cache, now, resp.ttl_s);
+                }
+                Err(ttl_s) => {
+                    let client = &mut self.clients[c as usize];
+                    client.cached = false;
+                    client.hold_failure(resolver.negative_cache, now, ttl_s);
+                    self.no_address(c, group, now);
+                    return;
+                }
             }
         }
-
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[group as usize];
         let idx = client.pick(plan.balancer);
         let addr = client.addrs[idx];
         let svc = client.svc;
@@ -428,6 +549,19 @@ impl<'s, O: Observer> World<'s, '_, O> {
         {
             let pod = &self.cluster.pods[p as usize];
             self.metrics.ok_at(pod.sts, pod.ordinal);
+        }
+        // gRPC: a failed connection asks the resolver to re-resolve
+        // (`ResolveNow`), no sooner than the minimum interval after the last.
+        if let Refresh::OnFailure(min_interval) = resolver.refresh
+            && d.outcome.is_failed_dial()
+            && !self.clients[c as usize].refresh_pending
+        {
+            let client = &mut self.clients[c as usize];
+            client.refresh_pending = true;
+            let at = now.max(client.last_resolved.plus(min_interval));
+            if at < self.end {
+                self.queue.schedule(at, Event::Refresh(c));
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use crate::cluster::{Addr, Cluster, View};
 use crate::scenario::defaults::DNS_CACHE_MIN_TTL;
-use crate::scenario::{Dns, Scenario};
+use crate::scenario::{Dns, DnsConfig, DnsPolicy, Scenario, SearchStyle, defaults};
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
 /// What a query name refers to, decided once from the scenario's objects.
@@ -85,30 +85,101 @@ impl Response {
     }
 }
 
-/// The search-list expansion of `host` for a pod in `namespace`, as glibc and
-/// Go walk it with kubelet's `ndots:5` (reference/dns.md §4): a trailing dot
-/// means absolute only; otherwise the search domains `<ns>.svc.<zone>`,
-/// `svc.<zone>`, `<zone>` and then the name as-is, except that a name with at
-/// least `ndots` dots is tried as-is first.
-pub fn search_candidates(host: &str, namespace: &str, domain: &str) -> Vec<String> {
-    const NDOTS: usize = 5;
-    if host.ends_with('.') {
-        return vec![host.to_ascii_lowercase()];
+/// Where a pod's stub resolver sends queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nameserver {
+    /// The cluster DNS (CoreDNS).
+    Cluster,
+    /// Another server (the node's upstream): it knows no cluster names, and
+    /// the simulated cluster has no Internet, so every name is NXDOMAIN.
+    Upstream,
+}
+
+/// A pod's resolv.conf as kubelet writes it (`pkg/kubelet/network/dns/dns.go`,
+/// reference/dns.md §4): search domains, `ndots`, nameserver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchPath {
+    pub searches: Vec<String>,
+    pub ndots: u8,
+    pub server: Nameserver,
+}
+
+impl SearchPath {
+    /// `ClusterFirst`: `<ns>.svc.<zone> svc.<zone> <zone>`, `ndots:5`, the
+    /// cluster DNS. `Default`: the node's resolv.conf (no search domains on
+    /// the simulated node, `ndots:1`, its upstream server). `None`: only
+    /// `dnsConfig`. `dnsConfig` searches are appended (duplicates removed),
+    /// its `ndots` overrides, and its first nameserver is used.
+    pub fn of(policy: DnsPolicy, config: &DnsConfig, namespace: &str, domain: &str) -> SearchPath {
+        let cluster_dns = u32::from(
+            defaults::CLUSTER_DNS_IP
+                .parse::<std::net::Ipv4Addr>()
+                .expect("the default cluster DNS IP parses"),
+        );
+        let (mut searches, ndots, server) = match policy {
+            DnsPolicy::ClusterFirst => (
+                vec![
+                    format!("{namespace}.svc.{domain}"),
+                    format!("svc.{domain}"),
+                    domain.to_string(),
+                ],
+                defaults::NDOTS_CLUSTER_FIRST,
+                Nameserver::Cluster,
+            ),
+            DnsPolicy::Default => (
+                Vec::new(),
+                defaults::NDOTS_RESOLV_CONF,
+                Nameserver::Upstream,
+            ),
+            DnsPolicy::None => (
+                Vec::new(),
+                defaults::NDOTS_RESOLV_CONF,
+                Nameserver::Upstream,
+            ),
+        };
+        for s in &config.searches {
+            if !searches.contains(s) {
+                searches.push(s.clone());
+            }
+        }
+        let server = match config.nameservers.first() {
+            Some(&ip) if ip == cluster_dns => Nameserver::Cluster,
+            Some(_) => Nameserver::Upstream,
+            None => server,
+        };
+        SearchPath {
+            searches,
+            ndots: config.ndots.unwrap_or(ndots),
+            server,
+        }
     }
-    let host = host.to_ascii_lowercase();
-    let search = [
-        format!("{namespace}.svc.{domain}"),
-        format!("svc.{domain}"),
-        domain.to_string(),
-    ];
-    let mut out: Vec<String> = search.iter().map(|s| format!("{host}.{s}.")).collect();
-    let absolute = format!("{host}.");
-    if host.matches('.').count() >= NDOTS {
-        out.insert(0, absolute);
-    } else {
-        out.push(absolute);
+
+    /// The names tried for `host`, in order (reference/dns.md §4): a trailing
+    /// dot means the name as-is only. Otherwise the search domains then the
+    /// name as-is; a name with at least `ndots` dots is tried as-is first
+    /// (glibc, Go, c-ares) or only as-is (musl).
+    pub fn candidates(&self, host: &str, style: SearchStyle) -> Vec<String> {
+        let host = host.to_ascii_lowercase();
+        if host.ends_with('.') {
+            return vec![host];
+        }
+        let absolute = format!("{host}.");
+        let dots = host.matches('.').count();
+        if dots >= self.ndots as usize && style == SearchStyle::Musl {
+            return vec![absolute];
+        }
+        let mut out: Vec<String> = self
+            .searches
+            .iter()
+            .map(|s| format!("{host}.{s}."))
+            .collect();
+        if dots >= self.ndots as usize {
+            out.insert(0, absolute);
+        } else {
+            out.push(absolute);
+        }
+        out
     }
-    out
 }
 
 /// Decide what a fully qualified query name (with or without the final dot)
@@ -207,7 +278,17 @@ struct CacheEntry {
     orig_ttl_s: u64,
 }
 
-/// Per query name: the memoized fresh answer and the cache entry.
+/// The address query types clients send. Pod addresses in this version are
+/// IPv4, so AAAA answers are NODATA for names that exist (or NXDOMAIN with
+/// them), which is what a dual-stack `getaddrinfo` sees in an IPv4 cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ask {
+    A = 0,
+    Aaaa = 1,
+}
+
+/// Per query name and type: the memoized fresh answer and the cache entry
+/// (CoreDNS caches per (qname, qtype)).
 #[derive(Default)]
 struct NameState {
     /// (service view version, answer) — rebuilt only when the view changes.
@@ -219,6 +300,8 @@ struct NameState {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerStats {
     pub queries: u64,
+    /// Of `queries`, how many were AAAA.
+    pub aaaa_queries: u64,
     pub cache_hits: u64,
     pub nxdomain: u64,
     pub nodata: u64,
@@ -228,7 +311,8 @@ pub struct ServerStats {
 /// The cluster DNS server (CoreDNS with `kubernetes`, optional `cache`).
 pub struct Server {
     names: Vec<(String, QTarget)>,
-    state: Vec<NameState>,
+    /// Per name: A, AAAA.
+    state: Vec<[NameState; 2]>,
     cfg: Dns,
     pub stats: ServerStats,
 }
@@ -251,7 +335,7 @@ impl Server {
             return i as NameId;
         }
         self.names.push((qname.to_string(), classify(qname, sc)));
-        self.state.push(NameState::default());
+        self.state.push(Default::default());
         (self.names.len() - 1) as NameId
     }
 
@@ -268,10 +352,13 @@ impl Server {
     }
 
     /// Answer an A query for `id` at `now`.
-    pub fn query(&mut self, id: NameId, now: SimTime, cluster: &Cluster) -> Response {
+    pub fn query(&mut self, id: NameId, ask: Ask, now: SimTime, cluster: &Cluster) -> Response {
         self.stats.queries += 1;
+        if ask == Ask::Aaaa {
+            self.stats.aaaa_queries += 1;
+        }
         let cache_on = self.cfg.cache.enabled;
-        let st = &mut self.state[id as usize];
+        let st = &mut self.state[id as usize][ask as usize];
         if cache_on && let Some(e) = &st.cache {
             let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
             if elapsed_s < e.orig_ttl_s {
@@ -289,7 +376,7 @@ impl Server {
         if self.names[id as usize].1 == QTarget::Upstream {
             self.stats.upstream += 1;
         }
-        let data = self.fresh(id, cluster);
+        let data = self.fresh(id, ask, cluster);
         let record_ttl = self.ttl_s();
         let ttl_s = if data.rcode == Rcode::NoError && !data.addrs.is_empty() {
             record_ttl
@@ -301,7 +388,7 @@ impl Server {
             let min = DNS_CACHE_MIN_TTL.whole_secs();
             let max = self.cfg.cache.max_ttl.whole_secs();
             let orig = ttl_s.clamp(min.min(max), max);
-            self.state[id as usize].cache = Some(CacheEntry {
+            self.state[id as usize][ask as usize].cache = Some(CacheEntry {
                 data: data.clone(),
                 stored_at: now,
                 orig_ttl_s: orig,
@@ -334,23 +421,34 @@ impl Server {
     }
 
     /// The authoritative answer from the current view, memoized per view version.
-    fn fresh(&mut self, id: NameId, cluster: &Cluster) -> Rc<AnswerData> {
-        let target = self.names[id as usize].1.clone();
-        let svc = match target {
+    /// The authoritative answer from the current view, memoized per view
+    /// version. AAAA: the A answer's rcode with no records.
+    fn fresh(&mut self, id: NameId, ask: Ask, cluster: &Cluster) -> Rc<AnswerData> {
+        let target = &self.names[id as usize].1;
+        let svc = match *target {
             QTarget::Service(s)
             | QTarget::PodHostname { svc: s, .. }
             | QTarget::EndpointIp { svc: s, .. } => Some(s),
             _ => None,
         };
         let version = svc.map_or(0, |s| cluster.services[s as usize].view.version);
-        let st = &mut self.state[id as usize];
-        if let Some((v, data)) = &st.memo
+        if let Some((v, data)) = &self.state[id as usize][ask as usize].memo
             && *v == version
         {
             return data.clone();
         }
-        let data = Rc::new(build(&target, cluster));
-        self.state[id as usize].memo = Some((version, data.clone()));
+        let data = match ask {
+            Ask::A => Rc::new(build(target, cluster)),
+            Ask::Aaaa => {
+                let a = self.fresh(id, Ask::A, cluster);
+                Rc::new(AnswerData {
+                    rcode: a.rcode,
+                    addrs: Vec::new(),
+                    svc: a.svc,
+                })
+            }
+        };
+        self.state[id as usize][ask as usize].memo = Some((version, data.clone()));
         data
     }
 }

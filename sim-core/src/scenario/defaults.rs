@@ -2,6 +2,7 @@
 //! follows and where that comes from (see `shared/reference/`). One place: the
 //! parser and the README both take their defaults from here.
 
+use super::{NegativeCache, Refresh, Resolver, ResolverCache, ResolverProfile, SearchStyle};
 use crate::time::SimDuration;
 
 /// Namespace of objects that name none (Kubernetes' `default`).
@@ -62,8 +63,74 @@ pub const POD_MANAGEMENT_POLICY: &str = "OrderedReady";
 /// `dns.lookup`, gRPC `pick_first` (reference/dns.md §0.8).
 pub const BALANCER: &str = "first";
 
-/// glibc, musl and Go keep no answer cache.
-pub const RESOLVER_CACHE: &str = "none";
+/// Resolver profile when a client group names none: glibc's stub resolver
+/// (most images; it keeps no answer cache).
+pub const RESOLVER_PROFILE: ResolverProfile = ResolverProfile::Glibc;
+
+/// kubelet `ClusterFirst`: `options ndots:5` (`defaultDNSOptions`).
+pub const NDOTS_CLUSTER_FIRST: u8 = 5;
+
+/// resolv.conf's own default `ndots` (glibc and musl), for `dnsPolicy: Default`.
+pub const NDOTS_RESOLV_CONF: u8 = 1;
+
+/// The cluster DNS Service's ClusterIP (kubeadm: the tenth address of the
+/// default service CIDR), as pods' resolv.conf names it.
+pub const CLUSTER_DNS_IP: &str = "10.96.0.10";
+
+/// What each resolver profile does (reference/dns.md §4 unless noted):
+///
+/// | profile | search walk | AAAA too | answer cache | failed lookups | refresh |
+/// |---|---|---|---|---|---|
+/// | `glibc` | glibc | yes | none | none | lazy |
+/// | `musl` | musl (stops at NODATA/SERVFAIL; ≥ ndots dots: as-is only) | yes | none | none | lazy |
+/// | `go` | glibc order (`nameList`) | yes | none (golang/go#24796) | none | lazy |
+/// | `jvm` | glibc (`getaddrinfo`) | yes | 30 s, TTL ignored | 10 s (`java.security`) | lazy |
+/// | `nscd` | glibc | yes | the record TTL (`hstcache.c`) | 20 s (`negative-time-to-live hosts 20`, shipped `nscd.conf`) | lazy |
+/// | `systemd-resolved` | glibc | yes | the TTL, at most 2 h (`CACHE_TTL_MAX_USEC`) | the SOA TTL | lazy |
+/// | `envoy-strict-dns` | glibc order (c-ares) | yes | until the next refresh | empty answer empties the host set | every 5 s (`dns_refresh_rate`) |
+/// | `grpc` | glibc order (Go resolver) | yes | until a connection fails | keeps the last answer | at start, then on failure, at most every 30 s (`MinResolutionInterval`) |
+/// | `none` | glibc | yes | none | none | lazy |
+pub fn profile(p: ResolverProfile) -> Resolver {
+    use ResolverProfile as P;
+    let base = Resolver {
+        profile: p,
+        search: SearchStyle::Glibc,
+        aaaa: true,
+        cache: ResolverCache::None,
+        negative_cache: NegativeCache::None,
+        refresh: Refresh::Lazy,
+    };
+    match p {
+        P::Glibc | P::Go | P::None => base,
+        P::Musl => Resolver {
+            search: SearchStyle::Musl,
+            ..base
+        },
+        P::Jvm => Resolver {
+            cache: ResolverCache::Fixed(SimDuration::from_secs(30)),
+            negative_cache: NegativeCache::Fixed(SimDuration::from_secs(10)),
+            ..base
+        },
+        P::Nscd => Resolver {
+            cache: ResolverCache::Ttl,
+            negative_cache: NegativeCache::Fixed(SimDuration::from_secs(20)),
+            ..base
+        },
+        P::SystemdResolved => Resolver {
+            cache: ResolverCache::TtlMax(SimDuration::from_secs(2 * 3600)),
+            negative_cache: NegativeCache::Ttl,
+            ..base
+        },
+        P::EnvoyStrictDns => Resolver {
+            refresh: Refresh::Every(SimDuration::from_secs(5)),
+            ..base
+        },
+        P::Grpc => Resolver {
+            refresh: Refresh::OnFailure(SimDuration::from_secs(30)),
+            ..base
+        },
+    }
+}
 
 /// Width of report windows when `--window` is not given.
 pub const WINDOW: SimDuration = SimDuration::from_secs(10);

@@ -209,9 +209,44 @@ pub struct ClientGroup {
     /// Poisson arrival rate per client, requests per second.
     pub rate: f64,
     pub resolver: Resolver,
+    #[serde(rename = "dnsPolicy", serialize_with = "as_display")]
+    pub dns_policy: DnsPolicy,
+    #[serde(rename = "dnsConfig")]
+    pub dns_config: DnsConfig,
     #[serde(serialize_with = "as_display")]
     pub balancer: Balancer,
     pub connect_timeout: SimDuration,
+}
+
+/// Pod `dnsPolicy` (kubelet `pkg/kubelet/network/dns/dns.go`, reference/dns.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsPolicy {
+    /// Cluster DNS, search `<ns>.svc.<zone> svc.<zone> <zone>`, `ndots:5`.
+    ClusterFirst,
+    /// The node's resolv.conf: its upstream nameserver, no cluster search
+    /// domains (the simulated node has none), `ndots:1`.
+    Default,
+    /// Only what `dnsConfig` says.
+    None,
+}
+
+/// Pod `dnsConfig`: merged into what the policy gives (kubelet appends the
+/// searches, de-duplicated, and lets options override).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DnsConfig {
+    /// Nameserver addresses; the cluster DNS Service's ClusterIP means the
+    /// cluster DNS, anything else an upstream server.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "ipv4_list")]
+    pub nameservers: Vec<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub searches: Vec<String>,
+    /// The `ndots` option, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ndots: Option<u8>,
+}
+
+fn ipv4_list<S: serde::Serializer>(ips: &[u32], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ips.iter().map(|ip| fmt_ipv4(*ip)))
 }
 
 /// `host:port` as a client would write it: the host is looked up through the
@@ -228,10 +263,76 @@ pub enum PortRef {
     Name(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Resolver {
+    /// The profile the other fields start from (each may be overridden).
+    #[serde(serialize_with = "as_display")]
+    pub profile: ResolverProfile,
+    #[serde(serialize_with = "as_display")]
+    pub search: SearchStyle,
+    /// Sends an AAAA query beside each A query (`getaddrinfo` with AF_UNSPEC).
+    pub aaaa: bool,
     #[serde(serialize_with = "as_display")]
     pub cache: ResolverCache,
+    #[serde(serialize_with = "as_display")]
+    pub negative_cache: NegativeCache,
+    #[serde(serialize_with = "as_display")]
+    pub refresh: Refresh,
+}
+
+/// Client resolver profiles: each is a set of defaults for [`Resolver`]'s
+/// fields, from the real library's behaviour (see `defaults::profile`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResolverProfile {
+    Glibc,
+    Musl,
+    Go,
+    Jvm,
+    Nscd,
+    SystemdResolved,
+    EnvoyStrictDns,
+    Grpc,
+    None,
+}
+
+impl ResolverProfile {
+    pub const ALL: [ResolverProfile; 9] = [
+        ResolverProfile::Glibc,
+        ResolverProfile::Musl,
+        ResolverProfile::Go,
+        ResolverProfile::Jvm,
+        ResolverProfile::Nscd,
+        ResolverProfile::SystemdResolved,
+        ResolverProfile::EnvoyStrictDns,
+        ResolverProfile::Grpc,
+        ResolverProfile::None,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ResolverProfile::Glibc => "glibc",
+            ResolverProfile::Musl => "musl",
+            ResolverProfile::Go => "go",
+            ResolverProfile::Jvm => "jvm",
+            ResolverProfile::Nscd => "nscd",
+            ResolverProfile::SystemdResolved => "systemd-resolved",
+            ResolverProfile::EnvoyStrictDns => "envoy-strict-dns",
+            ResolverProfile::Grpc => "grpc",
+            ResolverProfile::None => "none",
+        }
+    }
+}
+
+/// How the stub resolver walks the search list (reference/dns.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchStyle {
+    /// glibc `__res_context_search` (also Go, c-ares): a name with at least
+    /// `ndots` dots is tried as-is first, then the search list; the walk goes
+    /// on past NXDOMAIN, NODATA and SERVFAIL.
+    Glibc,
+    /// musl `name_from_dns_search`: a name with at least `ndots` dots is tried
+    /// only as-is; the walk stops at the first NODATA or SERVFAIL.
+    Musl,
 }
 
 /// The client-side answer cache.
@@ -241,8 +342,34 @@ pub enum ResolverCache {
     None,
     /// Keep an answer for the TTL it arrived with.
     Ttl,
+    /// Keep an answer for its TTL, but at most this long (systemd-resolved: 2 h).
+    TtlMax(SimDuration),
     /// Keep an answer for a fixed time, ignoring its TTL (the JVM's 30 s).
     Fixed(SimDuration),
+}
+
+/// The client-side cache of failed lookups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NegativeCache {
+    None,
+    /// For the TTL of the negative answer (the SOA's).
+    Ttl,
+    /// For a fixed time (JVM `networkaddress.cache.negative.ttl=10`).
+    Fixed(SimDuration),
+}
+
+/// When the client resolves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// When a request finds no usable cached answer (getaddrinfo-style).
+    Lazy,
+    /// On a timer from t = 0, whatever the traffic; the answer is used until
+    /// the next one (Envoy STRICT_DNS `dns_refresh_rate`, 5 s). An empty
+    /// answer empties the host set.
+    Every(SimDuration),
+    /// At t = 0, then only after a connection fails, no sooner than this long
+    /// after the previous resolution (gRPC `ResolveNow`, `MinResolutionInterval` 30 s).
+    OnFailure(SimDuration),
 }
 
 /// How a client picks one address from its answer.
@@ -379,8 +506,54 @@ impl fmt::Display for ResolverCache {
         match self {
             ResolverCache::None => f.write_str("none"),
             ResolverCache::Ttl => f.write_str("ttl"),
+            ResolverCache::TtlMax(d) => write!(f, "ttl({d})"),
             ResolverCache::Fixed(d) => write!(f, "fixed({d})"),
         }
+    }
+}
+
+impl fmt::Display for NegativeCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NegativeCache::None => f.write_str("none"),
+            NegativeCache::Ttl => f.write_str("ttl"),
+            NegativeCache::Fixed(d) => write!(f, "fixed({d})"),
+        }
+    }
+}
+
+impl fmt::Display for Refresh {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refresh::Lazy => f.write_str("lazy"),
+            Refresh::Every(d) => write!(f, "every({d})"),
+            Refresh::OnFailure(d) => write!(f, "on_failure({d})"),
+        }
+    }
+}
+
+impl fmt::Display for ResolverProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for SearchStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SearchStyle::Glibc => "glibc",
+            SearchStyle::Musl => "musl",
+        })
+    }
+}
+
+impl fmt::Display for DnsPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DnsPolicy::ClusterFirst => "ClusterFirst",
+            DnsPolicy::Default => "Default",
+            DnsPolicy::None => "None",
+        })
     }
 }
 

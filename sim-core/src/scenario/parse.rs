@@ -858,25 +858,44 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .map(|f| f.positive_u32())
         .transpose()?
         .unwrap_or(1);
+    // Read before the resolver settings (field order in hints), checked after
+    // them: the search path decides which Service the host names.
     let tf = m.req("target", "`host:port`, e.g. `nginx:80` or `web-0.nginx:80`")?;
-    let target = target(&tf, &namespace, sc)?;
     let rate = m
         .req("rate", "requests per second per client")?
         .positive_f64()?;
     let resolver = match m.opt("resolver") {
-        None => Resolver {
-            cache: resolver_cache_default(),
-        },
-        Some(f) => {
-            let mut rm = Map::of(&f)?;
-            let cache = match rm.opt("cache") {
-                None => resolver_cache_default(),
-                Some(f) => resolver_cache(&f)?,
-            };
-            rm.finish()?;
-            Resolver { cache }
-        }
+        None => d::profile(d::RESOLVER_PROFILE),
+        Some(f) => resolver(&f)?,
     };
+    let dns_policy = match m.opt("dnsPolicy") {
+        None => DnsPolicy::ClusterFirst,
+        Some(f) => one_of(
+            &f,
+            "a dnsPolicy",
+            &[
+                ("ClusterFirst", DnsPolicy::ClusterFirst),
+                ("Default", DnsPolicy::Default),
+                ("None", DnsPolicy::None),
+            ],
+        )?,
+    };
+    let dns_config = match m.opt("dnsConfig") {
+        None => DnsConfig::default(),
+        Some(f) => dns_config(&f)?,
+    };
+    if dns_policy == DnsPolicy::None && dns_config.nameservers.is_empty() {
+        let at = m.opt("dnsPolicy").expect("dnsPolicy was read");
+        return Err(at
+            .err("`dnsPolicy: None` needs at least one nameserver in `dnsConfig.nameservers`")
+            .hint(format!(
+                "the cluster DNS is `{}`: `dnsConfig: {{nameservers: [{}]}}`",
+                d::CLUSTER_DNS_IP,
+                d::CLUSTER_DNS_IP
+            )));
+    }
+    let path = dns::SearchPath::of(dns_policy, &dns_config, &namespace, &sc.cluster.domain);
+    let target = target(&tf, &namespace, &path, resolver.search, sc)?;
     let balancer = match m.opt("balancer") {
         None => balancer_named(d::BALANCER).expect("default balancer is valid"),
         Some(f) => {
@@ -905,6 +924,8 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         target,
         rate,
         resolver,
+        dns_policy,
+        dns_config,
         balancer,
         connect_timeout,
     })
@@ -919,28 +940,125 @@ fn balancer_named(t: &str) -> Option<Balancer> {
     }
 }
 
-fn resolver_cache_default() -> ResolverCache {
-    match d::RESOLVER_CACHE {
-        "ttl" => ResolverCache::Ttl,
-        _ => ResolverCache::None,
+/// One of a fixed set of words, with a did-you-mean hint.
+fn one_of<T: Copy>(f: &Field, what: &str, choices: &[(&str, T)]) -> Result<T, Diagnostic> {
+    let t = f.str()?;
+    if let Some((_, v)) = choices.iter().find(|(n, _)| *n == t) {
+        return Ok(*v);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    let d = f.err(format!(
+        "expected {what}: `{}`, found `{t}`",
+        names.join("`, `")
+    ));
+    Err(match nearest(t, names.iter().copied()) {
+        Some(n) => d.hint(format!("did you mean `{n}`?")),
+        None => d,
+    })
+}
+
+/// The duration inside `name(<duration>)`, longer than zero.
+fn call_duration(
+    f: &Field,
+    expected: &str,
+    name: &str,
+    arg: Option<&str>,
+) -> Result<SimDuration, Diagnostic> {
+    let a = arg.ok_or_else(|| {
+        f.err(format!("{expected}: `{name}` needs a duration"))
+            .hint(format!("e.g. `{name}(30s)`"))
+    })?;
+    let v = parse_duration(a).map_err(|e| call_arg_error(f, expected, a, &e))?;
+    if v == SimDuration::ZERO {
+        return Err(f.err(format!("`{name}(0s)` is not a duration longer than zero")));
+    }
+    Ok(v)
+}
+
+/// An unknown `name(...)` form: say what was expected, guess the intended one.
+fn unknown_call(f: &Field, expected: &str, other: &str, names: &[&str]) -> Diagnostic {
+    let d = f.err(format!("{expected}, found `{}`", f.str().unwrap_or(other)));
+    match nearest(other, names.iter().copied()) {
+        Some(n) => d.hint(format!("did you mean `{n}`?")),
+        None => d,
     }
 }
 
+/// `resolver: jvm`, or `resolver: {profile: jvm, cache: fixed(60s), ...}`:
+/// a profile's defaults with any field overridden.
+fn resolver(f: &Field) -> Result<Resolver, Diagnostic> {
+    let profile_named = |f: &Field| -> Result<ResolverProfile, Diagnostic> {
+        let choices: Vec<(&str, ResolverProfile)> = ResolverProfile::ALL
+            .iter()
+            .map(|p| (p.name(), *p))
+            .collect();
+        one_of(f, "a resolver profile", &choices)
+    };
+    if let yaml::Kind::Scalar { .. } = f.node.kind {
+        return Ok(d::profile(profile_named(f)?));
+    }
+    let mut m = Map::of(f)?;
+    let mut r = match m.opt("profile") {
+        None => d::profile(d::RESOLVER_PROFILE),
+        Some(f) => d::profile(profile_named(&f)?),
+    };
+    if let Some(f) = m.opt("search") {
+        r.search = one_of(
+            &f,
+            "a search-list walk",
+            &[("glibc", SearchStyle::Glibc), ("musl", SearchStyle::Musl)],
+        )?;
+    }
+    if let Some(f) = m.opt("aaaa") {
+        r.aaaa = f.bool()?;
+    }
+    if let Some(f) = m.opt("cache") {
+        r.cache = resolver_cache(&f)?;
+    }
+    if let Some(f) = m.opt("negative_cache") {
+        let expected = "expected `none`, `ttl` or `fixed(<duration>)`";
+        r.negative_cache = match f.call()? {
+            ("none", None) => NegativeCache::None,
+            ("ttl", None) => NegativeCache::Ttl,
+            ("fixed", a) => NegativeCache::Fixed(call_duration(&f, expected, "fixed", a)?),
+            (other, _) => return Err(unknown_call(&f, expected, other, &["none", "ttl", "fixed"])),
+        };
+    }
+    if let Some(f) = m.opt("refresh") {
+        let expected = "expected `lazy`, `every(<duration>)` or `on_failure(<duration>)`";
+        r.refresh = match f.call()? {
+            ("lazy", None) => Refresh::Lazy,
+            ("every", a) => Refresh::Every(call_duration(&f, expected, "every", a)?),
+            ("on_failure", a) => Refresh::OnFailure(call_duration(&f, expected, "on_failure", a)?),
+            (other, _) => {
+                return Err(unknown_call(
+                    &f,
+                    expected,
+                    other,
+                    &["lazy", "every", "on_failure"],
+                ));
+            }
+        };
+    }
+    m.finish()?;
+    Ok(r)
+}
+
 fn resolver_cache(f: &Field) -> Result<ResolverCache, Diagnostic> {
-    let expected = "expected `none`, `ttl` or `fixed(<duration>)`";
+    let expected = "expected `none`, `ttl`, `ttl(<max>)` or `fixed(<duration>)`";
     match f.call()? {
         ("none", None) => Ok(ResolverCache::None),
         ("ttl", None) => Ok(ResolverCache::Ttl),
-        ("fixed", Some(a)) => {
-            let v = parse_duration(a).map_err(|e| call_arg_error(f, expected, a, &e))?;
-            if v == SimDuration::ZERO {
-                return Err(f.err("`fixed(0s)` caches nothing").hint("write `none`"));
-            }
-            Ok(ResolverCache::Fixed(v))
+        ("ttl", a) => Ok(ResolverCache::TtlMax(call_duration(f, expected, "ttl", a)?)),
+        ("fixed", Some(a)) if parse_duration(a) == Ok(SimDuration::ZERO) => {
+            Err(f.err("`fixed(0s)` caches nothing").hint("write `none`"))
         }
         ("fixed", None) => Err(f
             .err(format!("{expected}: `fixed` needs a duration"))
             .hint("e.g. `fixed(30s)`, the JVM's default")),
+        ("fixed", a) => Ok(ResolverCache::Fixed(call_duration(
+            f, expected, "fixed", a,
+        )?)),
         (other, arg) => {
             let d = f.err(format!("{expected}, found `{}`", f.str()?));
             Err(match nearest(other, ["none", "ttl", "fixed"]) {
@@ -952,8 +1070,89 @@ fn resolver_cache(f: &Field) -> Result<ResolverCache, Diagnostic> {
     }
 }
 
+/// resolv.conf options Kubernetes passes through; only `ndots` changes what
+/// ksim does (the others concern timeouts and transport, not modelled).
+const RESOLV_OPTIONS: [&str; 10] = [
+    "ndots",
+    "timeout",
+    "attempts",
+    "rotate",
+    "single-request",
+    "single-request-reopen",
+    "edns0",
+    "use-vc",
+    "no-tld-query",
+    "trust-ad",
+];
+
+/// Pod `dnsConfig` (API validation: at most 3 nameservers, 32 searches).
+fn dns_config(f: &Field) -> Result<DnsConfig, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let mut c = DnsConfig::default();
+    if let Some(nf) = m.opt("nameservers") {
+        let items = nf.seq()?;
+        if items.len() > 3 {
+            return Err(nf.err(format!("at most 3 nameservers, found {}", items.len())));
+        }
+        for item in items {
+            let t = item.str()?;
+            let ip: std::net::Ipv4Addr = t
+                .parse()
+                .map_err(|_| item.expected("an IPv4 address such as `10.96.0.10`"))?;
+            c.nameservers.push(u32::from(ip));
+        }
+    }
+    if let Some(sf) = m.opt("searches") {
+        let items = sf.seq()?;
+        if items.len() > 32 {
+            return Err(sf.err(format!("at most 32 search domains, found {}", items.len())));
+        }
+        for item in items {
+            let t = item.str()?.trim_end_matches('.').to_ascii_lowercase();
+            if t.is_empty() || t.split('.').any(|l| l.is_empty() || l.len() > 63) {
+                return Err(item.expected("a DNS domain such as `nginx.default.svc.cluster.local`"));
+            }
+            c.searches.push(t);
+        }
+    }
+    if let Some(of) = m.opt("options") {
+        for item in of.seq()? {
+            let mut om = Map::of(&item)?;
+            let nf = om.req("name", "the option's name, e.g. `ndots`")?;
+            let name = nf.str()?;
+            if !RESOLV_OPTIONS.contains(&name) {
+                let d = nf.err(format!("unknown resolv.conf option `{name}`"));
+                return Err(match nearest(name, RESOLV_OPTIONS) {
+                    Some(n) => d.hint(format!("did you mean `{n}`?")),
+                    None => d.hint(format!("known: {}", RESOLV_OPTIONS.join(", "))),
+                });
+            }
+            let value = om.opt("value");
+            if name == "ndots" {
+                let vf = value.ok_or_else(|| item.err("`ndots` needs a `value`, e.g. \"2\""))?;
+                let v: u64 = vf
+                    .str()?
+                    .trim()
+                    .parse()
+                    .map_err(|_| vf.expected("a whole number of dots"))?;
+                // glibc caps ndots at RES_MAXNDOTS = 15.
+                c.ndots = Some(v.min(15) as u8);
+            }
+            om.finish()?;
+        }
+    }
+    m.finish()?;
+    Ok(c)
+}
+
 /// `host:port`, checked against the services the host can resolve to.
-fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnostic> {
+fn target(
+    f: &Field,
+    namespace: &str,
+    path: &dns::SearchPath,
+    style: SearchStyle,
+    sc: &Scenario,
+) -> Result<Target, Diagnostic> {
     let t = f.str()?;
     let Some((host, port)) = t.rsplit_once(':') else {
         return Err(f
@@ -979,14 +1178,13 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
         Err(_) => return Err(f.expected("`host:port` with a port")),
     };
     // Which service would the client's search list reach?
-    let svc = dns::search_candidates(host, namespace, &sc.cluster.domain)
-        .iter()
-        .find_map(|q| match dns::classify(q, sc) {
-            dns::QTarget::Service(s)
-            | dns::QTarget::PodHostname { svc: s, .. }
-            | dns::QTarget::EndpointIp { svc: s, .. } => Some(s),
-            _ => None,
-        });
+    let candidates = path.candidates(host, style);
+    let svc = candidates.iter().find_map(|q| match dns::classify(q, sc) {
+        dns::QTarget::Service(s)
+        | dns::QTarget::PodHostname { svc: s, .. }
+        | dns::QTarget::EndpointIp { svc: s, .. } => Some(s),
+        _ => None,
+    });
     let Some(svc) = svc else {
         let last_label_service = host.split('.').next().unwrap_or(host);
         let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
@@ -996,7 +1194,7 @@ fn target(f: &Field, namespace: &str, sc: &Scenario) -> Result<Target, Diagnosti
             .or_else(|| nearest(last_label_service, known.iter().copied()));
         let d = f.err(format!(
             "`{host}` names no Service from namespace `{namespace}` (tried `{}`)",
-            dns::search_candidates(host, namespace, &sc.cluster.domain).join("`, `")
+            candidates.join("`, `")
         ));
         if !host.contains('.')
             && let Some(other) = sc.services.iter().find(|s| s.name == host)
