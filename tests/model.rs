@@ -470,3 +470,84 @@ fn dns_policy_default_sends_cluster_names_to_the_upstream_which_knows_none() {
     assert_eq!(r.dns.server_queries, 0);
     assert_eq!(r.dns.client_upstream_queries, r.dns.client_queries);
 }
+
+/// The CoreDNS `cache` plugin's knobs (reference/dns.md §3).
+#[test]
+fn the_denial_cap_decides_how_long_a_pod_looked_up_too_early_stays_nxdomain() {
+    // web-1 is created at 1 s, Ready at 6 s, in DNS at 7 s. A client without
+    // its own cache asks for it from t≈0; the server holds the NXDOMAIN for
+    // `denial_max_ttl`, re-asking the plugin only when the entry expires.
+    for (denial, ok_after) in [(5, 10.2), (30, 30.2)] {
+        let yaml = headless(
+            1,
+            "",
+            "  - {name: app, target: 'web-1.nginx:80', rate: 20}\n",
+            "events:\n  - {at: 1s, scale: {statefulset: web, replicas: 2}}\n",
+        )
+        .replace(
+            "dns: {ttl: 5s, shuffle: false}",
+            &format!("dns: {{ttl: 30s, cache: {{enabled: true, max_ttl: 30s, denial_max_ttl: {denial}s}}}}"),
+        );
+        let (_, a, _) = run(&parse(&yaml));
+        let before = outcomes_between(&a, 0, 0.0, ok_after - 0.3);
+        assert!(all(&before, Outcome::NoAddress), "denial {denial}s");
+        assert!(
+            all(&outcomes_between(&a, 0, ok_after, 40.0), Outcome::Ok),
+            "denial {denial}s"
+        );
+    }
+}
+
+#[test]
+fn prefetch_keeps_a_popular_entry_from_ever_expiring() {
+    let run_with = |prefetch: &str| {
+        let yaml = headless(
+            2,
+            "",
+            "  - {name: app, count: 5, target: 'nginx:80', rate: 20}\n",
+            "",
+        )
+        .replace(
+            "dns: {ttl: 5s, shuffle: false}",
+            &format!("dns: {{ttl: 10s, cache: {{enabled: true, max_ttl: 10s{prefetch}}}}}"),
+        );
+        run(&parse(&yaml)).2.dns
+    };
+    let plain = run_with("");
+    let pre = run_with(", prefetch: {amount: 1, percentage: 50}");
+    // Without prefetch every 10 s entry expires and one query misses (A and
+    // AAAA: 2 misses per expiry); with it the entries are refreshed at 5 s
+    // remaining, so only the first query of each type ever misses.
+    assert_eq!(plain.server_prefetches, 0);
+    assert!(plain.server_queries - plain.server_cache_hits >= 8);
+    assert_eq!(pre.server_queries - pre.server_cache_hits, 2);
+    assert!(pre.server_prefetches >= 7, "{}", pre.server_prefetches);
+}
+
+#[test]
+fn serve_stale_answers_from_an_expired_entry_and_refreshes_it() {
+    // web-0 is deleted at 10 s. The entry cached at 0 s expired at 5 s; with
+    // serve_stale, the first query after that gets the old answer (TTL 0)
+    // while the entry is refreshed, so stale answers reach clients.
+    let run_with = |stale: &str| {
+        let yaml = headless(
+            2,
+            "",
+            "  - {name: app, target: 'nginx:80', rate: 0.2, balancer: random, connect_timeout: 1s}\n",
+            "events:\n  - {at: 10s, delete_pod: web-0}\n",
+        )
+        .replace(
+            "dns: {ttl: 5s, shuffle: false}",
+            &format!("dns: {{ttl: 5s, cache: {{enabled: true, max_ttl: 5s{stale}}}}}"),
+        );
+        run(&parse(&yaml)).2
+    };
+    let plain = run_with("");
+    let stale = run_with(", serve_stale: 1h");
+    assert_eq!(plain.dns.server_stale_served, 0);
+    assert!(stale.dns.server_stale_served > 0);
+    // Sparse queries find the entry expired: without serve_stale they miss,
+    // with it they hit (stale) and the refresh keeps the next ones fresh.
+    assert!(stale.dns.server_cache_hits > plain.dns.server_cache_hits);
+    assert_eq!(stale.totals.requests, plain.totals.requests);
+}

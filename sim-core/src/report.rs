@@ -106,6 +106,8 @@ pub struct DnsReport {
     pub server_nxdomain: u64,
     pub server_nodata: u64,
     pub server_upstream: u64,
+    pub server_prefetches: u64,
+    pub server_stale_served: u64,
     pub client_cache_hits: u64,
     pub client_lookups: u64,
     pub client_queries: u64,
@@ -259,6 +261,8 @@ impl Report {
                 server_nxdomain: out.dns.nxdomain,
                 server_nodata: out.dns.nodata,
                 server_upstream: out.dns.upstream,
+                server_prefetches: out.dns.prefetches,
+                server_stale_served: out.dns.stale_served,
                 client_cache_hits: m.client_dns.cache_hits,
                 client_lookups: m.client_dns.lookups,
                 client_queries: m.client_dns.queries,
@@ -353,10 +357,12 @@ impl Report {
         let d = &self.dns;
         let _ = writeln!(
             o,
-            "DNS server: {} queries ({} AAAA), {} cache hits, {} NXDOMAIN, {} NODATA, {} upstream",
+            "DNS server: {} queries ({} AAAA), {} cache hits ({} stale), {} prefetches, {} NXDOMAIN, {} NODATA, {} upstream",
             d.server_queries,
             d.server_aaaa_queries,
             d.server_cache_hits,
+            d.server_stale_served,
+            d.server_prefetches,
             d.server_nxdomain,
             d.server_nodata,
             d.server_upstream

@@ -15,9 +15,12 @@
 //!   every `*.pod.<zone>` is NXDOMAIN. Matching is case-insensitive.
 //! * Names outside the zone go upstream; the simulated cluster has no
 //!   Internet, so they are NXDOMAIN.
-//! * Cache: an entry lives `clamp(TTL, 5 s, max_ttl)`; negative answers use the
-//!   SOA TTL `min(ttl, 300)`; a hit serves `origTTL − floor(elapsed)` and the
-//!   entry is usable while that is > 0.
+//! * Cache (CoreDNS `cache`, off by default as kubeadm configures it): an
+//!   entry lives `clamp(TTL, min_ttl, cap)`, the cap being `max_ttl` for
+//!   answers with records and `denial_max_ttl` for NXDOMAIN/NODATA, whose TTL
+//!   is the SOA's `min(ttl, 300)`; a hit serves `origTTL − floor(elapsed)`
+//!   and the entry is usable while that is > 0; `prefetch` and `serve_stale`
+//!   as the plugin does them (see [`Server::query`]).
 //!
 //! Owns names and answers; not client resolvers (see `client`).
 
@@ -26,7 +29,6 @@ pub mod zone;
 use std::rc::Rc;
 
 use crate::cluster::{Addr, Cluster, View};
-use crate::scenario::defaults::DNS_CACHE_MIN_TTL;
 use crate::scenario::{Dns, DnsConfig, DnsPolicy, Scenario, SearchStyle, defaults};
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
@@ -276,6 +278,9 @@ struct CacheEntry {
     data: Rc<AnswerData>,
     stored_at: SimTime,
     orig_ttl_s: u64,
+    /// Hits with no gap of the prefetch duration between them (`freq.Freq`).
+    hits: u32,
+    last_hit: SimTime,
 }
 
 /// The address query types clients send. Pod addresses in this version are
@@ -306,6 +311,10 @@ pub struct ServerStats {
     pub nxdomain: u64,
     pub nodata: u64,
     pub upstream: u64,
+    /// Entries refreshed by `prefetch`.
+    pub prefetches: u64,
+    /// Expired entries served by `serve_stale`.
+    pub stale_served: u64,
 }
 
 /// The cluster DNS server (CoreDNS with `kubernetes`, optional `cache`).
@@ -352,64 +361,111 @@ impl Server {
     }
 
     /// Answer an A query for `id` at `now`.
+    /// Answer `ask` for `id` at `now`, through the CoreDNS `cache` plugin
+    /// when it is on (reference/dns.md §3): an entry lives
+    /// `clamp(TTL, min_ttl, cap)` (cap `max_ttl` for answers with records,
+    /// `denial_max_ttl` for NXDOMAIN/NODATA) and serves
+    /// `origTTL − floor(elapsed)` while that is positive; `prefetch` refreshes
+    /// a popular entry near its end; `serve_stale` serves an expired entry
+    /// with TTL 0 and refreshes it at once.
     pub fn query(&mut self, id: NameId, ask: Ask, now: SimTime, cluster: &Cluster) -> Response {
         self.stats.queries += 1;
         if ask == Ask::Aaaa {
             self.stats.aaaa_queries += 1;
         }
-        let cache_on = self.cfg.cache.enabled;
-        let st = &mut self.state[id as usize][ask as usize];
-        if cache_on && let Some(e) = &st.cache {
+        let cfg = &self.cfg.cache;
+        if cfg.enabled
+            && let Some(e) = &mut self.state[id as usize][ask as usize].cache
+        {
             let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
             if elapsed_s < e.orig_ttl_s {
+                let remaining_s = e.orig_ttl_s - elapsed_s;
                 let resp = Response {
                     data: e.data.clone(),
-                    ttl_s: e.orig_ttl_s - elapsed_s,
+                    ttl_s: remaining_s,
                     built_at: e.stored_at,
                     from_cache: true,
                 };
+                let mut refresh = false;
+                if let Some(p) = cfg.prefetch {
+                    // freq.Update: a gap of `duration` or more starts the count over.
+                    e.hits = if now.since(e.last_hit) < p.duration { e.hits + 1 } else { 1 };
+                    e.last_hit = now;
+                    let threshold_s = (p.percentage as u64 * e.orig_ttl_s).div_ceil(100);
+                    refresh = e.hits >= p.amount && remaining_s <= threshold_s;
+                }
+                let hits = e.hits;
                 self.stats.cache_hits += 1;
                 self.count_rcode(&resp);
+                if refresh {
+                    self.stats.prefetches += 1;
+                    self.fetch_and_store(id, ask, now, cluster, hits);
+                }
+                return resp;
+            }
+            let expired_for = now.since(e.stored_at.plus(secs(e.orig_ttl_s)));
+            if cfg.serve_stale.is_some_and(|d| expired_for < d) {
+                let resp = Response {
+                    data: e.data.clone(),
+                    ttl_s: 0,
+                    built_at: e.stored_at,
+                    from_cache: true,
+                };
+                let hits = e.hits;
+                self.stats.cache_hits += 1;
+                self.stats.stale_served += 1;
+                self.count_rcode(&resp);
+                self.fetch_and_store(id, ask, now, cluster, hits);
                 return resp;
             }
         }
+        let resp = self.fetch_and_store(id, ask, now, cluster, 0);
+        self.count_rcode(&resp);
+        resp
+    }
+
+    /// Build the authoritative answer now and, with the cache on, store it
+    /// (CoreDNS rewrites the reply's TTLs to the cache duration on this path too).
+    fn fetch_and_store(
+        &mut self,
+        id: NameId,
+        ask: Ask,
+        now: SimTime,
+        cluster: &Cluster,
+        hits: u32,
+    ) -> Response {
         if self.names[id as usize].1 == QTarget::Upstream {
             self.stats.upstream += 1;
         }
         let data = self.fresh(id, ask, cluster);
         let record_ttl = self.ttl_s();
-        let ttl_s = if data.rcode == Rcode::NoError && !data.addrs.is_empty() {
-            record_ttl
-        } else {
-            // Negative answers carry the SOA, whose header TTL is min(ttl, 300).
-            record_ttl.min(300)
-        };
-        let resp = if cache_on {
-            let min = DNS_CACHE_MIN_TTL.whole_secs();
-            let max = self.cfg.cache.max_ttl.whole_secs();
-            let orig = ttl_s.clamp(min.min(max), max);
-            self.state[id as usize][ask as usize].cache = Some(CacheEntry {
-                data: data.clone(),
-                stored_at: now,
-                orig_ttl_s: orig,
-            });
-            // CoreDNS rewrites the reply's TTLs to the cache duration on the miss path too.
-            Response {
-                data,
-                ttl_s: orig,
-                built_at: now,
-                from_cache: false,
-            }
-        } else {
-            Response {
+        let positive = data.rcode == Rcode::NoError && !data.addrs.is_empty();
+        // Negative answers carry the SOA, whose header TTL is min(ttl, 300).
+        let ttl_s = if positive { record_ttl } else { record_ttl.min(300) };
+        let cfg = &self.cfg.cache;
+        if !cfg.enabled {
+            return Response {
                 data,
                 ttl_s,
                 built_at: now,
                 from_cache: false,
-            }
-        };
-        self.count_rcode(&resp);
-        resp
+            };
+        }
+        let cap = if positive { cfg.max_ttl } else { cfg.denial_max_ttl }.whole_secs();
+        let orig = ttl_s.clamp(cfg.min_ttl.whole_secs().min(cap), cap);
+        self.state[id as usize][ask as usize].cache = (orig > 0).then(|| CacheEntry {
+            data: data.clone(),
+            stored_at: now,
+            orig_ttl_s: orig,
+            hits,
+            last_hit: now,
+        });
+        Response {
+            data,
+            ttl_s: orig,
+            built_at: now,
+            from_cache: false,
+        }
     }
 
     fn count_rcode(&mut self, r: &Response) {

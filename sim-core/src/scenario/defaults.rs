@@ -36,6 +36,10 @@ pub const DNS_CACHE_MAX_TTL: SimDuration = SimDuration::from_secs(30);
 /// CoreDNS `cache` plugin minimum TTL (`MinimalDefaultTTL`, 5 s).
 pub const DNS_CACHE_MIN_TTL: SimDuration = SimDuration::from_secs(5);
 
+/// `prefetch AMOUNT` alone: DURATION 1m, PERCENTAGE 10% (cache plugin README).
+pub const DNS_PREFETCH_DURATION: SimDuration = SimDuration::from_secs(60);
+pub const DNS_PREFETCH_PERCENTAGE: u32 = 10;
+
 /// The `loadbalance` plugin is in both standard Corefiles, so answers are shuffled.
 pub const DNS_SHUFFLE: bool = true;
 

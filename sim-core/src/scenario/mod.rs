@@ -113,8 +113,28 @@ pub struct Dns {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DnsCache {
     pub enabled: bool,
-    /// Upper bound on how long an answer is held (`cache N`).
+    /// Upper bound on how long a positive answer is held (`cache N`, `success`).
     pub max_ttl: SimDuration,
+    /// Upper bound for negative answers (`denial`); `cache N` sets both.
+    pub denial_max_ttl: SimDuration,
+    /// Lower bound for both (`MINTTL`, CoreDNS `MinimalDefaultTTL` 5 s).
+    pub min_ttl: SimDuration,
+    /// `prefetch AMOUNT [DURATION] [PERCENTAGE%]`; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<Prefetch>,
+    /// `serve_stale DURATION` (immediate mode); off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serve_stale: Option<SimDuration>,
+}
+
+/// CoreDNS `cache { prefetch }`: an entry asked for at least `amount` times
+/// with no gap of `duration` is refreshed when its remaining TTL falls to
+/// `ceil(percentage% of its TTL)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Prefetch {
+    pub amount: u32,
+    pub duration: SimDuration,
+    pub percentage: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

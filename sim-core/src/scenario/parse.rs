@@ -449,6 +449,10 @@ fn dns_defaults() -> Dns {
         cache: DnsCache {
             enabled: d::DNS_CACHE_ENABLED,
             max_ttl: d::DNS_CACHE_MAX_TTL,
+            denial_max_ttl: d::DNS_CACHE_MAX_TTL,
+            min_ttl: d::DNS_CACHE_MIN_TTL,
+            prefetch: None,
+            serve_stale: None,
         },
         shuffle: d::DNS_SHUFFLE,
     }
@@ -479,13 +483,31 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
         if let Some(f) = cm.opt("enabled") {
             out.cache.enabled = f.bool()?;
         }
-        if let Some(f) = cm.opt("max_ttl") {
-            out.cache.max_ttl = whole_seconds(&f, u32::MAX as u64)?;
-            if out.cache.max_ttl == SimDuration::ZERO {
+        let positive_cap = |f: &Field| -> Result<SimDuration, Diagnostic> {
+            let v = whole_seconds(f, u32::MAX as u64)?;
+            if v == SimDuration::ZERO {
                 return Err(f
                     .err("must be at least 1s")
                     .hint("to turn the cache off write `enabled: false`"));
             }
+            Ok(v)
+        };
+        if let Some(f) = cm.opt("max_ttl") {
+            // `cache N` caps success and denial alike.
+            out.cache.max_ttl = positive_cap(&f)?;
+            out.cache.denial_max_ttl = out.cache.max_ttl;
+        }
+        if let Some(f) = cm.opt("denial_max_ttl") {
+            out.cache.denial_max_ttl = positive_cap(&f)?;
+        }
+        if let Some(f) = cm.opt("min_ttl") {
+            out.cache.min_ttl = whole_seconds(&f, u32::MAX as u64)?;
+        }
+        if let Some(f) = cm.opt("prefetch") {
+            out.cache.prefetch = Some(prefetch(&f)?);
+        }
+        if let Some(f) = cm.opt("serve_stale") {
+            out.cache.serve_stale = Some(f.positive_duration()?);
         }
         cm.finish()?;
     }
@@ -494,6 +516,35 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
     }
     m.finish()?;
     Ok(out)
+}
+
+/// `prefetch: 10`, or `prefetch: {amount: 10, duration: 1m, percentage: 10}`.
+fn prefetch(f: &Field) -> Result<Prefetch, Diagnostic> {
+    let mut p = Prefetch {
+        amount: 0,
+        duration: d::DNS_PREFETCH_DURATION,
+        percentage: d::DNS_PREFETCH_PERCENTAGE,
+    };
+    if let yaml::Kind::Scalar { .. } = f.node.kind {
+        p.amount = f.positive_u32()?;
+        return Ok(p);
+    }
+    let mut m = Map::of(f)?;
+    p.amount = m
+        .req("amount", "how many hits make an entry worth refreshing")?
+        .positive_u32()?;
+    if let Some(f) = m.opt("duration") {
+        p.duration = f.positive_duration()?;
+    }
+    if let Some(f) = m.opt("percentage") {
+        let v = f.u32()?;
+        if !(1..=100).contains(&v) {
+            return Err(f.err(format!("a percentage is 1-100, found {v}")));
+        }
+        p.percentage = v;
+    }
+    m.finish()?;
+    Ok(p)
 }
 
 fn namespace(m: &mut Map) -> Result<String, Diagnostic> {
