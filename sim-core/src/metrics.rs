@@ -99,7 +99,7 @@ impl Counts {
 }
 
 /// Client-side DNS counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ClientDns {
     /// Requests served from the client's own cache.
     pub cache_hits: u64,
@@ -122,7 +122,24 @@ pub struct Metrics {
     pub by_group: Vec<Counts>,
     /// `ok` attempts per StatefulSet, per ordinal.
     pub ok_by_identity: Vec<Vec<u64>>,
-    pub client_dns: ClientDns,
+    /// Client-side DNS counters per client group.
+    pub client_dns: Vec<ClientDns>,
+}
+
+impl ClientDns {
+    /// The sum of `all` (the whole run's figures from the groups').
+    pub fn total(all: &[ClientDns]) -> ClientDns {
+        let mut t = ClientDns::default();
+        for c in all {
+            t.cache_hits += c.cache_hits;
+            t.lookups += c.lookups;
+            t.queries += c.queries;
+            t.failed_lookups += c.failed_lookups;
+            t.negative_cache_hits += c.negative_cache_hits;
+            t.upstream_queries += c.upstream_queries;
+        }
+        t
+    }
 }
 
 impl Metrics {
@@ -134,7 +151,7 @@ impl Metrics {
             windows: vec![Counts::default(); n],
             by_group: vec![Counts::default(); groups],
             ok_by_identity: vec![Vec::new(); sts],
-            client_dns: ClientDns::default(),
+            client_dns: vec![ClientDns::default(); groups],
         }
     }
 

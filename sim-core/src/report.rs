@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::metrics::{Counts, Layer, Outcome, skew};
+use crate::metrics::{ClientDns, Counts, Layer, Outcome, skew};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 use crate::world::RunOutput;
@@ -126,6 +126,9 @@ pub struct GroupReport {
     pub stale_ip_errors: u64,
     pub stale_ip_error_rate: f64,
     pub connection_refused_rate: f64,
+    /// The group's resolver profile and its client-side DNS counters.
+    pub resolver: String,
+    pub dns: ClientDns,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
@@ -188,7 +191,8 @@ impl Report {
             .clients
             .iter()
             .zip(&m.by_group)
-            .map(|(g, gc)| {
+            .zip(&m.client_dns)
+            .map(|((g, gc), dns)| {
                 (
                     g.name.clone(),
                     GroupReport {
@@ -203,6 +207,8 @@ impl Report {
                             gc.outcomes[Outcome::Refused as usize],
                             gc.attempts,
                         ),
+                        resolver: g.resolver.profile.to_string(),
+                        dns: dns.clone(),
                     },
                 )
             })
@@ -222,6 +228,7 @@ impl Report {
             })
             .collect();
         let l = |x: Layer| t.stale_by_layer[x as usize];
+        let cd = ClientDns::total(&m.client_dns);
         Report {
             schema_version: SCHEMA_VERSION,
             ksim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -263,12 +270,12 @@ impl Report {
                 server_upstream: out.dns.upstream,
                 server_prefetches: out.dns.prefetches,
                 server_stale_served: out.dns.stale_served,
-                client_cache_hits: m.client_dns.cache_hits,
-                client_lookups: m.client_dns.lookups,
-                client_queries: m.client_dns.queries,
-                client_failed_lookups: m.client_dns.failed_lookups,
-                client_negative_cache_hits: m.client_dns.negative_cache_hits,
-                client_upstream_queries: m.client_dns.upstream_queries,
+                client_cache_hits: cd.cache_hits,
+                client_lookups: cd.lookups,
+                client_queries: cd.queries,
+                client_failed_lookups: cd.failed_lookups,
+                client_negative_cache_hits: cd.negative_cache_hits,
+                client_upstream_queries: cd.upstream_queries,
                 server_aaaa_queries: out.dns.aaaa_queries,
             },
             client_groups,
@@ -396,6 +403,32 @@ impl Report {
                 g.clients,
                 g.requests,
                 outcome_cells(&g.outcomes, g.stale_ip_errors)
+            );
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{:<16}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
+            "client DNS", "resolver", "hits", "lookups", "queries", "q/look", "failed", "neg hits"
+        );
+        for (name, g) in &self.client_groups {
+            let d = &g.dns;
+            let per = if d.lookups == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.2}", d.queries as f64 / d.lookups as f64)
+            };
+            let _ = writeln!(
+                o,
+                "{:<16}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
+                name,
+                g.resolver,
+                d.cache_hits,
+                d.lookups,
+                d.queries,
+                per,
+                d.failed_lookups,
+                d.negative_cache_hits
             );
         }
         let _ = writeln!(o);

@@ -339,8 +339,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// the first name with addresses wins; glibc goes on past NXDOMAIN and
     /// NODATA, musl stops at NODATA. `Err` carries the last negative TTL.
     fn walk(&mut self, c: u32, now: SimTime) -> Result<dns::Response, u64> {
-        let plan = &self.plans[self.clients[c as usize].group as usize];
-        let cd = &mut self.metrics.client_dns;
+        let group = self.clients[c as usize].group as usize;
+        let plan = &self.plans[group];
+        let cd = &mut self.metrics.client_dns[group];
         cd.lookups += 1;
         let mut negative_ttl_s = 0;
         for &name in &plan.candidates {
@@ -473,12 +474,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
 
         let from_cache = client.cache_valid(now);
         if from_cache {
-            self.metrics.client_dns.cache_hits += 1;
+            self.metrics.client_dns[group as usize].cache_hits += 1;
         } else if resolver.refresh != Refresh::Lazy || client.negative_valid(now) {
             // Background resolvers never resolve on the request path: no
             // hosts means no address. A remembered failure fails at once.
             if resolver.refresh == Refresh::Lazy {
-                self.metrics.client_dns.negative_cache_hits += 1;
+                self.metrics.client_dns[group as usize].negative_cache_hits += 1;
             }
             self.no_address(c, group, now);
             return;
