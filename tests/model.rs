@@ -551,3 +551,72 @@ fn serve_stale_answers_from_an_expired_entry_and_refreshes_it() {
     assert!(stale.dns.server_cache_hits > plain.dns.server_cache_hits);
     assert_eq!(stale.totals.requests, plain.totals.requests);
 }
+
+#[test]
+fn a_node_local_cache_freezes_the_answer_order_for_every_pod_on_its_node() {
+    // CoreDNS `loadbalance` shuffles each response, but NodeLocal DNSCache
+    // has no `loadbalance`: the order it stored is what every pod on the node
+    // gets until the entry expires (30 s here), so `first` clients pile up.
+    let per_identity = |node_local: bool| {
+        let sc = parse(&format!(
+            "name: t\nseed: 11\nduration: 25s\n\
+             dns: {{ttl: 30s, shuffle: true, node_local: {{enabled: {node_local}}}}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true}}\n\
+             clients:\n  - {{name: app, count: 6, target: 'nginx:80', rate: 10, balancer: first}}\n"
+        ));
+        run(&sc)
+            .2
+            .skew
+            .per_identity
+            .values()
+            .copied()
+            .collect::<Vec<u64>>()
+    };
+    let frozen = per_identity(true);
+    assert_eq!(frozen.iter().filter(|&&n| n > 0).count(), 1, "{frozen:?}");
+    let shuffled = per_identity(false);
+    assert!(shuffled.iter().all(|&n| n > 0), "{shuffled:?}");
+}
+
+#[test]
+fn a_stale_answer_held_by_the_node_cache_is_blamed_on_it() {
+    // The server does not cache; the node cache holds the answer 30 s. web-0
+    // is deleted at 2 s: clients without a cache of their own keep getting
+    // its address from the node cache.
+    let yaml = headless(
+        2,
+        "",
+        "  - {name: app, count: 2, target: 'nginx:80', rate: 50, balancer: random, connect_timeout: 1s}\n",
+        "events:\n  - {at: 2s, delete_pod: web-0}\n",
+    )
+    .replace(
+        "dns: {ttl: 5s, shuffle: false}",
+        "dns: {ttl: 30s, shuffle: false, node_local: {enabled: true}}",
+    );
+    let r = run(&parse(&yaml)).2;
+    let l = &r.stale_ip_errors_by_layer;
+    assert!(l.node_cache > 0);
+    assert_eq!(l.node_cache, r.totals.stale_ip_errors);
+    assert!(r.dns.node_cache_hits > 0);
+}
+
+#[test]
+fn a_node_local_cache_holds_a_negative_answer_exactly_five_seconds() {
+    // `denial 9984 5`: the record TTL is 30 s, NXDOMAIN is held 5 s. web-1
+    // (created at 1 s, in DNS at 7 s) is picked up at the first expiry after
+    // 7 s: the entries stored at ~0, ~5, ~10 s -> resolvable from ~10 s.
+    let yaml = headless(
+        1,
+        "",
+        "  - {name: app, target: 'web-1.nginx:80', rate: 20}\n",
+        "events:\n  - {at: 1s, scale: {statefulset: web, replicas: 2}}\n",
+    )
+    .replace(
+        "dns: {ttl: 5s, shuffle: false}",
+        "dns: {ttl: 30s, node_local: {enabled: true}}",
+    );
+    let (_, a, _) = run(&parse(&yaml));
+    assert!(all(&outcomes_between(&a, 0, 0.0, 9.9), Outcome::NoAddress));
+    assert!(all(&outcomes_between(&a, 0, 10.2, 40.0), Outcome::Ok));
+}

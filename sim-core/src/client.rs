@@ -106,6 +106,10 @@ pub struct Client {
     pub negative_until: SimTime,
     pub received_at: SimTime,
     pub built_at: SimTime,
+    /// When the node cache stored the answer, if it came through one.
+    pub node_at: Option<SimTime>,
+    /// The node this client's pod runs on.
+    pub node: u32,
     /// A timer or on-failure re-resolution is scheduled.
     pub refresh_pending: bool,
     /// When this client last resolved (for the on-failure minimum interval).
@@ -129,6 +133,8 @@ impl Client {
             negative_until: SimTime::ZERO,
             received_at: SimTime::ZERO,
             built_at: SimTime::ZERO,
+            node_at: None,
+            node: 0,
             refresh_pending: false,
             last_resolved: SimTime::ZERO,
             failed_resolutions: 0,

@@ -56,18 +56,26 @@ impl Outcome {
 pub enum Layer {
     /// The address was fresh when the client cached it and went stale in its cache.
     ClientCache = 0,
+    /// Fresh when the node's NodeLocal DNSCache stored it, stale when it served it.
+    NodeCache = 1,
     /// Fresh when the DNS server cached the answer, stale when it served it.
-    ServerCache = 1,
+    ServerCache = 2,
     /// DNS or kube-proxy had not yet seen the endpoint change.
-    Propagation = 2,
+    Propagation = 3,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 3] = [Layer::ClientCache, Layer::ServerCache, Layer::Propagation];
+    pub const ALL: [Layer; 4] = [
+        Layer::ClientCache,
+        Layer::NodeCache,
+        Layer::ServerCache,
+        Layer::Propagation,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Layer::ClientCache => "client_cache",
+            Layer::NodeCache => "node_cache",
             Layer::ServerCache => "server_cache",
             Layer::Propagation => "propagation",
         }
@@ -80,7 +88,7 @@ pub struct Counts {
     pub attempts: u64,
     pub outcomes: [u64; 6],
     pub stale_ip_errors: u64,
-    pub stale_by_layer: [u64; 3],
+    pub stale_by_layer: [u64; 4],
     /// Time clients spent in connects that failed (timeouts and unreachables).
     pub failed_connect_wait_ns: u64,
 }

@@ -85,6 +85,7 @@ pub struct Rates {
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ByLayer {
     pub client_cache: u64,
+    pub node_cache: u64,
     pub server_cache: u64,
     pub propagation: u64,
 }
@@ -106,6 +107,9 @@ pub struct DnsReport {
     pub server_nxdomain: u64,
     pub server_nodata: u64,
     pub server_upstream: u64,
+    pub node_queries: u64,
+    pub node_cache_hits: u64,
+    pub node_negative: u64,
     pub server_prefetches: u64,
     pub server_stale_served: u64,
     pub client_cache_hits: u64,
@@ -252,6 +256,7 @@ impl Report {
             },
             stale_ip_errors_by_layer: ByLayer {
                 client_cache: l(Layer::ClientCache),
+                node_cache: l(Layer::NodeCache),
                 server_cache: l(Layer::ServerCache),
                 propagation: l(Layer::Propagation),
             },
@@ -268,6 +273,9 @@ impl Report {
                 server_nxdomain: out.dns.nxdomain,
                 server_nodata: out.dns.nodata,
                 server_upstream: out.dns.upstream,
+                node_queries: out.node_dns.queries,
+                node_cache_hits: out.node_dns.cache_hits,
+                node_negative: out.node_dns.negative,
                 server_prefetches: out.dns.prefetches,
                 server_stale_served: out.dns.stale_served,
                 client_cache_hits: cd.cache_hits,
@@ -335,6 +343,7 @@ impl Report {
         let b = &self.stale_ip_errors_by_layer;
         for (name, n) in [
             ("client cache", b.client_cache),
+            ("node cache", b.node_cache),
             ("server cache", b.server_cache),
             ("propagation", b.propagation),
         ] {
@@ -384,6 +393,13 @@ impl Report {
             d.client_failed_lookups,
             d.client_negative_cache_hits
         );
+        if d.node_queries > 0 {
+            let _ = writeln!(
+                o,
+                "DNS node caches: {} queries, {} cache hits, {} negative answers",
+                d.node_queries, d.node_cache_hits, d.node_negative
+            );
+        }
         let _ = writeln!(
             o,
             "pods: {} created, {} deleted, {} became Ready",

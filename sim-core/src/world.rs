@@ -68,6 +68,7 @@ pub struct RunOutput<'s> {
     pub metrics: Metrics,
     pub cluster: Cluster<'s>,
     pub dns: dns::ServerStats,
+    pub node_dns: dns::NodeStats,
     /// Services some client group can reach (for skew over identities).
     pub targeted_services: Vec<u32>,
     /// Timeline entries that found nothing to act on.
@@ -114,6 +115,7 @@ struct World<'s, 'o, O: Observer> {
     queue: Queue<Event>,
     cluster: Cluster<'s>,
     server: Server,
+    nodes: dns::NodeCaches,
     plans: Vec<GroupPlan>,
     clients: Vec<Client>,
     metrics: Metrics,
@@ -170,6 +172,7 @@ pub fn run_observed<'s, O: Observer>(
         end: SimTime(sc.duration.as_ns()),
         queue: Queue::with_capacity(total_clients + 64),
         cluster: Cluster::new(sc),
+        nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
         server,
         plans,
         clients: Vec::with_capacity(total_clients),
@@ -195,6 +198,7 @@ pub fn run_observed<'s, O: Observer>(
         metrics: w.metrics,
         cluster: w.cluster,
         dns: w.server.stats,
+        node_dns: w.nodes.stats,
         targeted_services: targeted,
         warnings: w.warnings,
         events_processed: processed,
@@ -218,6 +222,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
         for (gi, g) in self.sc.clients.iter().enumerate() {
             for i in 0..g.count {
                 let mut c = Client::new(self.seed, g, gi as u32, i);
+                c.node = self.clients.len() as u32 % self.sc.cluster.nodes;
                 let first = SimTime::ZERO.plus(c.next_gap(self.plans[gi].mean_gap_ns));
                 let id = self.clients.len() as u32;
                 self.clients.push(c);
@@ -360,7 +365,20 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     nxdomain = true;
                     continue;
                 }
-                let resp = self.server.query(name, ask, now, &self.cluster);
+                let node = self.clients[c as usize].node;
+                let resp = if self.nodes.enabled() {
+                    self.nodes.query(
+                        node,
+                        name,
+                        ask,
+                        now,
+                        &mut self.server,
+                        &self.cluster,
+                        self.shuffle.as_mut(),
+                    )
+                } else {
+                    self.server.query(name, ask, now, &self.cluster)
+                };
                 nxdomain |= resp.data.rcode == dns::Rcode::NxDomain;
                 negative_ttl_s = resp.ttl_s;
                 if ask == Ask::A && resp.has_addresses() {
@@ -383,9 +401,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
         let client = &mut self.clients[c as usize];
         client.addrs.clear();
         client.addrs.extend_from_slice(&resp.data.addrs);
-        if let Some(s) = &mut self.shuffle {
+        // The server's `loadbalance` shuffles every response; an answer from
+        // a node cache keeps the order that cache stored.
+        if resp.node_at.is_none()
+            && let Some(s) = &mut self.shuffle
+        {
             s.shuffle(&mut client.addrs);
         }
+        client.node_at = resp.node_at;
         client.svc = resp.data.svc.expect("address records belong to a service");
         client.received_at = now;
         client.built_at = resp.built_at;
@@ -529,7 +552,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     Layer::Propagation
                 } else {
                     let stale_since = self.cluster.pods[dialled.pod as usize].deleted_at;
-                    attribute(stale_since, from_cache, client.received_at, client.built_at)
+                    attribute(
+                        stale_since,
+                        client.received_at,
+                        client.node_at,
+                        client.built_at,
+                    )
                 })
             }
             _ => None,
@@ -577,18 +605,23 @@ fn is_ready_endpoint(cluster: &Cluster, ip: u32, svc: u32) -> bool {
 }
 
 /// Which layer handed out an address that stopped being a ready endpoint at
-/// `stale_since`: the layer that held it across that instant. The client
-/// cache if it received the address while still fresh; else the server cache
-/// if the server built the answer while it was fresh; else propagation (the
-/// server built its answer from a view that had not seen the change).
+/// `stale_since`: the layer that held it across that instant. An answer is
+/// built by the server at `built_at` (when it was cached there, or made),
+/// stored by the node cache at `node_at` (if it passed through one) and
+/// received by the client at `received_at`; so the client cache if the change
+/// came after the client received it, else the node cache if after the node
+/// stored it, else the server cache if after the server built it, else
+/// propagation (the server built its answer from a view that had not seen
+/// the change).
 pub fn attribute(
     stale_since: Option<SimTime>,
-    from_client_cache: bool,
     received_at: SimTime,
+    node_at: Option<SimTime>,
     built_at: SimTime,
 ) -> Layer {
     match stale_since {
-        Some(t) if from_client_cache && t > received_at => Layer::ClientCache,
+        Some(t) if t > received_at => Layer::ClientCache,
+        Some(t) if node_at.is_some_and(|n| t > n) => Layer::NodeCache,
         Some(t) if t > built_at => Layer::ServerCache,
         _ => Layer::Propagation,
     }
@@ -601,25 +634,25 @@ mod tests {
     #[test]
     fn stale_address_is_blamed_on_the_layer_that_held_it_across_the_change() {
         let t = SimTime;
-        // Fresh when the client cached it at 10, pod deleted at 20.
-        assert_eq!(
-            attribute(Some(t(20)), true, t(10), t(5)),
-            Layer::ClientCache
-        );
-        // Client resolved at 25 and got an answer the server cache built at 15.
-        assert_eq!(
-            attribute(Some(t(20)), false, t(25), t(15)),
-            Layer::ServerCache
-        );
-        // Same, but from the client's cache: it was already stale on arrival.
-        assert_eq!(
-            attribute(Some(t(20)), true, t(25), t(15)),
-            Layer::ServerCache
-        );
-        // The server built the answer at 21, after the deletion: propagation.
-        assert_eq!(
-            attribute(Some(t(20)), false, t(21), t(21)),
-            Layer::Propagation
-        );
+        // (deleted at, client received at, node stored at, server built at) -> layer
+        let cases = [
+            // Fresh when the client cached it at 10, pod deleted at 20.
+            (20, 10, None, 5, Layer::ClientCache),
+            // Client resolved at 25; the server cache had built it at 15.
+            (20, 25, None, 15, Layer::ServerCache),
+            // Through a node cache that stored it at 18: still the server's.
+            (20, 25, Some(18), 15, Layer::ServerCache),
+            // The node cache stored it at 19 from a fresh answer; stale at 20.
+            (20, 25, Some(19), 19, Layer::NodeCache),
+            // The server built the answer at 21, after the deletion.
+            (20, 21, None, 21, Layer::Propagation),
+        ];
+        for (deleted, received, node, built, layer) in cases {
+            assert_eq!(
+                attribute(Some(t(deleted)), t(received), node.map(t), t(built)),
+                layer,
+                "deleted {deleted}, received {received}, node {node:?}, built {built}"
+            );
+        }
     }
 }

@@ -76,9 +76,14 @@ pub struct Response {
     pub data: Rc<AnswerData>,
     /// TTL in the response, seconds.
     pub ttl_s: u64,
-    /// When the server built the records from its view of the endpoints.
+    /// When the server built the records from its view of the endpoints
+    /// (or stored them in its cache).
     pub built_at: SimTime,
     pub from_cache: bool,
+    /// When a NodeLocal DNSCache stored this answer, if it came through one.
+    /// Such an answer's record order was fixed by that cache (it has no
+    /// `loadbalance`): every pod on the node sees the same order until expiry.
+    pub node_at: Option<SimTime>,
 }
 
 impl Response {
@@ -348,6 +353,11 @@ impl Server {
         (self.names.len() - 1) as NameId
     }
 
+    /// How many names are interned.
+    pub fn names(&self) -> usize {
+        self.names.len()
+    }
+
     pub fn target(&self, id: NameId) -> &QTarget {
         &self.names[id as usize].1
     }
@@ -385,11 +395,16 @@ impl Server {
                     ttl_s: remaining_s,
                     built_at: e.stored_at,
                     from_cache: true,
+                    node_at: None,
                 };
                 let mut refresh = false;
                 if let Some(p) = cfg.prefetch {
                     // freq.Update: a gap of `duration` or more starts the count over.
-                    e.hits = if now.since(e.last_hit) < p.duration { e.hits + 1 } else { 1 };
+                    e.hits = if now.since(e.last_hit) < p.duration {
+                        e.hits + 1
+                    } else {
+                        1
+                    };
                     e.last_hit = now;
                     let threshold_s = (p.percentage as u64 * e.orig_ttl_s).div_ceil(100);
                     refresh = e.hits >= p.amount && remaining_s <= threshold_s;
@@ -410,6 +425,7 @@ impl Server {
                     ttl_s: 0,
                     built_at: e.stored_at,
                     from_cache: true,
+                    node_at: None,
                 };
                 let hits = e.hits;
                 self.stats.cache_hits += 1;
@@ -441,7 +457,11 @@ impl Server {
         let record_ttl = self.ttl_s();
         let positive = data.rcode == Rcode::NoError && !data.addrs.is_empty();
         // Negative answers carry the SOA, whose header TTL is min(ttl, 300).
-        let ttl_s = if positive { record_ttl } else { record_ttl.min(300) };
+        let ttl_s = if positive {
+            record_ttl
+        } else {
+            record_ttl.min(300)
+        };
         let cfg = &self.cfg.cache;
         if !cfg.enabled {
             return Response {
@@ -449,9 +469,15 @@ impl Server {
                 ttl_s,
                 built_at: now,
                 from_cache: false,
+                node_at: None,
             };
         }
-        let cap = if positive { cfg.max_ttl } else { cfg.denial_max_ttl }.whole_secs();
+        let cap = if positive {
+            cfg.max_ttl
+        } else {
+            cfg.denial_max_ttl
+        }
+        .whole_secs();
         let orig = ttl_s.clamp(cfg.min_ttl.whole_secs().min(cap), cap);
         self.state[id as usize][ask as usize].cache = (orig > 0).then(|| CacheEntry {
             data: data.clone(),
@@ -465,6 +491,7 @@ impl Server {
             ttl_s: orig,
             built_at: now,
             from_cache: false,
+            node_at: None,
         }
     }
 
@@ -563,6 +590,129 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
             addrs: Vec::new(),
             svc: None,
         },
+    }
+}
+
+/// An answer held by a node's cache.
+struct NodeEntry {
+    data: Rc<AnswerData>,
+    stored_at: SimTime,
+    orig_ttl_s: u64,
+    /// The server's `built_at` for it.
+    built_at: SimTime,
+}
+
+/// Counters of the NodeLocal DNSCache layer, all nodes together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    pub queries: u64,
+    pub cache_hits: u64,
+    /// Negative answers served (NXDOMAIN and NODATA, from cache or not).
+    pub negative: u64,
+}
+
+/// NodeLocal DNSCache on every node (reference/dns.md §3): a CoreDNS `cache`
+/// with its own caps (`success 30`, `denial 5`, minimum TTL 5 s) that
+/// forwards misses to the cluster DNS and has no `loadbalance`.
+pub struct NodeCaches {
+    cfg: crate::scenario::NodeLocal,
+    names: usize,
+    /// `[node * names + name][ask]`.
+    entries: Vec<[Option<NodeEntry>; 2]>,
+    pub stats: NodeStats,
+}
+
+impl NodeCaches {
+    /// Caches for `nodes` nodes over the `names` names interned so far.
+    pub fn new(cfg: &crate::scenario::NodeLocal, nodes: u32, names: usize) -> NodeCaches {
+        let n = if cfg.enabled {
+            nodes as usize * names
+        } else {
+            0
+        };
+        NodeCaches {
+            cfg: cfg.clone(),
+            names,
+            entries: (0..n).map(|_| Default::default()).collect(),
+            stats: NodeStats::default(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.cfg.enabled
+    }
+
+    /// Answer from `node`'s cache, or ask `server` and keep the answer
+    /// (its records in the order `shuffle` gives them, the server's
+    /// `loadbalance`, fixed from then on).
+    #[allow(clippy::too_many_arguments)]
+    pub fn query(
+        &mut self,
+        node: u32,
+        id: NameId,
+        ask: Ask,
+        now: SimTime,
+        server: &mut Server,
+        cluster: &Cluster,
+        shuffle: Option<&mut crate::rng::Stream>,
+    ) -> Response {
+        self.stats.queries += 1;
+        let slot = &mut self.entries[node as usize * self.names + id as usize][ask as usize];
+        if let Some(e) = slot {
+            let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
+            if elapsed_s < e.orig_ttl_s {
+                self.stats.cache_hits += 1;
+                let resp = Response {
+                    data: e.data.clone(),
+                    ttl_s: e.orig_ttl_s - elapsed_s,
+                    built_at: e.built_at,
+                    from_cache: true,
+                    node_at: Some(e.stored_at),
+                };
+                if !resp.has_addresses() {
+                    self.stats.negative += 1;
+                }
+                return resp;
+            }
+        }
+        let up = server.query(id, ask, now, cluster);
+        let positive = up.has_addresses();
+        let data = match shuffle {
+            Some(s) if up.data.addrs.len() > 1 => {
+                let mut addrs = up.data.addrs.clone();
+                s.shuffle(&mut addrs);
+                Rc::new(AnswerData {
+                    rcode: up.data.rcode,
+                    addrs,
+                    svc: up.data.svc,
+                })
+            }
+            _ => up.data.clone(),
+        };
+        let min = crate::scenario::defaults::DNS_CACHE_MIN_TTL.whole_secs();
+        let cap = if positive {
+            self.cfg.max_ttl
+        } else {
+            self.cfg.denial_max_ttl
+        }
+        .whole_secs();
+        let orig = up.ttl_s.clamp(min.min(cap), cap);
+        *slot = Some(NodeEntry {
+            data: data.clone(),
+            stored_at: now,
+            orig_ttl_s: orig,
+            built_at: up.built_at,
+        });
+        if !positive {
+            self.stats.negative += 1;
+        }
+        Response {
+            data,
+            ttl_s: orig,
+            built_at: up.built_at,
+            from_cache: false,
+            node_at: Some(now),
+        }
     }
 }
 

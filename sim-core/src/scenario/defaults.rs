@@ -40,6 +40,15 @@ pub const DNS_CACHE_MIN_TTL: SimDuration = SimDuration::from_secs(5);
 pub const DNS_PREFETCH_DURATION: SimDuration = SimDuration::from_secs(60);
 pub const DNS_PREFETCH_PERCENTAGE: u32 = 10;
 
+/// NodeLocal DNSCache is an add-on: off unless installed.
+pub const NODE_LOCAL_ENABLED: bool = false;
+/// `nodelocaldns.yaml`: `success 9984 30`, `denial 9984 5` (reference/dns.md §3).
+pub const NODE_LOCAL_MAX_TTL: SimDuration = SimDuration::from_secs(30);
+pub const NODE_LOCAL_DENIAL_MAX_TTL: SimDuration = SimDuration::from_secs(5);
+
+/// Nodes client pods are spread over.
+pub const NODES: u32 = 1;
+
 /// The `loadbalance` plugin is in both standard Corefiles, so answers are shuffled.
 pub const DNS_SHUFFLE: bool = true;
 

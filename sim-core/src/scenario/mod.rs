@@ -57,6 +57,9 @@ pub struct Cluster {
     pub ipam: Ipam,
     #[serde(serialize_with = "as_display")]
     pub unassigned_ip: UnassignedIp,
+    /// Nodes the client pods are spread over (client `i` of the run on node
+    /// `i mod nodes`); each runs its own NodeLocal DNSCache when enabled.
+    pub nodes: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -107,6 +110,20 @@ pub struct Dns {
     pub cache: DnsCache,
     /// CoreDNS `loadbalance`: shuffle A records in every response.
     pub shuffle: bool,
+    /// NodeLocal DNSCache on every node.
+    pub node_local: NodeLocal,
+}
+
+/// NodeLocal DNSCache (`nodelocaldns.yaml`: `cache { success 9984 30;
+/// denial 9984 5 }`, no `loadbalance`): a CoreDNS cache on each node between
+/// its pods and the cluster DNS.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeLocal {
+    pub enabled: bool,
+    /// Cap for answers with records (`success ... 30`).
+    pub max_ttl: SimDuration,
+    /// Cap for NXDOMAIN/NODATA (`denial ... 5`).
+    pub denial_max_ttl: SimDuration,
 }
 
 /// CoreDNS `cache` plugin for the cluster zone.

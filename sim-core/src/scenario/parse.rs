@@ -351,6 +351,7 @@ fn cluster_defaults() -> Cluster {
             service_cidr: parse_default_cidr(d::SERVICE_CIDR),
         },
         unassigned_ip: UnassignedIp::Timeout,
+        nodes: d::NODES,
     }
 }
 
@@ -405,6 +406,16 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
                 )));
         }
     }
+    if let Some(f) = m.opt("nodes") {
+        c.nodes = f.positive_u32()?;
+        if c.nodes as u64 > limits::MAX_PODS {
+            return Err(f.err(format!(
+                "at most {} nodes, found {}",
+                limits::MAX_PODS,
+                c.nodes
+            )));
+        }
+    }
     if let Some(f) = m.opt("unassigned_ip") {
         c.unassigned_ip = match f.call()? {
             ("timeout", None) => UnassignedIp::Timeout,
@@ -455,6 +466,11 @@ fn dns_defaults() -> Dns {
             serve_stale: None,
         },
         shuffle: d::DNS_SHUFFLE,
+        node_local: NodeLocal {
+            enabled: d::NODE_LOCAL_ENABLED,
+            max_ttl: d::NODE_LOCAL_MAX_TTL,
+            denial_max_ttl: d::NODE_LOCAL_DENIAL_MAX_TTL,
+        },
     }
 }
 
@@ -513,6 +529,24 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
     }
     if let Some(f) = m.opt("shuffle") {
         out.shuffle = f.bool()?;
+    }
+    if let Some(f) = m.opt("node_local") {
+        let mut nm = Map::of(&f)?;
+        if let Some(f) = nm.opt("enabled") {
+            out.node_local.enabled = f.bool()?;
+        }
+        for (key, slot) in [
+            ("max_ttl", &mut out.node_local.max_ttl),
+            ("denial_max_ttl", &mut out.node_local.denial_max_ttl),
+        ] {
+            if let Some(f) = nm.opt(key) {
+                *slot = whole_seconds(&f, u32::MAX as u64)?;
+                if *slot == SimDuration::ZERO {
+                    return Err(f.err("must be at least 1s"));
+                }
+            }
+        }
+        nm.finish()?;
     }
     m.finish()?;
     Ok(out)
