@@ -640,10 +640,11 @@ mod tests {
             (20, 10, None, 5, Layer::ClientCache),
             // Client resolved at 25; the server cache had built it at 15.
             (20, 25, None, 15, Layer::ServerCache),
-            // Through a node cache that stored it at 18: still the server's.
-            (20, 25, Some(18), 15, Layer::ServerCache),
-            // The node cache stored it at 19 from a fresh answer; stale at 20.
-            (20, 25, Some(19), 19, Layer::NodeCache),
+            // The node cache stored it at 22 from the server's cache (built
+            // at 15): already stale when the node got it, so the server's.
+            (20, 25, Some(22), 15, Layer::ServerCache),
+            // The node cache stored it at 19; it went stale in that cache.
+            (20, 25, Some(19), 15, Layer::NodeCache),
             // The server built the answer at 21, after the deletion.
             (20, 21, None, 21, Layer::Propagation),
         ];
