@@ -340,3 +340,127 @@ fn version_and_help_exit_0() {
         assert!(help.contains(flag), "help lacks {flag}:\n{help}");
     }
 }
+
+#[test]
+fn dns_answers_like_dig_at_an_instant() {
+    // web-1 is deleted at 75 s: before, its name resolves; after (80 s), NXDOMAIN with the SOA.
+    let before = ok(&[
+        "dns",
+        web(),
+        "--at",
+        "60s",
+        "web-1.nginx.default.svc.cluster.local",
+    ]);
+    assert!(before.contains("status: NOERROR"), "{before}");
+    assert!(
+        before.contains("web-1.nginx.default.svc.cluster.local.\t30\tIN\tA\t10.244.0.2"),
+        "{before}"
+    );
+    let after = ok(&[
+        "dns",
+        web(),
+        "--at",
+        "80s",
+        "web-1.nginx.default.svc.cluster.local",
+    ]);
+    assert!(after.contains("status: NXDOMAIN"), "{after}");
+    assert!(after.contains(";; AUTHORITY SECTION:"), "{after}");
+    assert!(
+        after.contains("IN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local."),
+        "{after}"
+    );
+    // Other record types: SRV per named port, with targets and glue.
+    let srv = ok(&[
+        "dns",
+        web(),
+        "--at",
+        "20s",
+        "_web._tcp.nginx.default.svc.cluster.local",
+        "SRV",
+    ]);
+    assert!(
+        srv.contains("IN\tSRV\t0 33 80 web-0.nginx.default.svc.cluster.local."),
+        "{srv}"
+    );
+    assert!(srv.contains(";; ADDITIONAL SECTION:"), "{srv}");
+    // PTR from an address.
+    let ptr = ok(&["dns", web(), "--at", "20s", "10.244.0.1", "PTR"]);
+    assert!(
+        ptr.contains(
+            "1.0.244.10.in-addr.arpa.\t30\tIN\tPTR\tweb-0.nginx.default.svc.cluster.local."
+        ),
+        "{ptr}"
+    );
+}
+
+#[test]
+fn dns_from_a_client_shows_its_resolver_path() {
+    // The pinned group resolves web-1.nginx on every request: at 80 s every
+    // search-list name is NXDOMAIN, A and AAAA each.
+    let path = ok(&[
+        "dns",
+        web(),
+        "--at",
+        "80s",
+        "web-1.nginx",
+        "--from",
+        "pinned",
+    ]);
+    assert!(
+        path.contains(";; RESOLVER PATH: client pinned/0 (profile glibc"),
+        "{path}"
+    );
+    assert_eq!(path.matches("NXDOMAIN  0 answer(s)").count(), 8, "{path}");
+    assert!(path.contains("=> no address"), "{path}");
+    // A JVM client at 80 s still holds the list it cached at ~60 s.
+    let jvm = ok(&[
+        "dns",
+        web(),
+        "--at",
+        "80s",
+        "nginx",
+        "--from",
+        "jvm/3",
+        "--format",
+        "json",
+    ]);
+    let v = json(&jvm);
+    assert_eq!(v["answered_by"], "client cache");
+    assert_eq!(v["path"]["client"], "jvm/3");
+    assert_eq!(v["answer"].as_array().map(Vec::len), Some(3));
+    for key in [
+        "schema_version",
+        "question",
+        "rcode",
+        "flags",
+        "answer",
+        "authority",
+        "additional",
+    ] {
+        assert!(v.get(key).is_some(), "no `{key}` in {jvm}");
+    }
+    assert_eq!(v["answer"][0]["type"], "A");
+}
+
+#[test]
+fn dns_refuses_bad_questions_with_exit_2() {
+    for (args, says) in [
+        (
+            vec!["--at", "10m", "nginx"],
+            "not before the end of the run",
+        ),
+        (vec!["--at", "10s", "nginx", "BOGUS"], "query type `BOGUS`"),
+        (
+            vec!["--at", "10s", "nginx", "--from", "nobody"],
+            "no client group `nobody`",
+        ),
+    ] {
+        let mut full = vec!["dns", web()];
+        full.extend(args);
+        let out = ksim(&full);
+        assert_eq!(out.status.code(), Some(2), "{full:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{full:?}: {err}");
+    }
+}

@@ -383,3 +383,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(Config { cases: 24, ..config() })]
+
+    /// The request path's answers and `ksim dns`'s (the full CoreDNS record
+    /// logic in `dns::zone`) are two implementations of one rule: for every
+    /// name a client asks, at any instant, they give the same addresses in
+    /// the same order.
+    #[test]
+    fn the_request_path_and_ksim_dns_agree_on_every_a_answer(g in scenario_gen(true), permille in 0u32..1000) {
+        use sim_core::dns::{Ask, inspect, zone};
+        use sim_core::time::SimTime;
+        let sc = parse(&g);
+        let at = SimTime(sc.duration.as_ns() / 1000 * permille as u64);
+        let mut frozen = world::freeze(&sc, sc.seed, at).expect("run completes");
+        let z = inspect::zone_of(&sc, &frozen);
+        for id in 0..frozen.server.names() as u32 {
+            let name = frozen.server.name(id).to_string();
+            let ours = frozen.server.fresh(id, Ask::A, &frozen.cluster);
+            let theirs = zone::answer(&z, &name, zone::QType::A);
+            let ours_ips: Vec<String> = ours.addrs.iter().map(|a| std::net::Ipv4Addr::from(a.ip).to_string()).collect();
+            let theirs_ips: Vec<String> = theirs.answer.iter().map(|r| r.data.to_string()).collect();
+            prop_assert_eq!(&ours_ips, &theirs_ips, "{} at {:?}", name, at);
+            let ours_nx = ours.rcode == sim_core::dns::Rcode::NxDomain;
+            prop_assert_eq!(ours_nx, theirs.rcode == zone::Rcode::NxDomain, "{} at {:?}", name, at);
+        }
+    }
+}

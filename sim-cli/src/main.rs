@@ -42,6 +42,33 @@ enum Command {
         #[arg(long, value_parser = window_arg)]
         window: Option<SimDuration>,
     },
+    /// Answer a DNS query as the cluster would at one simulated instant, like
+    /// `dig`; with --from, the path a client's resolver takes.
+    Dns {
+        /// Scenario file (YAML or JSON).
+        file: PathBuf,
+        /// The name to look up (for PTR, an IP address is turned into its reverse name).
+        name: String,
+        /// Query type: A, AAAA, SRV, PTR, TXT, CNAME, NS, SOA, ...
+        #[arg(default_value = "A")]
+        qtype: String,
+        /// The simulated instant, e.g. `30s` (everything up to it has happened).
+        #[arg(long, value_parser = at_arg)]
+        at: SimDuration,
+        /// Resolve as this client would (`GROUP` or `GROUP/INDEX`): its search
+        /// list, its cache, its node's cache.
+        #[arg(long)]
+        from: Option<String>,
+        /// Seed for all randomness (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the answer to this file (atomically) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -58,6 +85,10 @@ fn window_arg(s: &str) -> Result<SimDuration, String> {
     }
 }
 
+fn at_arg(s: &str) -> Result<SimDuration, String> {
+    parse_duration(s).map_err(|e| format!("{} (e.g. `30s`, `1m30s`)", e.0))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -68,6 +99,25 @@ fn main() -> ExitCode {
             out,
             window,
         } => run(&file, seed, format, out.as_deref(), window),
+        Command::Dns {
+            file,
+            name,
+            qtype,
+            at,
+            from,
+            seed,
+            format,
+            out,
+        } => dns(
+            &file,
+            &name,
+            &qtype,
+            at,
+            from.as_deref(),
+            seed,
+            format,
+            out.as_deref(),
+        ),
     }
 }
 
@@ -84,22 +134,9 @@ fn run(
     window: Option<SimDuration>,
 ) -> ExitCode {
     let shown = file.display().to_string();
-    // Check the output path before a possibly long run, not after it.
-    if let Some(path) = out
-        && let Err(message) = check_out(path, file)
-    {
-        return fail(format!("error: --out {}: {message}\n", path.display()));
-    }
-    let src = match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => return fail(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
-        },
-        Err(e) => return fail(format!("error: cannot read {shown}: {e}\n")),
-    };
-    let scenario = match sim_core::scenario::parse(&src) {
-        Ok(s) => s,
-        Err(d) => return fail(d.render(&shown, &src)),
+    let (src, scenario) = match load(file, out) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let width = window.unwrap_or(sim_core::scenario::defaults::WINDOW);
     let windows = limits::windows(scenario.duration, width);
@@ -131,6 +168,36 @@ fn run(
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
+    emit(&text, out)
+}
+
+/// Read and validate a scenario; on failure, the exit code after the message.
+fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario), ExitCode> {
+    let shown = file.display().to_string();
+    // Check the output path before a possibly long run, not after it.
+    if let Some(path) = out
+        && let Err(message) = check_out(path, file)
+    {
+        return Err(fail(format!(
+            "error: --out {}: {message}\n",
+            path.display()
+        )));
+    }
+    let src = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => return Err(fail(not_utf8(&shown, e.as_bytes(), e.utf8_error()))),
+        },
+        Err(e) => return Err(fail(format!("error: cannot read {shown}: {e}\n"))),
+    };
+    match sim_core::scenario::parse(&src) {
+        Ok(s) => Ok((src, s)),
+        Err(d) => Err(fail(d.render(&shown, &src))),
+    }
+}
+
+/// Print `text`, or write it atomically to `out`.
+fn emit(text: &str, out: Option<&Path>) -> ExitCode {
     match out {
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -149,6 +216,62 @@ fn run(
         }
     }
     ExitCode::SUCCESS
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dns(
+    file: &Path,
+    name: &str,
+    qtype: &str,
+    at: SimDuration,
+    from: Option<&str>,
+    seed: Option<u64>,
+    format: Format,
+    out: Option<&Path>,
+) -> ExitCode {
+    use sim_core::dns::{inspect, zone};
+    let qtype: zone::QType = match qtype.parse() {
+        Ok(q) => q,
+        Err(e) => {
+            return fail(format!(
+                "error: query type `{qtype}`: {e}\n  hint: A, AAAA, SRV, PTR, TXT, CNAME, NS or SOA\n"
+            ));
+        }
+    };
+    let (src, scenario) = match load(file, out) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if at >= scenario.duration {
+        return fail(format!(
+            "error: --at {at} is not before the end of the run ({})\n  hint: pick an instant within `duration`\n",
+            scenario.duration
+        ));
+    }
+    let name = match (qtype, name.parse::<std::net::IpAddr>()) {
+        (zone::QType::Ptr, Ok(ip)) => zone::reverse_name(ip),
+        _ => name.to_string(),
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let at = sim_core::time::SimTime(at.as_ns());
+    let result = match inspect::inspect(&scenario, seed, at, &name, qtype, from) {
+        Ok(r) => r,
+        Err(inspect::InspectError::Run(e)) => {
+            let shown = file.display().to_string();
+            let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
+            return fail(
+                Diagnostic::at(loc, e.message)
+                    .path(e.path)
+                    .render(&shown, &src),
+            );
+        }
+        Err(e) => return fail(format!("error: {e}\n")),
+    };
+    let text = match format {
+        Format::Text => result.to_text(),
+        Format::Json => result.to_json(),
+    };
+    emit(&text, out)
 }
 
 /// Why `path` cannot take the report, if that is already clear: it is a

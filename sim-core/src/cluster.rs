@@ -69,6 +69,8 @@ pub struct ServiceState {
     pub selects: Vec<u32>,
     /// What DNS and kube-proxy currently act on.
     pub view: Rc<View>,
+    /// When `view` was installed.
+    pub view_since: SimTime,
     /// Snapshots on their way (installed after the propagation delay, in order).
     pending: VecDeque<Rc<View>>,
     next_version: u64,
@@ -205,6 +207,7 @@ impl<'s> Cluster<'s> {
                     vip,
                     selects,
                     view: Rc::new(View::default()),
+                    view_since: SimTime::ZERO,
                     pending: VecDeque::new(),
                     next_version: 1,
                 }
@@ -453,10 +456,11 @@ impl<'s> Cluster<'s> {
     }
 
     /// The oldest pending snapshot of `svc` becomes what DNS and kube-proxy see.
-    pub fn propagate(&mut self, svc: u32) {
+    pub fn propagate(&mut self, svc: u32, now: SimTime) {
         let s = &mut self.services[svc as usize];
         if let Some(v) = s.pending.pop_front() {
             s.view = v;
+            s.view_since = now;
         }
     }
 

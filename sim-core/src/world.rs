@@ -138,62 +138,9 @@ pub fn run_observed<'s, O: Observer>(
     window: SimDuration,
     observer: &mut O,
 ) -> Result<RunOutput<'s>, RunError> {
-    let mut server = Server::new(&sc.dns);
-    let mut plans = Vec::new();
-    let mut targeted = Vec::new();
-    for g in &sc.clients {
-        let path = dns::SearchPath::of(
-            g.dns_policy,
-            &g.dns_config,
-            &g.namespace,
-            &sc.cluster.domain,
-        );
-        let candidates: Vec<_> = path
-            .candidates(&g.target.host, g.resolver.search)
-            .iter()
-            .map(|q| server.intern(q, sc))
-            .collect();
-        for &c in &candidates {
-            if let dns::QTarget::Service(s)
-            | dns::QTarget::PodHostname { svc: s, .. }
-            | dns::QTarget::EndpointIp { svc: s, .. } = *server.target(c)
-                && !targeted.contains(&s)
-            {
-                targeted.push(s);
-            }
-        }
-        plans.push(GroupPlan::new(g, sc, candidates, path.server));
-    }
-    targeted.sort_unstable();
-    let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
-    let mut w = World {
-        sc,
-        observer,
-        end: SimTime(sc.duration.as_ns()),
-        queue: Queue::with_capacity(total_clients + 64),
-        cluster: Cluster::new(sc),
-        nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
-        server,
-        plans,
-        clients: Vec::with_capacity(total_clients),
-        metrics: Metrics::new(sc.duration, window, sc.clients.len(), sc.statefulsets.len()),
-        shuffle: sc
-            .dns
-            .shuffle
-            .then(|| Stream::derive(seed, "dns/shuffle", 0)),
-        churn: vec![Vec::new(); sc.statefulsets.len()],
-        warnings: Vec::new(),
-        seed,
-    };
+    let (mut w, targeted) = World::new(sc, seed, window, observer);
     w.start()?;
-    let mut processed = 0u64;
-    while let Some((now, ev)) = w.queue.pop() {
-        if now >= w.end {
-            break;
-        }
-        processed += 1;
-        w.handle(now, ev)?;
-    }
+    let processed = w.run_until(w.end)?;
     Ok(RunOutput {
         metrics: w.metrics,
         cluster: w.cluster,
@@ -203,6 +150,104 @@ pub fn run_observed<'s, O: Observer>(
         warnings: w.warnings,
         events_processed: processed,
     })
+}
+
+/// A run stopped at an instant, every cache as the traffic left it (for
+/// `ksim dns`).
+pub struct Frozen<'s> {
+    pub at: SimTime,
+    pub cluster: Cluster<'s>,
+    pub server: Server,
+    pub nodes: dns::NodeCaches,
+    pub clients: Vec<Client>,
+    pub plans: Vec<GroupPlan>,
+}
+
+/// Run `sc` with `seed` through every event at or before `at`, and stop.
+pub fn freeze(sc: &Scenario, seed: u64, at: SimTime) -> Result<Frozen<'_>, RunError> {
+    let mut none = NoObserver;
+    let (mut w, _) = World::new(sc, seed, crate::scenario::defaults::WINDOW, &mut none);
+    w.start()?;
+    w.run_until(at.plus(SimDuration(1)).min(w.end))?;
+    Ok(Frozen {
+        at,
+        cluster: w.cluster,
+        server: w.server,
+        nodes: w.nodes,
+        clients: w.clients,
+        plans: w.plans,
+    })
+}
+
+impl<'s, 'o, O: Observer> World<'s, 'o, O> {
+    /// The world at t = 0 before anything is scheduled, and the services
+    /// some client group can reach.
+    fn new(
+        sc: &'s Scenario,
+        seed: u64,
+        window: SimDuration,
+        observer: &'o mut O,
+    ) -> (World<'s, 'o, O>, Vec<u32>) {
+        let mut server = Server::new(&sc.dns);
+        let mut plans = Vec::new();
+        let mut targeted = Vec::new();
+        for g in &sc.clients {
+            let path = dns::SearchPath::of(
+                g.dns_policy,
+                &g.dns_config,
+                &g.namespace,
+                &sc.cluster.domain,
+            );
+            let candidates: Vec<_> = path
+                .candidates(&g.target.host, g.resolver.search)
+                .iter()
+                .map(|q| server.intern(q, sc))
+                .collect();
+            for &c in &candidates {
+                if let dns::QTarget::Service(s)
+                | dns::QTarget::PodHostname { svc: s, .. }
+                | dns::QTarget::EndpointIp { svc: s, .. } = *server.target(c)
+                    && !targeted.contains(&s)
+                {
+                    targeted.push(s);
+                }
+            }
+            plans.push(GroupPlan::new(g, sc, candidates, path.server));
+        }
+        targeted.sort_unstable();
+        let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
+        let w = World {
+            sc,
+            observer,
+            end: SimTime(sc.duration.as_ns()),
+            queue: Queue::with_capacity(total_clients + 64),
+            cluster: Cluster::new(sc),
+            nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
+            server,
+            plans,
+            clients: Vec::with_capacity(total_clients),
+            metrics: Metrics::new(sc.duration, window, sc.clients.len(), sc.statefulsets.len()),
+            shuffle: sc
+                .dns
+                .shuffle
+                .then(|| Stream::derive(seed, "dns/shuffle", 0)),
+            churn: vec![Vec::new(); sc.statefulsets.len()],
+            warnings: Vec::new(),
+            seed,
+        };
+        (w, targeted)
+    }
+
+    /// Dispatch every event before `until`; returns how many ran.
+    fn run_until(&mut self, until: SimTime) -> Result<u64, RunError> {
+        let mut processed = 0u64;
+        while self.queue.peek_time().is_some_and(|t| t < until) {
+            let (now, ev) = self.queue.pop().expect("peeked");
+            processed += 1;
+            self.handle(now, ev)?;
+        }
+        Ok(processed)
+    }
 }
 
 impl<'s, O: Observer> World<'s, '_, O> {
@@ -291,7 +336,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
             Event::PodExit(p) => self.cluster.pod_exit(p, now),
             Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
-            Event::Propagate(s) => self.cluster.propagate(s),
+            Event::Propagate(s) => self.cluster.propagate(s, now),
             Event::Timeline(i) => self.timeline(i as usize, now)?,
             Event::Refresh(c) => {
                 self.refresh(c, now);

@@ -24,6 +24,7 @@
 //!
 //! Owns names and answers; not client resolvers (see `client`).
 
+pub mod inspect;
 pub mod zone;
 
 use std::rc::Rc;
@@ -358,6 +359,42 @@ impl Server {
         self.names.len()
     }
 
+    /// The id of `qname` if some client asks for it (lower case, trailing dot).
+    pub fn lookup(&self, qname: &str) -> Option<NameId> {
+        self.names
+            .iter()
+            .position(|(n, _)| n == qname)
+            .map(|i| i as NameId)
+    }
+
+    /// What the server's cache would answer for `id`/`ask` at `now`, without
+    /// touching it: `(answer, remaining TTL s, stored at, stale)`.
+    pub fn peek_cache(
+        &self,
+        id: NameId,
+        ask: Ask,
+        now: SimTime,
+    ) -> Option<(Rc<AnswerData>, u64, SimTime, bool)> {
+        let cfg = &self.cfg.cache;
+        if !cfg.enabled {
+            return None;
+        }
+        let e = self.state[id as usize][ask as usize].cache.as_ref()?;
+        let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
+        if elapsed_s < e.orig_ttl_s {
+            return Some((e.data.clone(), e.orig_ttl_s - elapsed_s, e.stored_at, false));
+        }
+        let expired_for = now.since(e.stored_at.plus(secs(e.orig_ttl_s)));
+        cfg.serve_stale
+            .is_some_and(|d| expired_for < d)
+            .then(|| (e.data.clone(), 0, e.stored_at, true))
+    }
+
+    /// The server's DNS settings.
+    pub fn config(&self) -> &Dns {
+        &self.cfg
+    }
+
     pub fn target(&self, id: NameId) -> &QTarget {
         &self.names[id as usize].1
     }
@@ -506,7 +543,7 @@ impl Server {
     /// The authoritative answer from the current view, memoized per view version.
     /// The authoritative answer from the current view, memoized per view
     /// version. AAAA: the A answer's rcode with no records.
-    fn fresh(&mut self, id: NameId, ask: Ask, cluster: &Cluster) -> Rc<AnswerData> {
+    pub fn fresh(&mut self, id: NameId, ask: Ask, cluster: &Cluster) -> Rc<AnswerData> {
         let target = &self.names[id as usize].1;
         let svc = match *target {
             QTarget::Service(s)
@@ -640,6 +677,23 @@ impl NodeCaches {
 
     pub fn enabled(&self) -> bool {
         self.cfg.enabled
+    }
+
+    /// What `node`'s cache would answer for `id`/`ask` at `now`, without
+    /// touching it: `(answer in the stored order, remaining TTL s, stored at)`.
+    pub fn peek(
+        &self,
+        node: u32,
+        id: NameId,
+        ask: Ask,
+        now: SimTime,
+    ) -> Option<(Rc<AnswerData>, u64, SimTime)> {
+        if !self.cfg.enabled {
+            return None;
+        }
+        let e = self.entries[node as usize * self.names + id as usize][ask as usize].as_ref()?;
+        let elapsed_s = now.since(e.stored_at).as_ns() / NS_PER_S;
+        (elapsed_s < e.orig_ttl_s).then(|| (e.data.clone(), e.orig_ttl_s - elapsed_s, e.stored_at))
     }
 
     /// Answer from `node`'s cache, or ask `server` and keep the answer
