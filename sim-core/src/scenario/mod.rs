@@ -44,10 +44,89 @@ pub struct Scenario {
     pub duration: SimDuration,
     pub cluster: Cluster,
     pub dns: Dns,
+    /// Namespaces declared by Namespace objects (others exist implicitly
+    /// when an object names them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
     pub services: Vec<Service>,
     pub statefulsets: Vec<StatefulSet>,
+    /// Hand-written EndpointSlices (and Endpoints, converted): taken as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_slices: Vec<EndpointSliceDef>,
+    /// Hand-written Pods: taken as given, never replaced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<PodDef>,
     pub clients: Vec<ClientGroup>,
     pub events: Vec<TimelineEvent>,
+}
+
+/// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
+/// `Endpoints` object converts to: addresses served for a Service whatever
+/// its selector, as the "manual endpoints" pattern does.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndpointSliceDef {
+    pub name: String,
+    pub namespace: String,
+    /// The `kubernetes.io/service-name` label: the Service it belongs to.
+    pub service: String,
+    #[serde(rename = "addressType")]
+    pub address_type: AddressType,
+    pub endpoints: Vec<SliceEndpoint>,
+    pub ports: Vec<SlicePort>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AddressType {
+    IPv4,
+    IPv6,
+    #[serde(rename = "FQDN")]
+    Fqdn,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SliceEndpoint {
+    pub addresses: Vec<std::net::IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `targetRef.name` of a Pod.
+    #[serde(rename = "targetRef", skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<String>,
+    /// `conditions.ready`; absent means unknown, which counts as ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SlicePort {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: String,
+}
+
+/// A hand-written Pod (`v1`): it exists, with its IP and readiness, for the
+/// whole run; Services whose selector matches its labels get it as an
+/// endpoint (with its hostname when its subdomain is the Service).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PodDef {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<String>,
+    /// `status.podIP`.
+    #[serde(rename = "podIP", serialize_with = "as_ipv4")]
+    pub ip: u32,
+    /// The `Ready` condition.
+    pub ready: bool,
+    /// Container ports it listens on.
+    pub ports: Vec<u16>,
+}
+
+fn as_ipv4<S: serde::Serializer>(ip: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&std::net::Ipv4Addr::from(*ip))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,15 +237,29 @@ pub struct Prefetch {
 pub struct Service {
     pub name: String,
     pub namespace: String,
+    /// The IPv4 ClusterIP (or `None` for headless and ExternalName services).
     #[serde(rename = "clusterIP", serialize_with = "as_display")]
     pub cluster_ip: ClusterIp,
+    /// IPv6 entries of `spec.clusterIPs` (dual-stack or IPv6-only services).
+    /// Answered in AAAA records; the simulated data path is IPv4.
+    #[serde(rename = "clusterIPv6", skip_serializing_if = "Vec::is_empty")]
+    pub cluster_ipv6: Vec<std::net::Ipv6Addr>,
+    /// `type: ExternalName`: the name its DNS record is a CNAME to.
+    #[serde(rename = "externalName", skip_serializing_if = "Option::is_none")]
+    pub external_name: Option<String>,
+    /// `spec.publishNotReadyAddresses`: not-ready pods are endpoints too.
+    #[serde(rename = "publishNotReadyAddresses", skip_serializing_if = "std::ops::Not::not")]
+    pub publish_not_ready: bool,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<ServicePort>,
 }
 
 impl Service {
+    /// `clusterIP: None` (and not ExternalName): DNS answers its endpoints.
     pub fn is_headless(&self) -> bool {
         self.cluster_ip == ClusterIp::None
+            && self.cluster_ipv6.is_empty()
+            && self.external_name.is_none()
     }
 }
 

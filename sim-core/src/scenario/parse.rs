@@ -61,8 +61,11 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
         duration,
         cluster,
         dns,
+        namespaces: Vec::new(),
         services,
         statefulsets: Vec::new(),
+        endpoint_slices: Vec::new(),
+        pods: Vec::new(),
         clients: Vec::new(),
         events: Vec::new(),
     };
@@ -635,6 +638,9 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         name,
         namespace,
         cluster_ip,
+        cluster_ipv6: Vec::new(),
+        external_name: None,
+        publish_not_ready: false,
         selector,
         ports,
     })
