@@ -158,7 +158,7 @@ fn statefulset_replacement_is_created_only_when_the_old_pod_is_gone_and_gets_a_n
     let pods = &out.cluster.pods;
     assert_eq!(pods.len(), 2);
     let (old, new) = (&pods[0], &pods[1]);
-    assert_eq!((old.ordinal, new.ordinal), (0, 0));
+    assert_eq!((old.ordinal(), new.ordinal()), (Some((0, 0)), Some((0, 0))));
     assert_eq!(
         old.ready_at,
         Some(s(0.0)),
@@ -188,7 +188,7 @@ fn orderedready_replacement_waits_for_every_lower_ordinal_but_parallel_does_not(
             out.cluster
                 .pods
                 .iter()
-                .filter(|p| p.ordinal == ord)
+                .filter(|p| p.ordinal().is_some_and(|(_, o)| o == ord))
                 .map(|p| p.created_at)
                 .max()
         };
@@ -206,7 +206,13 @@ fn scale_up_creates_in_ordinal_order_and_scale_down_removes_the_highest_first() 
         "events:\n  - {at: 1s, scale: {statefulset: web, replicas: 3}}\n  - {at: 20s, scale: {statefulset: web, replicas: 1}}\n",
     ));
     let (out, _, _) = run(&sc);
-    let pod = |ord: u32| out.cluster.pods.iter().find(|p| p.ordinal == ord).unwrap();
+    let pod = |ord: u32| {
+        out.cluster
+            .pods
+            .iter()
+            .find(|p| p.ordinal() == Some((0, ord)))
+            .unwrap()
+    };
     // OrderedReady: web-1 at 1 s, web-2 once web-1 is Ready (startup 5 s).
     assert_eq!(pod(1).created_at, s(1.0));
     assert_eq!(pod(2).created_at, s(6.0));
@@ -619,4 +625,170 @@ fn a_node_local_cache_holds_a_negative_answer_exactly_five_seconds() {
     let (_, a, _) = run(&parse(&yaml));
     assert!(all(&outcomes_between(&a, 0, 0.0, 9.9), Outcome::NoAddress));
     assert!(all(&outcomes_between(&a, 0, 10.2, 40.0), Outcome::Ok));
+}
+
+/// Kubernetes objects taken as given (hand-written EndpointSlices and Pods,
+/// ExternalName, publishNotReadyAddresses): built here on top of a parsed
+/// scenario, as the manifest reader produces them.
+mod objects {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use sim_core::scenario::{AddressType, EndpointSliceDef, PodDef, SliceEndpoint, SlicePort};
+
+    use super::*;
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn slice(
+        service: &str,
+        endpoints: &[(&str, Option<bool>, Option<&str>)],
+        port: u16,
+    ) -> EndpointSliceDef {
+        EndpointSliceDef {
+            name: format!("{service}-manual"),
+            namespace: "default".into(),
+            service: service.into(),
+            address_type: AddressType::IPv4,
+            endpoints: endpoints
+                .iter()
+                .map(|(a, ready, host)| SliceEndpoint {
+                    addresses: vec![IpAddr::V4(ip(a))],
+                    hostname: host.map(str::to_string),
+                    target_ref: None,
+                    ready: *ready,
+                })
+                .collect(),
+            ports: vec![SlicePort {
+                name: Some("pg".into()),
+                port,
+                protocol: "TCP".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn manual_endpoints_answer_in_dns_and_take_connections_when_ready() {
+        // A selector-less headless Service over two external addresses; the
+        // second is marked not ready, so it never appears in DNS.
+        let mut sc = parse(
+            "name: t\nduration: 20s\n\
+             services:\n  - {name: legacy-db, clusterIP: None, ports: [5432]}\n  \
+             - {name: other, clusterIP: None, selector: {app: x}, ports: [5432]}\n\
+             clients:\n  - {name: app, count: 2, target: 'other:5432', rate: 10, balancer: random}\n",
+        );
+        sc.endpoint_slices.push(slice(
+            "legacy-db",
+            &[
+                ("192.168.10.11", Some(true), Some("primary")),
+                ("192.168.10.12", Some(false), None),
+            ],
+            5432,
+        ));
+        // Point the clients at the manual service (a parsed target would be checked).
+        sc.clients[0].target.host = "legacy-db".into();
+        let (out, a, r) = run(&sc);
+        assert_eq!(
+            r.totals.outcomes.ok, r.totals.attempts,
+            "{:?}",
+            r.totals.outcomes
+        );
+        assert!(
+            a.iter()
+                .all(|x| x.dialled.map(|d| d.ip) == Some(u32::from(ip("192.168.10.11"))))
+        );
+        assert_eq!(
+            r.skew.per_identity.keys().collect::<Vec<_>>(),
+            ["192.168.10.11"]
+        );
+        // DNS: the hostname names the ready endpoint; the other is absent.
+        let frozen = world::freeze(&sc, 0, SimTime(1_000_000_000)).unwrap();
+        let z = sim_core::dns::inspect::zone_of(&sc, &frozen);
+        let ans = |q: &str| {
+            sim_core::dns::zone::answer(&z, q, sim_core::dns::zone::QType::A)
+                .answer
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ans("legacy-db.default.svc.cluster.local."),
+            ["legacy-db.default.svc.cluster.local. 30 IN A 192.168.10.11"]
+        );
+        assert_eq!(ans("primary.legacy-db.default.svc.cluster.local.").len(), 1);
+        drop(out);
+    }
+
+    #[test]
+    fn publish_not_ready_addresses_makes_a_starting_pod_an_endpoint_that_refuses() {
+        // web-0 starts at 0 and is Ready at 30 s. With publishNotReadyAddresses
+        // it is in DNS from 1 s (propagation) and refuses until it listens;
+        // without, the name is NXDOMAIN until then.
+        for (publish, before) in [(true, Outcome::Refused), (false, Outcome::NoAddress)] {
+            let mut sc = parse(
+                "name: t\nduration: 40s\n\
+                 services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n\
+                 statefulsets:\n  - {name: web, service: nginx, replicas: 1, lifecycle: {startup: 30s}}\n\
+                 clients:\n  - {name: app, target: 'nginx:80', rate: 10}\n",
+            );
+            sc.services[0].publish_not_ready = publish;
+            let (_, a, r) = run(&sc);
+            assert!(
+                all(&outcomes_between(&a, 0, 1.1, 29.9), before),
+                "publish {publish}"
+            );
+            assert!(
+                all(&outcomes_between(&a, 0, 31.1, 40.0), Outcome::Ok),
+                "publish {publish}"
+            );
+            // A published, not-yet-listening pod is an endpoint: no stale-IP error.
+            assert_eq!(r.totals.stale_ip_errors, 0);
+        }
+    }
+
+    #[test]
+    fn an_external_name_inside_the_zone_leads_to_its_target_services_pods() {
+        let mut sc = parse(&headless(
+            2,
+            "",
+            "  - {name: app, target: 'nginx:80', rate: 10}\n",
+            "",
+        ));
+        let mut alias = sc.services[0].clone();
+        alias.name = "db".into();
+        alias.cluster_ip = sim_core::scenario::ClusterIp::None;
+        alias.selector.clear();
+        alias.external_name = Some("nginx.default.svc.cluster.local".into());
+        sc.services.push(alias);
+        sc.clients[0].target.host = "db".into();
+        let r = run(&sc).2;
+        assert_eq!(r.totals.outcomes.ok, r.totals.attempts);
+    }
+
+    #[test]
+    fn a_hand_written_pod_with_the_service_as_subdomain_gets_a_hostname_record() {
+        let mut sc = parse(
+            "name: t\nduration: 10s\n\
+             services:\n  - {name: kv, clusterIP: None, selector: {app: kv}, ports: [6379]}\n\
+             clients:\n  - {name: app, target: 'kv:6379', rate: 10}\n",
+        );
+        sc.pods.push(PodDef {
+            name: "kv-main".into(),
+            namespace: "default".into(),
+            labels: [("app".to_string(), "kv".to_string())].into(),
+            hostname: Some("main".into()),
+            subdomain: Some("kv".into()),
+            ip: u32::from(ip("10.244.9.9")),
+            ready: true,
+            ports: vec![6379],
+        });
+        sc.clients[0].target.host = "main.kv".into();
+        let r = run(&sc).2;
+        assert_eq!(r.totals.outcomes.ok, r.totals.attempts);
+        assert_eq!(
+            r.skew.per_identity.get("kv-main"),
+            Some(&r.totals.outcomes.ok)
+        );
+    }
 }

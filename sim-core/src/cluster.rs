@@ -23,10 +23,25 @@ pub type PodId = u32;
 /// `Addr::pod` of a Service VIP (no pod behind the address itself).
 pub const NO_POD: PodId = u32::MAX;
 
+/// What a pod is, and who made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// Ordinal `ordinal` of StatefulSet `sts`.
+    StatefulSet { sts: u32, ordinal: u32 },
+    /// Hand-written Pod `n` of the scenario (`sc.pods[n]`): exists all run.
+    Pod(u32),
+    /// An address of hand-written EndpointSlice `slice` that no Pod holds: a
+    /// host outside the cluster's control (the "manual endpoints" pattern),
+    /// listening on the slice's ports all run.
+    External { slice: u32 },
+}
+
 #[derive(Clone, Debug)]
 pub struct Pod {
-    pub sts: u32,
-    pub ordinal: u32,
+    pub owner: Owner,
+    /// Index of this pod's identity (see [`Cluster::identities`]): a
+    /// StatefulSet ordinal keeps one identity across its replacements.
+    pub identity: u32,
     pub ip: u32,
     pub created_at: SimTime,
     pub ready_at: Option<SimTime>,
@@ -36,6 +51,14 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// `(sts, ordinal)` of a StatefulSet pod.
+    pub fn ordinal(&self) -> Option<(u32, u32)> {
+        match self.owner {
+            Owner::StatefulSet { sts, ordinal } => Some((sts, ordinal)),
+            _ => None,
+        }
+    }
+
     /// Ready and not terminating: what an EndpointSlice marks `ready`.
     pub fn is_ready(&self) -> bool {
         self.ready_at.is_some() && self.deleted_at.is_none()
@@ -55,8 +78,9 @@ pub struct Addr {
     pub pod: PodId,
 }
 
-/// A snapshot of a Service's ready endpoints, in EndpointSlice order
-/// (StatefulSets in declaration order, then ordinal order).
+/// A snapshot of a Service's ready endpoints, in EndpointSlice order: its
+/// generated slice (StatefulSets in declaration order, then ordinal order,
+/// then selected hand-written Pods), then its hand-written slices.
 #[derive(Debug, Default)]
 pub struct View {
     pub version: u64,
@@ -67,6 +91,13 @@ pub struct ServiceState {
     pub vip: Option<u32>,
     /// StatefulSets whose pods this service selects.
     pub selects: Vec<u32>,
+    /// Hand-written Pods it selects (indices into `sc.pods`).
+    pub selects_pods: Vec<u32>,
+    /// Its hand-written EndpointSlices' ready IPv4 endpoints, and the pod
+    /// (hand-written or external) behind each.
+    pub static_endpoints: Vec<Addr>,
+    /// The `hostname` of each of `static_endpoints`.
+    pub static_hostnames: Vec<Option<String>>,
     /// What DNS and kube-proxy currently act on.
     pub view: Rc<View>,
     /// When `view` was installed.
@@ -82,8 +113,8 @@ pub struct StsState {
     pub slots: Vec<Option<PodId>>,
     /// Services selecting this set's pods.
     pub selected_by: Vec<u32>,
-    /// Highest ordinal count ever populated (identities that existed).
-    pub identities: u32,
+    /// The identity of each ordinal that ever existed.
+    pub identities: Vec<u32>,
 }
 
 /// Allocates pod IPs from the pod CIDR.
@@ -102,15 +133,25 @@ impl Ipam {
         }
     }
 
-    /// Reuse policy `never`: addresses are handed out in order and never twice.
+    /// Reuse policy `never`: addresses are handed out in order and never
+    /// twice, skipping those hand-written objects hold.
     fn allocate(&mut self, pod: PodId) -> Option<u32> {
-        if self.next >= self.cidr.usable() {
-            return None;
+        loop {
+            if self.next >= self.cidr.usable() {
+                return None;
+            }
+            let ip = self.cidr.base + 1 + self.next as u32;
+            self.next += 1;
+            if let std::collections::hash_map::Entry::Vacant(e) = self.holder.entry(ip) {
+                e.insert(pod);
+                return Some(ip);
+            }
         }
-        let ip = self.cidr.base + 1 + self.next as u32;
-        self.next += 1;
+    }
+
+    /// An address a hand-written object holds for the whole run.
+    fn hold(&mut self, ip: u32, pod: PodId) {
         self.holder.insert(ip, pod);
-        Some(ip)
     }
 
     fn release(&mut self, ip: u32) {
@@ -152,6 +193,10 @@ pub struct IpamExhausted {
 pub struct Cluster<'s> {
     pub sc: &'s Scenario,
     pub pods: Vec<Pod>,
+    /// Names of the pod identities traffic is counted by: `web-3` (an
+    /// ordinal, whichever pod holds it), a hand-written Pod's name, or an
+    /// external endpoint's address.
+    pub identities: Vec<String>,
     pub sts: Vec<StsState>,
     pub services: Vec<ServiceState>,
     pub ipam: Ipam,
@@ -203,9 +248,23 @@ impl<'s> Cluster<'s> {
                     })
                     .map(|(j, _)| j as u32)
                     .collect();
+                let selects_pods = sc
+                    .pods
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        p.namespace == svc.namespace
+                            && !svc.selector.is_empty()
+                            && svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                    })
+                    .map(|(j, _)| j as u32)
+                    .collect();
                 ServiceState {
                     vip,
                     selects,
+                    selects_pods,
+                    static_endpoints: Vec::new(),
+                    static_hostnames: Vec::new(),
                     view: Rc::new(View::default()),
                     view_since: SimTime::ZERO,
                     pending: VecDeque::new(),
@@ -226,12 +285,13 @@ impl<'s> Cluster<'s> {
                     .filter(|(_, s)| s.selects.contains(&(j as u32)))
                     .map(|(i, _)| i as u32)
                     .collect(),
-                identities: 0,
+                identities: Vec::new(),
             })
             .collect();
         Cluster {
             sc,
             pods: Vec::new(),
+            identities: Vec::new(),
             sts,
             services,
             ipam: Ipam::new(sc.cluster.ipam.pod_cidr),
@@ -243,6 +303,7 @@ impl<'s> Cluster<'s> {
     /// t = 0: `start_ready` sets come up Ready at once, with their endpoints
     /// already known to DNS; the others start their controllers.
     pub fn start(&mut self) -> Result<(), IpamExhausted> {
+        self.place_hand_written();
         for j in 0..self.sts.len() {
             if self.sc.statefulsets[j].start_ready {
                 for ord in 0..self.sts[j].replicas {
@@ -250,14 +311,93 @@ impl<'s> Cluster<'s> {
                 }
             }
         }
+        // What DNS and kube-proxy see at t = 0 is exact: nothing propagates.
         for s in 0..self.services.len() {
             let snapshot = self.snapshot(s);
             self.services[s].view = Rc::new(snapshot);
+            self.services[s].pending.clear();
         }
+        self.follow
+            .retain(|f| !matches!(f, Follow::Propagate { .. }));
         for j in 0..self.sts.len() {
             self.reconcile(j as u32, SimTime::ZERO)?;
         }
         Ok(())
+    }
+
+    /// Hand-written Pods hold their IPs from t = 0; each hand-written slice
+    /// endpoint is the Pod holding its address, or an external host.
+    fn place_hand_written(&mut self) {
+        let sc = self.sc;
+        for (n, def) in sc.pods.iter().enumerate() {
+            let id = self.pods.len() as PodId;
+            let identity =
+                self.new_identity(if def.namespace == crate::scenario::defaults::NAMESPACE {
+                    def.name.clone()
+                } else {
+                    format!("{}/{}", def.namespace, def.name)
+                });
+            self.pods.push(Pod {
+                owner: Owner::Pod(n as u32),
+                identity,
+                ip: def.ip,
+                created_at: SimTime::ZERO,
+                ready_at: def.ready.then_some(SimTime::ZERO),
+                deleted_at: None,
+                exited_at: None,
+                gone_at: None,
+            });
+            self.ipam.hold(def.ip, id);
+        }
+        for (k, slice) in sc.endpoint_slices.iter().enumerate() {
+            let Some(svc) = sc
+                .services
+                .iter()
+                .position(|s| s.name == slice.service && s.namespace == slice.namespace)
+            else {
+                continue;
+            };
+            for ep in &slice.endpoints {
+                for addr in &ep.addresses {
+                    let std::net::IpAddr::V4(v4) = addr else {
+                        continue; // IPv6 endpoints are answered in DNS only.
+                    };
+                    let ip = u32::from(*v4);
+                    let pod = match self.ipam.holder(ip) {
+                        Some(p) => p,
+                        None => {
+                            let id = self.pods.len() as PodId;
+                            let identity = self.new_identity(v4.to_string());
+                            self.pods.push(Pod {
+                                owner: Owner::External { slice: k as u32 },
+                                identity,
+                                ip,
+                                created_at: SimTime::ZERO,
+                                ready_at: Some(SimTime::ZERO),
+                                deleted_at: None,
+                                exited_at: None,
+                                gone_at: None,
+                            });
+                            self.ipam.hold(ip, id);
+                            id
+                        }
+                    };
+                    // CoreDNS and kube-proxy keep an endpoint iff its
+                    // `ready` condition is true or unknown.
+                    if ep.ready.unwrap_or(true) {
+                        self.services[svc].static_endpoints.push(Addr { ip, pod });
+                        self.services[svc]
+                            .static_hostnames
+                            .push(ep.hostname.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn new_identity(&mut self, name: String) -> u32 {
+        self.identities.push(name);
+        (self.identities.len() - 1) as u32
     }
 
     fn create_pod(
@@ -272,9 +412,27 @@ impl<'s> Cluster<'s> {
             at: now,
             cidr: self.sc.cluster.ipam.pod_cidr,
         })?;
+        // An ordinal keeps its identity across replacements; ordinals can be
+        // created out of order (Parallel), so unseen ones are u32::MAX.
+        let known = self.sts[sts as usize]
+            .identities
+            .get(ordinal as usize)
+            .copied();
+        let identity = match known.filter(|&i| i != u32::MAX) {
+            Some(i) => i,
+            None => {
+                let i = self.new_identity(self.identity_name(sts, ordinal));
+                let ids = &mut self.sts[sts as usize].identities;
+                if ids.len() <= ordinal as usize {
+                    ids.resize(ordinal as usize + 1, u32::MAX);
+                }
+                ids[ordinal as usize] = i;
+                i
+            }
+        };
         self.pods.push(Pod {
-            sts,
-            ordinal,
+            owner: Owner::StatefulSet { sts, ordinal },
+            identity,
             ip,
             created_at: now,
             ready_at: None,
@@ -287,7 +445,6 @@ impl<'s> Cluster<'s> {
             st.slots.resize(ordinal as usize + 1, None);
         }
         st.slots[ordinal as usize] = Some(id);
-        st.identities = st.identities.max(ordinal + 1);
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             Startup::Normal => {
@@ -298,6 +455,8 @@ impl<'s> Cluster<'s> {
                 });
             }
         }
+        // A Service publishing not-ready addresses lists it from now on.
+        self.endpoints_changed(sts, now);
         Ok(id)
     }
 
@@ -358,7 +517,7 @@ impl<'s> Cluster<'s> {
             return Ok(false);
         }
         p.ready_at = Some(now);
-        let sts = p.sts;
+        let (sts, _) = p.ordinal().expect("only StatefulSet pods start up");
         self.endpoints_changed(sts, now);
         self.reconcile(sts, now)?;
         Ok(true)
@@ -370,12 +529,9 @@ impl<'s> Cluster<'s> {
         if p.deleted_at.is_some() {
             return false;
         }
-        let was_ready = p.is_ready();
         p.deleted_at = Some(now);
-        let sts = p.sts;
-        if was_ready {
-            self.endpoints_changed(sts, now);
-        }
+        let (sts, _) = p.ordinal().expect("only StatefulSet pods are deleted");
+        self.endpoints_changed(sts, now);
         let drain = self.sc.statefulsets[sts as usize].lifecycle.drain;
         self.follow.push(Follow::PodExit {
             pod,
@@ -387,7 +543,8 @@ impl<'s> Cluster<'s> {
     pub fn pod_exit(&mut self, pod: PodId, now: SimTime) {
         let p = &mut self.pods[pod as usize];
         p.exited_at = Some(now);
-        let teardown = self.sc.statefulsets[p.sts as usize].lifecycle.teardown;
+        let (sts, _) = p.ordinal().expect("only StatefulSet pods exit");
+        let teardown = self.sc.statefulsets[sts as usize].lifecycle.teardown;
         self.follow.push(Follow::PodGone {
             pod,
             at: now.plus(teardown),
@@ -398,12 +555,15 @@ impl<'s> Cluster<'s> {
     pub fn pod_gone(&mut self, pod: PodId, now: SimTime) -> Result<(), IpamExhausted> {
         let p = &mut self.pods[pod as usize];
         p.gone_at = Some(now);
-        let (sts, ord, ip) = (p.sts, p.ordinal, p.ip);
+        let ip = p.ip;
+        let (sts, ord) = p.ordinal().expect("only StatefulSet pods go");
         self.ipam.release(ip);
         let slot = &mut self.sts[sts as usize].slots[ord as usize];
         if *slot == Some(pod) {
             *slot = None;
         }
+        // A service publishing not-ready addresses loses it only now.
+        self.endpoints_changed(sts, now);
         self.reconcile(sts, now)
     }
 
@@ -421,31 +581,69 @@ impl<'s> Cluster<'s> {
             .flatten()
     }
 
-    fn snapshot(&mut self, svc: usize) -> View {
-        let s = &mut self.services[svc];
-        let version = s.next_version;
-        s.next_version += 1;
+    /// Is `pod` an endpoint of `svc` in the EndpointSlice controller's eyes:
+    /// `ready = publishNotReadyAddresses || (serving && !terminating)`, and
+    /// only while it has an IP (reference/dns.md §5)?
+    pub fn is_endpoint(&self, svc: usize, pod: &Pod) -> bool {
+        if self.sc.services[svc].publish_not_ready {
+            pod.gone_at.is_none()
+        } else {
+            pod.is_ready()
+        }
+    }
+
+    /// The EndpointSlices of `svc` as they stand: the generated one, then
+    /// the hand-written ones.
+    fn endpoints_now(&self, svc: usize) -> Vec<Addr> {
+        let s = &self.services[svc];
         let mut endpoints = Vec::new();
         for &j in &s.selects {
-            for p in self.sts[j as usize].slots.iter().flatten() {
-                let pod = &self.pods[*p as usize];
-                if pod.is_ready() {
+            for &p in self.sts[j as usize].slots.iter().flatten() {
+                if self.is_endpoint(svc, &self.pods[p as usize]) {
                     endpoints.push(Addr {
-                        ip: pod.ip,
-                        pod: *p,
+                        ip: self.pods[p as usize].ip,
+                        pod: p,
                     });
                 }
             }
         }
+        for &n in &s.selects_pods {
+            // Hand-written pods come first in `pods`, in declaration order.
+            let p = n as PodId;
+            if self.is_endpoint(svc, &self.pods[p as usize]) {
+                endpoints.push(Addr {
+                    ip: self.pods[p as usize].ip,
+                    pod: p,
+                });
+            }
+        }
+        endpoints.extend_from_slice(&s.static_endpoints);
+        endpoints
+    }
+
+    fn snapshot(&mut self, svc: usize) -> View {
+        let endpoints = self.endpoints_now(svc);
+        let s = &mut self.services[svc];
+        let version = s.next_version;
+        s.next_version += 1;
         View { version, endpoints }
     }
 
-    /// Ground truth changed for every service selecting `sts`: the new
-    /// EndpointSlice state reaches DNS and kube-proxy after the propagation delay.
+    /// Ground truth may have changed for every service selecting `sts`: a
+    /// changed EndpointSlice reaches DNS and kube-proxy after the
+    /// propagation delay.
     fn endpoints_changed(&mut self, sts: u32, now: SimTime) {
         let at = now.plus(self.sc.cluster.propagation);
         for k in 0..self.sts[sts as usize].selected_by.len() {
             let svc = self.sts[sts as usize].selected_by[k] as usize;
+            let latest = self.services[svc]
+                .pending
+                .back()
+                .unwrap_or(&self.services[svc].view)
+                .clone();
+            if self.endpoints_now(svc) == latest.endpoints {
+                continue;
+            }
             let snap = Rc::new(self.snapshot(svc));
             self.services[svc].pending.push_back(snap);
             self.follow.push(Follow::Propagate {
@@ -464,10 +662,115 @@ impl<'s> Cluster<'s> {
         }
     }
 
-    /// Does service `svc` select the pods of StatefulSet `sts`?
+    /// The `hostname` an endpoint of `svc` carries in its EndpointSlice: a
+    /// pod's, set by the controller iff the pod's subdomain is this Service
+    /// (StatefulSet pods: `<set>-<ordinal>` under the governing Service;
+    /// reference/dns.md §5), or a hand-written endpoint's as written.
+    pub fn endpoint_hostname(&self, svc: u32, a: Addr) -> Option<String> {
+        let s = &self.services[svc as usize];
+        if let Some(k) = s.static_endpoints.iter().position(|e| *e == a) {
+            return s.static_hostnames[k].clone();
+        }
+        let service = &self.sc.services[svc as usize];
+        match self.pods.get(a.pod as usize)?.owner {
+            Owner::StatefulSet { sts, ordinal } => {
+                let st = &self.sc.statefulsets[sts as usize];
+                (st.service == service.name && st.namespace == service.namespace)
+                    .then(|| format!("{}-{ordinal}", st.name))
+            }
+            Owner::Pod(n) => {
+                let def = &self.sc.pods[n as usize];
+                if def.subdomain.as_deref() == Some(service.name.as_str()) {
+                    def.hostname.clone()
+                } else {
+                    None
+                }
+            }
+            Owner::External { .. } => None,
+        }
+    }
+
+    /// The name of the pod behind `a`, for EndpointSlice `targetRef`.
+    pub fn pod_name(&self, a: Addr) -> Option<String> {
+        match self.pods.get(a.pod as usize)?.owner {
+            Owner::StatefulSet { sts, ordinal } => Some(format!(
+                "{}-{ordinal}",
+                self.sc.statefulsets[sts as usize].name
+            )),
+            Owner::Pod(n) => Some(self.sc.pods[n as usize].name.clone()),
+            Owner::External { .. } => None,
+        }
+    }
+
+    /// Is `ip` held, right now, by a pod that is a ready endpoint of `svc`
+    /// (the ground truth, whatever DNS and kube-proxy have seen)?
     #[inline]
-    pub fn selects(&self, svc: u32, sts: u32) -> bool {
-        self.services[svc as usize].selects.contains(&sts)
+    pub fn is_endpoint_ip(&self, svc: u32, ip: u32) -> bool {
+        self.ipam.holder(ip).is_some_and(|p| {
+            self.member(svc, p) && self.is_endpoint(svc as usize, &self.pods[p as usize])
+        })
+    }
+
+    /// Is pod `p` a member of service `svc`: selected by it, or listed in
+    /// one of its hand-written EndpointSlices?
+    #[inline]
+    pub fn member(&self, svc: u32, p: PodId) -> bool {
+        let s = &self.services[svc as usize];
+        match self.pods[p as usize].owner {
+            Owner::StatefulSet { sts, .. } => s.selects.contains(&sts),
+            Owner::Pod(n) => {
+                s.selects_pods.contains(&n) || s.static_endpoints.iter().any(|a| a.pod == p)
+            }
+            Owner::External { .. } => s.static_endpoints.iter().any(|a| a.pod == p),
+        }
+    }
+
+    /// Does pod `p` accept connections on `port` (its process is up, and the
+    /// port is one of its container ports; an external host listens on its
+    /// slice's ports)?
+    #[inline]
+    pub fn listens(&self, p: PodId, port: u16) -> bool {
+        let pod = &self.pods[p as usize];
+        pod.is_listening()
+            && match pod.owner {
+                Owner::StatefulSet { sts, .. } => {
+                    self.sc.statefulsets[sts as usize].ports.contains(&port)
+                }
+                Owner::Pod(n) => self.sc.pods[n as usize].ports.contains(&port),
+                Owner::External { slice } => self.sc.endpoint_slices[slice as usize]
+                    .ports
+                    .iter()
+                    .any(|sp| sp.port == port),
+            }
+    }
+
+    /// The identities whose traffic skew is measured for `svc`: every
+    /// ordinal that ever existed of the StatefulSets it selects, the
+    /// hand-written Pods it selects, and its hand-written endpoints.
+    pub fn identities_of(&self, svc: u32) -> Vec<u32> {
+        let s = &self.services[svc as usize];
+        let mut out: Vec<u32> = Vec::new();
+        for &j in &s.selects {
+            out.extend(
+                self.sts[j as usize]
+                    .identities
+                    .iter()
+                    .filter(|&&i| i != u32::MAX),
+            );
+        }
+        for &n in &s.selects_pods {
+            out.push(self.pods[n as usize].identity);
+        }
+        for a in &s.static_endpoints {
+            out.push(self.pods[a.pod as usize].identity);
+        }
+        let mut seen = Vec::with_capacity(out.len());
+        out.retain(|i| {
+            let new = !seen.contains(i);
+            seen.push(*i);
+            new
+        });
+        out
     }
 
     /// Pod name, e.g. `web-3` (`ns/web-3` outside the default namespace).

@@ -128,8 +128,8 @@ pub struct Metrics {
     pub window: SimDuration,
     pub windows: Vec<Counts>,
     pub by_group: Vec<Counts>,
-    /// `ok` attempts per StatefulSet, per ordinal.
-    pub ok_by_identity: Vec<Vec<u64>>,
+    /// `ok` attempts per pod identity (see `Cluster::identities`).
+    pub ok_by_identity: Vec<u64>,
     /// Client-side DNS counters per client group.
     pub client_dns: Vec<ClientDns>,
 }
@@ -151,14 +151,14 @@ impl ClientDns {
 }
 
 impl Metrics {
-    pub fn new(duration: SimDuration, window: SimDuration, groups: usize, sts: usize) -> Metrics {
+    pub fn new(duration: SimDuration, window: SimDuration, groups: usize) -> Metrics {
         let n = duration.as_ns().div_ceil(window.as_ns()).max(1) as usize;
         Metrics {
             totals: Counts::default(),
             window,
             windows: vec![Counts::default(); n],
             by_group: vec![Counts::default(); groups],
-            ok_by_identity: vec![Vec::new(); sts],
+            ok_by_identity: Vec::new(),
             client_dns: vec![ClientDns::default(); groups],
         }
     }
@@ -193,12 +193,12 @@ impl Metrics {
     }
 
     #[inline]
-    pub fn ok_at(&mut self, sts: u32, ordinal: u32) {
-        let v = &mut self.ok_by_identity[sts as usize];
-        if v.len() <= ordinal as usize {
-            v.resize(ordinal as usize + 1, 0);
+    pub fn ok_at(&mut self, identity: u32) {
+        let v = &mut self.ok_by_identity;
+        if v.len() <= identity as usize {
+            v.resize(identity as usize + 1, 0);
         }
-        v[ordinal as usize] += 1;
+        v[identity as usize] += 1;
     }
 }
 

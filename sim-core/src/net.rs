@@ -80,14 +80,9 @@ fn dial_pod_ip(
             UnassignedIp::Unreachable(_) => (Outcome::Timeout, None, connect_timeout),
         },
         Some(p) => {
-            let pod = &cluster.pods[p as usize];
-            let listens = pod.is_listening()
-                && cluster.sc.statefulsets[pod.sts as usize]
-                    .ports
-                    .contains(&port);
-            if !listens {
+            if !cluster.listens(p, port) {
                 (Outcome::Refused, None, SimDuration::ZERO)
-            } else if cluster.selects(svc, pod.sts) {
+            } else if cluster.member(svc, p) {
                 (Outcome::Ok, Some(p), SimDuration::ZERO)
             } else {
                 (Outcome::WrongBackend, Some(p), SimDuration::ZERO)

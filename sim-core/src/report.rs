@@ -162,24 +162,21 @@ impl Report {
         let t = &m.totals;
         let c = &out.cluster;
 
-        // Skew over every identity of every StatefulSet behind a targeted service.
+        // Skew over every identity behind a targeted service: each ordinal
+        // that existed of the StatefulSets it selects, the hand-written Pods
+        // it selects, its hand-written endpoints.
         let mut per_identity = BTreeMap::new();
         let mut counts = Vec::new();
-        let mut seen_sts: Vec<u32> = Vec::new();
+        let mut seen: Vec<u32> = Vec::new();
         for &svc in &out.targeted_services {
-            for &j in &c.services[svc as usize].selects {
-                if seen_sts.contains(&j) {
+            for i in c.identities_of(svc) {
+                if seen.contains(&i) {
                     continue;
                 }
-                seen_sts.push(j);
-                for ord in 0..c.sts[j as usize].identities {
-                    let n = m.ok_by_identity[j as usize]
-                        .get(ord as usize)
-                        .copied()
-                        .unwrap_or(0);
-                    per_identity.insert(c.identity_name(j, ord), n);
-                    counts.push(n);
-                }
+                seen.push(i);
+                let n = m.ok_by_identity.get(i as usize).copied().unwrap_or(0);
+                per_identity.insert(c.identities[i as usize].clone(), n);
+                counts.push(n);
             }
         }
         let s = skew(&counts);

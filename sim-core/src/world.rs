@@ -204,9 +204,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 .map(|q| server.intern(q, sc))
                 .collect();
             for &c in &candidates {
-                if let dns::QTarget::Service(s)
-                | dns::QTarget::PodHostname { svc: s, .. }
-                | dns::QTarget::EndpointIp { svc: s, .. } = *server.target(c)
+                if let Some(s) = server.target(c).service()
                     && !targeted.contains(&s)
                 {
                     targeted.push(s);
@@ -226,7 +224,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             server,
             plans,
             clients: Vec::with_capacity(total_clients),
-            metrics: Metrics::new(sc.duration, window, sc.clients.len(), sc.statefulsets.len()),
+            metrics: Metrics::new(sc.duration, window, sc.clients.len()),
             shuffle: sc
                 .dns
                 .shuffle
@@ -300,18 +298,21 @@ impl<'s, O: Observer> World<'s, '_, O> {
 
     /// Schedule the deletion of `pod` after a lifetime drawn from its identity's stream.
     fn arm_churn(&mut self, pod: PodId, now: SimTime) {
-        let p = &self.cluster.pods[pod as usize];
-        let st = &self.sc.statefulsets[p.sts as usize];
+        // Hand-written pods and external endpoints never churn.
+        let Some((sts, ordinal)) = self.cluster.pods[pod as usize].ordinal() else {
+            return;
+        };
+        let st = &self.sc.statefulsets[sts as usize];
         let lifetime = match st.churn.lifetime {
             Lifetime::None => return,
             Lifetime::Fixed(d) => d,
             Lifetime::Exponential(mean) => {
-                let streams = &mut self.churn[p.sts as usize];
-                while streams.len() <= p.ordinal as usize {
+                let streams = &mut self.churn[sts as usize];
+                while streams.len() <= ordinal as usize {
                     let name = format!("churn/{}/{}", st.namespace, st.name);
                     streams.push(Stream::derive(self.seed, &name, streams.len() as u64));
                 }
-                streams[p.ordinal as usize].exponential(mean)
+                streams[ordinal as usize].exponential(mean)
             }
         };
         let at = now.plus(lifetime);
@@ -589,8 +590,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
         // rejects for want of endpoints handed out no stale address.)
         let stale = match d.dialled {
             Some(dialled)
-                if d.outcome.is_failed_dial()
-                    && !is_ready_endpoint(&self.cluster, dialled.ip, svc) =>
+                if d.outcome.is_failed_dial() && !self.cluster.is_endpoint_ip(svc, dialled.ip) =>
             {
                 Some(if d.via_vip {
                     // kube-proxy chose from a view that had not caught up.
@@ -622,7 +622,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             && let Some(p) = d.reached
         {
             let pod = &self.cluster.pods[p as usize];
-            self.metrics.ok_at(pod.sts, pod.ordinal);
+            self.metrics.ok_at(pod.identity);
         }
         // gRPC: a failed connection asks the resolver to re-resolve
         // (`ResolveNow`), no sooner than the minimum interval after the last.
@@ -638,15 +638,6 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
     }
-}
-
-/// Is `ip` held, right now, by a Ready pod that `svc` selects?
-#[inline]
-fn is_ready_endpoint(cluster: &Cluster, ip: u32, svc: u32) -> bool {
-    cluster.ipam.holder(ip).is_some_and(|p| {
-        let pod = &cluster.pods[p as usize];
-        pod.is_ready() && cluster.selects(svc, pod.sts)
-    })
 }
 
 /// Which layer handed out an address that stopped being a ready endpoint at

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::zone::{self, Message, QType, RData, Rcode as ZRcode, Record};
 use super::{AnswerData, Ask, Nameserver, Rcode, SearchPath};
-use crate::scenario::{Refresh, Scenario, SearchStyle, ServicePort, defaults};
+use crate::scenario::{Refresh, Scenario, SearchStyle, defaults};
 use crate::time::{SimDuration, SimTime};
 use crate::world::{self, Frozen, RunError};
 
@@ -252,57 +252,90 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
         .max()
         .unwrap_or(0) as u32
         + 1;
-    let mut namespaces: Vec<String> = vec![defaults::NAMESPACE.to_string()];
-    let names = sc
-        .services
-        .iter()
-        .map(|s| &s.namespace)
-        .chain(sc.statefulsets.iter().map(|s| &s.namespace))
-        .chain(sc.clients.iter().map(|c| &c.namespace));
-    for ns in names {
-        if !namespaces.contains(ns) {
-            namespaces.push(ns.clone());
-        }
-    }
-    let port = |p: &ServicePort, number: u16| zone::Port {
-        name: p.name.clone(),
+    let namespaces = super::namespaces(sc);
+    let port = |name: &Option<String>, number: u16, protocol: &str| zone::Port {
+        name: name.clone(),
         port: number,
-        protocol: zone::Protocol::Tcp,
+        protocol: match protocol {
+            "UDP" => zone::Protocol::Udp,
+            "SCTP" => zone::Protocol::Sctp,
+            _ => zone::Protocol::Tcp,
+        },
     };
     let services = sc
         .services
         .iter()
         .zip(&cluster.services)
-        .map(|(svc, state)| {
-            let endpoints = state
+        .enumerate()
+        .map(|(i, (svc, state))| {
+            let i = i as u32;
+            // The generated slice: selected pods (as propagated).
+            let generated: Vec<zone::Endpoint> = state
                 .view
                 .endpoints
                 .iter()
-                .map(|a| {
-                    let pod = &cluster.pods[a.pod as usize];
-                    let st = &sc.statefulsets[pod.sts as usize];
-                    let name = format!("{}-{}", st.name, pod.ordinal);
-                    zone::Endpoint {
-                        addresses: vec![IpAddr::V4(Ipv4Addr::from(a.ip))],
-                        hostname: (st.service == svc.name && st.namespace == svc.namespace)
-                            .then(|| name.clone()),
-                        pod_name: Some(name),
-                        ready: Some(true),
-                    }
+                .filter(|a| !state.static_endpoints.contains(a))
+                .map(|&a| zone::Endpoint {
+                    addresses: vec![IpAddr::V4(Ipv4Addr::from(a.ip))],
+                    hostname: cluster.endpoint_hostname(i, a),
+                    pod_name: cluster.pod_name(a),
+                    ready: Some(true),
                 })
                 .collect();
+            let mut slices = vec![zone::Slice {
+                endpoints: generated,
+                ports: svc
+                    .ports
+                    .iter()
+                    .map(|p| port(&p.name, p.target_port, &p.protocol))
+                    .collect(),
+            }];
+            // Hand-written slices, as written (they never change).
+            for def in sc
+                .endpoint_slices
+                .iter()
+                .filter(|e| e.service == svc.name && e.namespace == svc.namespace)
+            {
+                slices.push(zone::Slice {
+                    endpoints: def
+                        .endpoints
+                        .iter()
+                        .map(|ep| zone::Endpoint {
+                            addresses: ep.addresses.clone(),
+                            hostname: ep.hostname.clone(),
+                            pod_name: ep.target_ref.clone(),
+                            ready: ep.ready,
+                        })
+                        .collect(),
+                    ports: def
+                        .ports
+                        .iter()
+                        .map(|p| port(&p.name, p.port, &p.protocol))
+                        .collect(),
+                });
+            }
+            let kind = match (&svc.external_name, state.vip) {
+                (Some(name), _) => zone::ServiceKind::ExternalName(name.clone()),
+                (None, vip) if vip.is_some() || !svc.cluster_ipv6.is_empty() => {
+                    let mut ips: Vec<IpAddr> = vip
+                        .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
+                        .into_iter()
+                        .collect();
+                    ips.extend(svc.cluster_ipv6.iter().map(|v6| IpAddr::V6(*v6)));
+                    zone::ServiceKind::ClusterIp(ips)
+                }
+                _ => zone::ServiceKind::Headless,
+            };
             zone::Service {
                 name: svc.name.clone(),
                 namespace: svc.namespace.clone(),
-                kind: match state.vip {
-                    Some(ip) => zone::ServiceKind::ClusterIp(vec![IpAddr::V4(Ipv4Addr::from(ip))]),
-                    None => zone::ServiceKind::Headless,
-                },
-                ports: svc.ports.iter().map(|p| port(p, p.port)).collect(),
-                slices: vec![zone::Slice {
-                    endpoints,
-                    ports: svc.ports.iter().map(|p| port(p, p.target_port)).collect(),
-                }],
+                kind,
+                ports: svc
+                    .ports
+                    .iter()
+                    .map(|p| port(&p.name, p.port, &p.protocol))
+                    .collect(),
+                slices,
             }
         })
         .collect();

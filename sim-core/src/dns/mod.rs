@@ -49,10 +49,49 @@ pub enum QTarget {
         svc: u32,
         ip: u32,
     },
+    /// `<hostname>.<svc>…`: a hand-written Pod's or EndpointSlice
+    /// endpoint's hostname.
+    Hostname {
+        svc: u32,
+        name: String,
+    },
     NoData,
     NxDomain,
     /// Outside the cluster zone: forwarded upstream.
     Upstream,
+}
+
+impl QTarget {
+    /// The Service whose records answer this name, if any.
+    pub fn service(&self) -> Option<u32> {
+        match *self {
+            QTarget::Service(s)
+            | QTarget::PodHostname { svc: s, .. }
+            | QTarget::EndpointIp { svc: s, .. }
+            | QTarget::Hostname { svc: s, .. } => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Every namespace that exists in the scenario: `default`, the declared
+/// Namespace objects, and every namespace an object or client names.
+pub fn namespaces(sc: &Scenario) -> Vec<String> {
+    let mut out = vec![crate::scenario::defaults::NAMESPACE.to_string()];
+    let named = sc
+        .namespaces
+        .iter()
+        .chain(sc.services.iter().map(|s| &s.namespace))
+        .chain(sc.statefulsets.iter().map(|s| &s.namespace))
+        .chain(sc.pods.iter().map(|p| &p.namespace))
+        .chain(sc.endpoint_slices.iter().map(|e| &e.namespace))
+        .chain(sc.clients.iter().map(|c| &c.namespace));
+    for ns in named {
+        if !out.contains(ns) {
+            out.push(ns.clone());
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,6 +232,10 @@ impl SearchPath {
 /// Decide what a fully qualified query name (with or without the final dot)
 /// refers to, per the CoreDNS `kubernetes` plugin's `parse.go` grammar.
 pub fn classify(qname: &str, sc: &Scenario) -> QTarget {
+    classify_depth(qname, sc, 0)
+}
+
+fn classify_depth(qname: &str, sc: &Scenario, depth: usize) -> QTarget {
     let q = qname.trim_end_matches('.').to_ascii_lowercase();
     let zone = sc.cluster.domain.to_ascii_lowercase();
     let base = if q == zone {
@@ -213,12 +256,7 @@ pub fn classify(qname: &str, sc: &Scenario) -> QTarget {
         "svc" => {}
         _ => return QTarget::NxDomain,
     }
-    let namespace_exists = |ns: &str| {
-        sc.services.iter().any(|s| s.namespace == ns)
-            || sc.statefulsets.iter().any(|s| s.namespace == ns)
-            || sc.clients.iter().any(|c| c.namespace == ns)
-            || ns == crate::scenario::defaults::NAMESPACE
-    };
+    let namespace_exists = |ns: &str| namespaces(sc).iter().any(|n| n == ns);
     let ns = labels[n - 2];
     if n == 2 {
         return if namespace_exists(ns) {
@@ -236,6 +274,19 @@ pub fn classify(qname: &str, sc: &Scenario) -> QTarget {
         return QTarget::NxDomain;
     };
     let svc = svc as u32;
+    if let Some(target) = &sc.services[svc as usize].external_name {
+        // ExternalName: a CNAME (reference/dns.md §2). An in-zone target is
+        // chased (at most `zone::MAX_CNAME_CHAIN` links); outside the zone
+        // there is no upstream here, so the CNAME alone: no address.
+        return match n {
+            3 if depth < zone::MAX_CNAME_CHAIN => match classify_depth(target, sc, depth + 1) {
+                QTarget::Upstream | QTarget::NxDomain => QTarget::NoData,
+                t => t,
+            },
+            3 => QTarget::NoData,
+            _ => QTarget::NxDomain,
+        };
+    }
     match n {
         3 => QTarget::Service(svc),
         4 => classify_endpoint(labels[0], svc, sc),
@@ -265,6 +316,26 @@ fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
                 ordinal: ord,
             };
         }
+    }
+    // Hand-written Pods whose subdomain is this Service, and hand-written
+    // endpoints, carry the hostnames they were given.
+    let pod_hostname = sc.pods.iter().any(|p| {
+        p.namespace == s.namespace
+            && p.subdomain.as_deref() == Some(s.name.as_str())
+            && p.hostname.as_deref() == Some(label)
+    });
+    let slice_hostname = sc.endpoint_slices.iter().any(|e| {
+        e.namespace == s.namespace
+            && e.service == s.name
+            && e.endpoints
+                .iter()
+                .any(|ep| ep.hostname.as_deref() == Some(label))
+    });
+    if pod_hostname || slice_hostname {
+        return QTarget::Hostname {
+            svc,
+            name: label.to_string(),
+        };
     }
     let parts: Vec<&str> = label.split('-').collect();
     if parts.len() == 4
@@ -545,12 +616,7 @@ impl Server {
     /// version. AAAA: the A answer's rcode with no records.
     pub fn fresh(&mut self, id: NameId, ask: Ask, cluster: &Cluster) -> Rc<AnswerData> {
         let target = &self.names[id as usize].1;
-        let svc = match *target {
-            QTarget::Service(s)
-            | QTarget::PodHostname { svc: s, .. }
-            | QTarget::EndpointIp { svc: s, .. } => Some(s),
-            _ => None,
-        };
+        let svc = target.service();
         let version = svc.map_or(0, |s| cluster.services[s as usize].view.version);
         if let Some((v, data)) = &self.state[id as usize][ask as usize].memo
             && *v == version
@@ -584,8 +650,22 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
         svc: Some(svc),
     };
     let view = |svc: u32| -> &View { &cluster.services[svc as usize].view };
-    match *target {
-        QTarget::Service(svc) => match cluster.services[svc as usize].vip {
+    // An endpoint's name is its hostname, else its dashed IP (CoreDNS
+    // `endpointHostname`, reference/dns.md §2).
+    let named = |svc: u32, label: &str| -> AnswerData {
+        let addrs = view(svc)
+            .endpoints
+            .iter()
+            .filter(|a| match cluster.endpoint_hostname(svc, **a) {
+                Some(h) => h == label,
+                None => dashed(a.ip) == label,
+            })
+            .copied()
+            .collect();
+        answer(svc, addrs)
+    };
+    match target {
+        &QTarget::Service(svc) => match cluster.services[svc as usize].vip {
             Some(ip) => AnswerData {
                 rcode: Rcode::NoError,
                 addrs: vec![Addr {
@@ -594,29 +674,20 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
                 }],
                 svc: Some(svc),
             },
+            // A ClusterIP Service with IPv6 addresses only: no A records.
+            None if !cluster.sc.services[svc as usize].is_headless() => AnswerData {
+                rcode: Rcode::NoError,
+                addrs: Vec::new(),
+                svc: Some(svc),
+            },
             None => answer(svc, view(svc).endpoints.clone()),
         },
-        QTarget::PodHostname { svc, sts, ordinal } => answer(
+        &QTarget::PodHostname { svc, sts, ordinal } => named(
             svc,
-            view(svc)
-                .endpoints
-                .iter()
-                .filter(|a| {
-                    let p = &cluster.pods[a.pod as usize];
-                    p.sts == sts && p.ordinal == ordinal
-                })
-                .copied()
-                .collect(),
+            &format!("{}-{ordinal}", cluster.sc.statefulsets[sts as usize].name),
         ),
-        QTarget::EndpointIp { svc, ip } => answer(
-            svc,
-            view(svc)
-                .endpoints
-                .iter()
-                .filter(|a| a.ip == ip)
-                .copied()
-                .collect(),
-        ),
+        &QTarget::EndpointIp { svc, ip } => named(svc, &dashed(ip)),
+        QTarget::Hostname { svc, name } => named(*svc, name),
         QTarget::NoData => AnswerData {
             rcode: Rcode::NoError,
             addrs: Vec::new(),
@@ -628,6 +699,11 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
             svc: None,
         },
     }
+}
+
+/// `10.244.0.1` → `10-244-0-1`.
+fn dashed(ip: u32) -> String {
+    std::net::Ipv4Addr::from(ip).to_string().replace('.', "-")
 }
 
 /// An answer held by a node's cache.
