@@ -792,3 +792,96 @@ mod objects {
         );
     }
 }
+
+/// Pod IP reuse (reference/dns.md §5, IPAM): with reuse, a client holding a
+/// stale address can reach a *different* pod.
+mod ip_reuse {
+    use sim_core::scenario::IpReuse;
+    use sim_core::time::SimDuration;
+
+    use super::*;
+
+    /// `web` (2 pods, port 80) behind `nginx`; `db` (1 pod, port 80) behind
+    /// `dbs`. web is scaled to 1 at 10 s (web-1 gone at 14 s, its IP
+    /// released); db is scaled to 2 at 15 s (db-1 created then, listening at
+    /// 20 s). A JVM-style client of nginx keeps web-1's old address 60 s.
+    fn scenario(reuse: IpReuse) -> Scenario {
+        let mut sc = parse(
+            "name: t\nseed: 5\nduration: 40s\n\
+             cluster: {unassigned_ip: timeout}\n\
+             services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n  \
+             - {name: dbs, clusterIP: None, selector: {app: db}, ports: [80]}\n\
+             statefulsets:\n  - {name: web, service: nginx, replicas: 2, start_ready: true, \
+             lifecycle: {startup: 5s, drain: 3s, teardown: 1s}}\n  \
+             - {name: db, service: dbs, replicas: 1, start_ready: true, lifecycle: {startup: 5s}}\n\
+             clients:\n  - {name: app, count: 2, target: 'nginx:80', rate: 20, balancer: round-robin, \
+             resolver: {cache: fixed(60s)}, connect_timeout: 1s}\n\
+             events:\n  - {at: 10s, scale: {statefulset: web, replicas: 1}}\n  \
+             - {at: 15s, scale: {statefulset: db, replicas: 2}}\n",
+        );
+        sc.cluster.ipam.reuse = reuse;
+        sc
+    }
+
+    /// Outcomes of attempts to web-1's old address after `from` seconds.
+    fn to_old_web1(reuse: IpReuse, from: f64) -> Vec<Outcome> {
+        let sc = scenario(reuse);
+        let (out, a, _) = run(&sc);
+        let web1 = out
+            .cluster
+            .pods
+            .iter()
+            .find(|p| p.ordinal() == Some((0, 1)))
+            .unwrap()
+            .ip;
+        a.iter()
+            .filter(|x| x.at > s(from) && x.dialled.is_some_and(|d| d.ip == web1))
+            .map(|x| x.outcome)
+            .collect()
+    }
+
+    #[test]
+    fn immediate_reuse_sends_stale_clients_to_the_wrong_backend() {
+        // db-1 takes web-1's address at 15 s: refused while it starts, then
+        // it answers on port 80 but is not nginx's: wrong_backend.
+        assert!(all(
+            &to_old_web1(IpReuse::Immediate, 20.1),
+            Outcome::WrongBackend
+        ));
+        let starting = to_old_web1(IpReuse::Immediate, 15.1);
+        assert!(starting.contains(&Outcome::Refused));
+    }
+
+    #[test]
+    fn a_cooldown_or_never_keeps_the_old_address_dark() {
+        // 30 s cooldown: at 15 s web-1's address is too fresh, db-1 gets a new one.
+        for reuse in [
+            IpReuse::Never,
+            IpReuse::Cooldown(SimDuration::from_secs(30)),
+        ] {
+            assert!(all(&to_old_web1(reuse, 14.1), Outcome::Timeout), "{reuse}");
+        }
+    }
+
+    #[test]
+    fn host_local_reuses_an_address_only_after_the_range_cycles() {
+        // One node, /24 range .2-.254: the next allocation after web-1's
+        // release is the address after the last reserved, not web-1's.
+        assert!(all(
+            &to_old_web1(IpReuse::HostLocal, 14.1),
+            Outcome::Timeout
+        ));
+        let sc = scenario(IpReuse::HostLocal);
+        let (out, _, _) = run(&sc);
+        let ips: Vec<String> = out
+            .cluster
+            .pods
+            .iter()
+            .map(|p| std::net::Ipv4Addr::from(p.ip).to_string())
+            .collect();
+        assert_eq!(
+            ips,
+            ["10.244.0.2", "10.244.0.3", "10.244.0.4", "10.244.0.5"]
+        );
+    }
+}

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
-use crate::scenario::{Cidr, ClusterIp, PodManagementPolicy, Scenario};
+use crate::scenario::{Cidr, ClusterIp, IpReuse, PodManagementPolicy, Scenario};
 use crate::time::SimTime;
 
 pub type PodId = u32;
@@ -117,36 +117,108 @@ pub struct StsState {
     pub identities: Vec<u32>,
 }
 
-/// Allocates pod IPs from the pod CIDR.
+/// One node's `host-local` range and its round-robin cursor.
+struct NodeRange {
+    /// First and last allocatable address (the gateway `.1` and the
+    /// broadcast address are not handed out).
+    first: u32,
+    last: u32,
+    /// The address reserved last; the search starts after it.
+    last_reserved: u32,
+}
+
+/// Allocates pod IPs from the pod CIDR under the scenario's reuse policy.
 pub struct Ipam {
     cidr: Cidr,
+    policy: IpReuse,
+    /// Fresh addresses handed out so far (`never`, `immediate`, `cooldown`).
     next: u64,
+    /// `host-local`: per node.
+    ranges: Vec<NodeRange>,
+    /// Released addresses with when (`immediate`: the newest is reused,
+    /// `cooldown`: the oldest, once it has cooled down).
+    released: VecDeque<(SimTime, u32)>,
     holder: FxHashMap<u32, PodId>,
 }
 
 impl Ipam {
-    fn new(cidr: Cidr) -> Ipam {
+    fn new(cidr: Cidr, policy: IpReuse, nodes: u32) -> Ipam {
+        // host-local: node i gets the i-th /24 of the pod CIDR (wrapping
+        // when there are more nodes than blocks).
+        let block_prefix = crate::scenario::defaults::NODE_CIDR_PREFIX.max(cidr.prefix);
+        let block = 1u64 << (32 - block_prefix as u32);
+        let blocks = 1u64 << (block_prefix - cidr.prefix);
+        let ranges = (0..nodes as u64)
+            .map(|i| {
+                let base = cidr.base as u64 + (i % blocks) * block;
+                NodeRange {
+                    first: (base + 2) as u32,
+                    last: (base + block - 2) as u32,
+                    last_reserved: (base + 1) as u32,
+                }
+            })
+            .collect();
         Ipam {
             cidr,
+            policy,
             next: 0,
+            ranges,
+            released: VecDeque::new(),
             holder: FxHashMap::default(),
         }
     }
 
-    /// Reuse policy `never`: addresses are handed out in order and never
-    /// twice, skipping those hand-written objects hold.
-    fn allocate(&mut self, pod: PodId) -> Option<u32> {
+    /// An address for `pod` on `node` at `now`, per the reuse policy.
+    fn allocate(&mut self, pod: PodId, node: u32, now: SimTime) -> Option<u32> {
+        let ip = match self.policy {
+            IpReuse::Never => self.fresh(),
+            IpReuse::Immediate => match self.released.pop_back() {
+                Some((_, ip)) => Some(ip),
+                None => self.fresh(),
+            },
+            IpReuse::Cooldown(d) => match self.released.front() {
+                Some(&(at, ip)) if at.plus(d) <= now => {
+                    self.released.pop_front();
+                    Some(ip)
+                }
+                _ => self.fresh(),
+            },
+            IpReuse::HostLocal => self.round_robin(node as usize % self.ranges.len().max(1)),
+        }?;
+        self.holder.insert(ip, pod);
+        Some(ip)
+    }
+
+    /// The next never-used address of the pod CIDR, skipping those
+    /// hand-written objects hold.
+    fn fresh(&mut self) -> Option<u32> {
         loop {
             if self.next >= self.cidr.usable() {
                 return None;
             }
             let ip = self.cidr.base + 1 + self.next as u32;
             self.next += 1;
-            if let std::collections::hash_map::Entry::Vacant(e) = self.holder.entry(ip) {
-                e.insert(pod);
+            if !self.holder.contains_key(&ip) {
                 return Some(ip);
             }
         }
+    }
+
+    /// CNI host-local `GetIter`: from the address after the last reserved,
+    /// the first free one, wrapping around the node's range.
+    fn round_robin(&mut self, node: usize) -> Option<u32> {
+        let r = self.ranges.get_mut(node)?;
+        let size = (r.last - r.first + 1) as u64;
+        // `last_reserved` starts just below `first`.
+        let after = r.last_reserved as u64 + 1 - r.first as u64;
+        for k in 0..size {
+            let ip = r.first + ((after + k) % size) as u32;
+            if !self.holder.contains_key(&ip) {
+                r.last_reserved = ip;
+                return Some(ip);
+            }
+        }
+        None
     }
 
     /// An address a hand-written object holds for the whole run.
@@ -154,8 +226,11 @@ impl Ipam {
         self.holder.insert(ip, pod);
     }
 
-    fn release(&mut self, ip: u32) {
+    fn release(&mut self, ip: u32, now: SimTime) {
         self.holder.remove(&ip);
+        if matches!(self.policy, IpReuse::Immediate | IpReuse::Cooldown(_)) {
+            self.released.push_back((now, ip));
+        }
     }
 
     /// The pod holding `ip` now, if any.
@@ -188,6 +263,7 @@ enum Startup {
 pub struct IpamExhausted {
     pub at: SimTime,
     pub cidr: Cidr,
+    pub reuse: IpReuse,
 }
 
 pub struct Cluster<'s> {
@@ -202,6 +278,8 @@ pub struct Cluster<'s> {
     pub ipam: Ipam,
     /// VIP → service.
     pub vips: FxHashMap<u32, u32>,
+    /// StatefulSet pods are placed on nodes round-robin in creation order.
+    next_node: u32,
     /// Work for the world's queue; drained by the caller after each change.
     pub follow: Vec<Follow>,
 }
@@ -294,7 +372,8 @@ impl<'s> Cluster<'s> {
             identities: Vec::new(),
             sts,
             services,
-            ipam: Ipam::new(sc.cluster.ipam.pod_cidr),
+            ipam: Ipam::new(sc.cluster.ipam.pod_cidr, sc.cluster.ipam.reuse, sc.cluster.nodes),
+            next_node: 0,
             vips,
             follow: Vec::new(),
         }
@@ -408,9 +487,12 @@ impl<'s> Cluster<'s> {
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
-        let ip = self.ipam.allocate(id).ok_or(IpamExhausted {
+        let node = self.next_node;
+        self.next_node = (self.next_node + 1) % self.sc.cluster.nodes.max(1);
+        let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
             at: now,
             cidr: self.sc.cluster.ipam.pod_cidr,
+            reuse: self.sc.cluster.ipam.reuse,
         })?;
         // An ordinal keeps its identity across replacements; ordinals can be
         // created out of order (Parallel), so unseen ones are u32::MAX.
@@ -557,7 +639,7 @@ impl<'s> Cluster<'s> {
         p.gone_at = Some(now);
         let ip = p.ip;
         let (sts, ord) = p.ordinal().expect("only StatefulSet pods go");
-        self.ipam.release(ip);
+        self.ipam.release(ip, now);
         let slot = &mut self.sts[sts as usize].slots[ord as usize];
         if *slot == Some(pod) {
             *slot = None;

@@ -45,12 +45,18 @@ impl From<IpamExhausted> for RunError {
     fn from(e: IpamExhausted) -> Self {
         RunError {
             path: "cluster.ipam.pod_cidr".into(),
-            message: format!(
-                "at {} the pod CIDR {} ran out of addresses (reuse policy `never` hands out each of its {} addresses once)",
-                e.at,
-                e.cidr,
-                e.cidr.usable()
-            ),
+            message: match e.reuse {
+                crate::scenario::IpReuse::Never => format!(
+                    "at {} the pod CIDR {} ran out of addresses (reuse policy `never` hands out each of its {} addresses once)",
+                    e.at,
+                    e.cidr,
+                    e.cidr.usable()
+                ),
+                other => format!(
+                    "at {} the pod CIDR {} had no free address (reuse policy `{other}`)",
+                    e.at, e.cidr
+                ),
+            },
         }
     }
 }

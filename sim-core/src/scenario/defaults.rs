@@ -19,6 +19,10 @@ pub const PROPAGATION: SimDuration = SimDuration::from_secs(1);
 /// Pod CIDR: the common kubeadm/flannel `10.244.0.0/16`.
 pub const POD_CIDR: &str = "10.244.0.0/16";
 
+/// Each node's slice of the pod CIDR (kube-controller-manager
+/// `--node-cidr-mask-size`, 24 for IPv4), which `host-local` allocates from.
+pub const NODE_CIDR_PREFIX: u8 = 24;
+
 /// Service CIDR: kube-apiserver `--service-cluster-ip-range` default `10.96.0.0/12`.
 pub const SERVICE_CIDR: &str = "10.96.0.0/12";
 

@@ -154,8 +154,17 @@ pub struct Ipam {
 /// What happens to a released pod IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpReuse {
-    /// Never hand an address out twice in a run.
+    /// Never hand an address out twice in a run (the whole pod CIDR).
     Never,
+    /// CNI host-local: each node allocates from its own range round-robin,
+    /// starting after the last address it reserved, so a released address
+    /// comes back only once the range has cycled (reference/dns.md §5).
+    HostLocal,
+    /// The last address released is the next handed out.
+    Immediate,
+    /// A released address may be handed out again after this long (AWS VPC
+    /// CNI `IP_COOLDOWN_PERIOD`, 30 s); the longest-released first.
+    Cooldown(SimDuration),
 }
 
 /// An IPv4 prefix such as `10.244.0.0/16`.
@@ -578,9 +587,12 @@ impl fmt::Display for Cidr {
 
 impl fmt::Display for IpReuse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IpReuse::Never => "never",
-        })
+        match self {
+            IpReuse::Never => f.write_str("never"),
+            IpReuse::HostLocal => f.write_str("host-local"),
+            IpReuse::Immediate => f.write_str("immediate"),
+            IpReuse::Cooldown(d) => write!(f, "cooldown({d})"),
+        }
     }
 }
 
