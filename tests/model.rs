@@ -885,3 +885,24 @@ mod ip_reuse {
         );
     }
 }
+
+#[test]
+fn kube_proxy_falls_back_to_a_terminating_pod_that_still_serves() {
+    // One pod behind a ClusterIP, deleted at 10 s (drain 3 s, teardown 1 s,
+    // propagation 1 s). From 11 s it has no ready endpoint, but kube-proxy
+    // still sends new connections to the terminating pod while it serves;
+    // after it exits (13 s) they are refused, and from 14 s kube-proxy
+    // REJECTs until the replacement is in its view (20 s).
+    let sc = parse(
+        "name: t\nduration: 30s\ncluster: {propagation: 1s}\n\
+         services:\n  - {name: api, selector: {app: web}, ports: [80]}\n\
+         statefulsets:\n  - {name: web, service: api, replicas: 1, start_ready: true, \
+         lifecycle: {startup: 5s, drain: 3s, teardown: 1s}}\n\
+         clients:\n  - {name: app, count: 2, target: 'api:80', rate: 20}\n\
+         events:\n  - {at: 10s, delete_pod: web-0}\n",
+    );
+    let (_, a, _) = run(&sc);
+    assert!(all(&outcomes_between(&a, 0, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 0, 13.0, 20.0), Outcome::Refused));
+    assert!(all(&outcomes_between(&a, 0, 20.0, 30.0), Outcome::Ok));
+}

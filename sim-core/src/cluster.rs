@@ -85,6 +85,11 @@ pub struct Addr {
 pub struct View {
     pub version: u64,
     pub endpoints: Vec<Addr>,
+    /// Terminating endpoints still serving (`serving && terminating`): what
+    /// kube-proxy falls back to when there is no ready endpoint
+    /// (`pkg/proxy/topology.go` CategorizeEndpoints, reference/balancing.md
+    /// §5). DNS never lists them.
+    pub serving_terminating: Vec<Addr>,
 }
 
 pub struct ServiceState {
@@ -372,7 +377,11 @@ impl<'s> Cluster<'s> {
             identities: Vec::new(),
             sts,
             services,
-            ipam: Ipam::new(sc.cluster.ipam.pod_cidr, sc.cluster.ipam.reuse, sc.cluster.nodes),
+            ipam: Ipam::new(
+                sc.cluster.ipam.pod_cidr,
+                sc.cluster.ipam.reuse,
+                sc.cluster.nodes,
+            ),
             next_node: 0,
             vips,
             follow: Vec::new(),
@@ -631,6 +640,8 @@ impl<'s> Cluster<'s> {
             pod,
             at: now.plus(teardown),
         });
+        // No longer serving: it leaves the serving-terminating fallback.
+        self.endpoints_changed(sts, now);
     }
 
     /// The pod object is gone and its IP released; the controller may replace it.
@@ -703,12 +714,35 @@ impl<'s> Cluster<'s> {
         endpoints
     }
 
+    /// Terminating pods of `svc` still serving: deleted, process not exited.
+    fn serving_terminating_now(&self, svc: usize) -> Vec<Addr> {
+        if self.sc.services[svc].publish_not_ready {
+            return Vec::new(); // they are endpoints anyway until gone
+        }
+        let s = &self.services[svc];
+        let mut out = Vec::new();
+        for &j in &s.selects {
+            for &p in self.sts[j as usize].slots.iter().flatten() {
+                let pod = &self.pods[p as usize];
+                if pod.deleted_at.is_some() && pod.is_listening() {
+                    out.push(Addr { ip: pod.ip, pod: p });
+                }
+            }
+        }
+        out
+    }
+
     fn snapshot(&mut self, svc: usize) -> View {
         let endpoints = self.endpoints_now(svc);
+        let serving_terminating = self.serving_terminating_now(svc);
         let s = &mut self.services[svc];
         let version = s.next_version;
         s.next_version += 1;
-        View { version, endpoints }
+        View {
+            version,
+            endpoints,
+            serving_terminating,
+        }
     }
 
     /// Ground truth may have changed for every service selecting `sts`: a
@@ -723,7 +757,9 @@ impl<'s> Cluster<'s> {
                 .back()
                 .unwrap_or(&self.services[svc].view)
                 .clone();
-            if self.endpoints_now(svc) == latest.endpoints {
+            if self.endpoints_now(svc) == latest.endpoints
+                && self.serving_terminating_now(svc) == latest.serving_terminating
+            {
                 continue;
             }
             let snap = Rc::new(self.snapshot(svc));

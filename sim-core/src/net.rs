@@ -8,7 +8,8 @@
 //! * nobody holds the IP: `timeout` (dropped, the connect timeout fires) or
 //!   `unreachable` after the node's delay, per `cluster.unassigned_ip`;
 //! * a ClusterIP VIP: kube-proxy picks one endpoint of its view uniformly per
-//!   connection (iptables/nftables); no endpoints ⇒ REJECT ⇒ `refused` at once.
+//!   connection (iptables/nftables); with no ready endpoint it falls back to
+//!   serving-terminating ones; none at all ⇒ REJECT ⇒ `refused` at once.
 //!
 //! Owns the dial verdict; not the choice of address (see `client`).
 
@@ -46,7 +47,14 @@ pub fn dial(
 ) -> Dial {
     if addr.pod == NO_POD {
         let view = &cluster.services[svc as usize].view;
-        if view.endpoints.is_empty() {
+        // No ready endpoint: kube-proxy falls back to serving-terminating
+        // ones, and rejects only when there are none of those either.
+        let pool = if view.endpoints.is_empty() {
+            &view.serving_terminating
+        } else {
+            &view.endpoints
+        };
+        if pool.is_empty() {
             return Dial {
                 outcome: Outcome::Refused,
                 reached: None,
@@ -55,7 +63,7 @@ pub fn dial(
                 wait: SimDuration::ZERO,
             };
         }
-        let ep = view.endpoints[picks.below(view.endpoints.len())];
+        let ep = pool[picks.below(pool.len())];
         let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout);
         d.via_vip = true;
         return d;
