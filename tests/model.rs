@@ -906,3 +906,47 @@ fn kube_proxy_falls_back_to_a_terminating_pod_that_still_serves() {
     assert!(all(&outcomes_between(&a, 0, 13.0, 20.0), Outcome::Refused));
     assert!(all(&outcomes_between(&a, 0, 20.0, 30.0), Outcome::Ok));
 }
+
+#[test]
+fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
+    #[derive(Default)]
+    struct Events(Vec<sim_core::Lifecycle>);
+    impl Observer for Events {
+        const LIFECYCLE: bool = true;
+        fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
+            self.0.push(e.clone());
+        }
+    }
+    let sc = parse(&headless(
+        1,
+        "",
+        "  - {name: app, target: 'nginx:80', rate: 1}\n",
+        "events:\n  - {at: 10s, delete_pod: web-0}\n",
+    ));
+    let mut ev = Events::default();
+    world::run_observed(&sc, 1, SimDuration::from_secs(10), &mut ev).unwrap();
+    let story: Vec<(f64, &str)> = ev.0.iter().map(|e| (e.t_ns as f64 / 1e9, e.kind)).collect();
+    assert_eq!(
+        story,
+        [
+            (0.0, "pod_created"),
+            (0.0, "ip_assigned"),
+            (0.0, "pod_listening"),
+            (0.0, "pod_ready"),
+            (10.0, "pod_terminating"),
+            (11.0, "endpoints_changed"),
+            (13.0, "pod_exited"),
+            (14.0, "pod_gone"),
+            (14.0, "ip_released"),
+            (14.0, "pod_created"),
+            (14.0, "ip_assigned"),
+            // The slice's `serving` condition flipped at exit (13 s): seen at 14 s.
+            (14.0, "endpoints_changed"),
+            (19.0, "pod_listening"),
+            (19.0, "pod_ready"),
+            (20.0, "endpoints_changed"),
+        ]
+    );
+    assert_eq!(ev.0[5].endpoints.as_deref(), Some(&[][..]));
+    assert_eq!(ev.0[14].endpoints.as_ref().map(Vec::len), Some(1));
+}

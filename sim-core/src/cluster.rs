@@ -254,6 +254,24 @@ pub enum Follow {
     Propagate { svc: u32, at: SimTime },
 }
 
+/// A change in the cluster, for the lifecycle event stream (recorded only
+/// when someone listens: see [`Cluster::notes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// Created and given its IP.
+    PodCreated(PodId),
+    /// Listening and Ready (startup finished).
+    PodReady(PodId),
+    /// Deleted: terminating, not ready, still serving while it drains.
+    PodTerminating(PodId),
+    /// The process exited: the port refuses.
+    PodExited(PodId),
+    /// The pod object is gone and its IP released.
+    PodGone(PodId),
+    /// What DNS and kube-proxy see of a Service changed (after propagation).
+    EndpointsChanged(u32),
+}
+
 /// How a new pod comes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Startup {
@@ -287,6 +305,8 @@ pub struct Cluster<'s> {
     next_node: u32,
     /// Work for the world's queue; drained by the caller after each change.
     pub follow: Vec<Follow>,
+    /// Changes as they happen, when recording (`Some`); drained by the caller.
+    pub notes: Option<Vec<(SimTime, Note)>>,
 }
 
 impl<'s> Cluster<'s> {
@@ -385,6 +405,7 @@ impl<'s> Cluster<'s> {
             next_node: 0,
             vips,
             follow: Vec::new(),
+            notes: None,
         }
     }
 
@@ -483,6 +504,13 @@ impl<'s> Cluster<'s> {
         }
     }
 
+    #[inline]
+    fn note(&mut self, at: SimTime, n: Note) {
+        if let Some(notes) = &mut self.notes {
+            notes.push((at, n));
+        }
+    }
+
     fn new_identity(&mut self, name: String) -> u32 {
         self.identities.push(name);
         (self.identities.len() - 1) as u32
@@ -545,6 +573,10 @@ impl<'s> Cluster<'s> {
                     at: now.plus(startup),
                 });
             }
+        }
+        self.note(now, Note::PodCreated(id));
+        if startup == Startup::AlreadyReady {
+            self.note(now, Note::PodReady(id));
         }
         // A Service publishing not-ready addresses lists it from now on.
         self.endpoints_changed(sts, now);
@@ -609,6 +641,7 @@ impl<'s> Cluster<'s> {
         }
         p.ready_at = Some(now);
         let (sts, _) = p.ordinal().expect("only StatefulSet pods start up");
+        self.note(now, Note::PodReady(pod));
         self.endpoints_changed(sts, now);
         self.reconcile(sts, now)?;
         Ok(true)
@@ -622,6 +655,7 @@ impl<'s> Cluster<'s> {
         }
         p.deleted_at = Some(now);
         let (sts, _) = p.ordinal().expect("only StatefulSet pods are deleted");
+        self.note(now, Note::PodTerminating(pod));
         self.endpoints_changed(sts, now);
         let drain = self.sc.statefulsets[sts as usize].lifecycle.drain;
         self.follow.push(Follow::PodExit {
@@ -635,6 +669,7 @@ impl<'s> Cluster<'s> {
         let p = &mut self.pods[pod as usize];
         p.exited_at = Some(now);
         let (sts, _) = p.ordinal().expect("only StatefulSet pods exit");
+        self.note(now, Note::PodExited(pod));
         let teardown = self.sc.statefulsets[sts as usize].lifecycle.teardown;
         self.follow.push(Follow::PodGone {
             pod,
@@ -651,6 +686,7 @@ impl<'s> Cluster<'s> {
         let ip = p.ip;
         let (sts, ord) = p.ordinal().expect("only StatefulSet pods go");
         self.ipam.release(ip, now);
+        self.note(now, Note::PodGone(pod));
         let slot = &mut self.sts[sts as usize].slots[ord as usize];
         if *slot == Some(pod) {
             *slot = None;
@@ -777,6 +813,7 @@ impl<'s> Cluster<'s> {
         if let Some(v) = s.pending.pop_front() {
             s.view = v;
             s.view_since = now;
+            self.note(now, Note::EndpointsChanged(svc));
         }
     }
 
@@ -806,6 +843,11 @@ impl<'s> Cluster<'s> {
             }
             Owner::External { .. } => None,
         }
+    }
+
+    /// A pod's name as `kubectl` shows it (`ns/name` outside `default`).
+    pub fn pod_display_name(&self, p: PodId) -> String {
+        self.identities[self.pods[p as usize].identity as usize].clone()
     }
 
     /// The name of the pod behind `a`, for EndpointSlice `targetRef`.

@@ -60,7 +60,7 @@ pub mod world;
 
 pub use report::Report;
 pub use scenario::Scenario;
-pub use world::{Attempt, NoObserver, Observer, RunError};
+pub use world::{Attempt, Lifecycle, NoObserver, Observer, RunError};
 
 /// How to run a scenario (what the command line can override).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

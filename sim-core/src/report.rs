@@ -135,11 +135,26 @@ pub struct GroupReport {
     pub dns: ClientDns,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct PodSummary {
     pub created: u64,
     pub deleted: u64,
     pub became_ready: u64,
+    /// Every pod of the run, in creation order, with its lifecycle.
+    pub lifecycle: Vec<PodLifecycle>,
+}
+
+/// One pod's life: when it was created, Ready, deleted, its process exited,
+/// and it was gone (seconds; `null`: did not happen in the run).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct PodLifecycle {
+    pub name: String,
+    pub ip: String,
+    pub created_s: f64,
+    pub ready_s: Option<f64>,
+    pub deleted_s: Option<f64>,
+    pub exited_s: Option<f64>,
+    pub gone_s: Option<f64>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -288,6 +303,23 @@ impl Report {
                 created: c.pods.len() as u64,
                 deleted: c.pods.iter().filter(|p| p.deleted_at.is_some()).count() as u64,
                 became_ready: c.pods.iter().filter(|p| p.ready_at.is_some()).count() as u64,
+                lifecycle: (0..c.pods.len())
+                    .map(|i| {
+                        let p = &c.pods[i];
+                        let s = |t: Option<crate::time::SimTime>| {
+                            t.map(|t| SimDuration(t.as_ns()).as_secs_f64())
+                        };
+                        PodLifecycle {
+                            name: c.pod_display_name(i as u32),
+                            ip: crate::scenario::fmt_ipv4(p.ip),
+                            created_s: SimDuration(p.created_at.as_ns()).as_secs_f64(),
+                            ready_s: s(p.ready_at),
+                            deleted_s: s(p.deleted_at),
+                            exited_s: s(p.exited_at),
+                            gone_s: s(p.gone_at),
+                        }
+                    })
+                    .collect(),
             },
             window_s: m.window.as_secs_f64(),
             windows,

@@ -6,7 +6,7 @@
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
 use crate::client::{Client, GroupPlan};
-use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, PodId};
+use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, Note, PodId};
 use crate::dns::{self, Server};
 use crate::dns::{Ask, Nameserver};
 use crate::engine::Queue;
@@ -107,7 +107,29 @@ pub struct Attempt {
 /// it sees makes memory grow with requests, so the CLI only uses one when the
 /// user asks for per-attempt detail.
 pub trait Observer {
+    /// Whether this observer wants [`Observer::lifecycle`] events (recording
+    /// them costs a little; attempts are always offered).
+    const LIFECYCLE: bool = false;
     fn attempt(&mut self, _a: &Attempt) {}
+    fn lifecycle(&mut self, _e: &Lifecycle) {}
+}
+
+/// One lifecycle event, as `ksim run --events-out` writes it (one JSON
+/// object per line).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Lifecycle {
+    pub t_ns: u64,
+    /// `pod_created`, `ip_assigned`, `pod_listening`, `pod_ready`,
+    /// `pod_terminating`, `pod_exited`, `pod_gone`, `ip_released`,
+    /// `endpoints_changed`.
+    pub kind: &'static str,
+    /// The pod (`web-3`, `ns/web-3`) or the Service (`ns/name`).
+    pub object: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// For `endpoints_changed`: the ready endpoints DNS and kube-proxy now see.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Vec<String>>,
 }
 
 /// The observer of an ordinary run: sees nothing.
@@ -220,12 +242,16 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
         }
         targeted.sort_unstable();
         let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();
+        let mut cluster = Cluster::new(sc);
+        if O::LIFECYCLE {
+            cluster.notes = Some(Vec::new());
+        }
         let w = World {
             sc,
             observer,
             end: SimTime(sc.duration.as_ns()),
             queue: Queue::with_capacity(total_clients + 64),
-            cluster: Cluster::new(sc),
+            cluster,
             nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
             server,
             plans,
@@ -264,6 +290,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
         self.flush_follow();
+        self.flush_notes();
         for (i, e) in self.sc.events.iter().enumerate() {
             self.queue
                 .schedule(SimTime(e.at.as_ns()), Event::Timeline(i as u32));
@@ -286,6 +313,52 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
         Ok(())
+    }
+
+    /// Hand the cluster's recorded changes to the observer.
+    fn flush_notes(&mut self) {
+        let Some(notes) = self.cluster.notes.as_mut() else {
+            return;
+        };
+        let notes = std::mem::take(notes);
+        let c = &self.cluster;
+        let ip_of = |p: PodId| Some(crate::scenario::fmt_ipv4(c.pods[p as usize].ip));
+        for (at, n) in notes {
+            let pod = |kind: &'static str, p: PodId| Lifecycle {
+                t_ns: at.as_ns(),
+                kind,
+                object: c.pod_display_name(p),
+                ip: ip_of(p),
+                endpoints: None,
+            };
+            let events = match n {
+                Note::PodCreated(p) => vec![pod("pod_created", p), pod("ip_assigned", p)],
+                Note::PodReady(p) => vec![pod("pod_listening", p), pod("pod_ready", p)],
+                Note::PodTerminating(p) => vec![pod("pod_terminating", p)],
+                Note::PodExited(p) => vec![pod("pod_exited", p)],
+                Note::PodGone(p) => vec![pod("pod_gone", p), pod("ip_released", p)],
+                Note::EndpointsChanged(svc) => {
+                    let s = &self.sc.services[svc as usize];
+                    vec![Lifecycle {
+                        t_ns: at.as_ns(),
+                        kind: "endpoints_changed",
+                        object: format!("{}/{}", s.namespace, s.name),
+                        ip: None,
+                        endpoints: Some(
+                            c.services[svc as usize]
+                                .view
+                                .endpoints
+                                .iter()
+                                .map(|a| crate::scenario::fmt_ipv4(a.ip))
+                                .collect(),
+                        ),
+                    }]
+                }
+            };
+            for e in &events {
+                self.observer.lifecycle(e);
+            }
+        }
     }
 
     fn flush_follow(&mut self) {
@@ -351,6 +424,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
         self.flush_follow();
+        self.flush_notes();
         Ok(())
     }
 
