@@ -1,6 +1,7 @@
 //! `ksim`: the scenario runner. Argument parsing, file I/O and rendering only;
 //! every model decision lives in `sim-core`.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -190,9 +191,44 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
         },
         Err(e) => return Err(fail(format!("error: cannot read {shown}: {e}\n"))),
     };
-    match sim_core::scenario::parse(&src) {
+    // Manifest files, read relative to the scenario's directory; their
+    // texts are kept to show the line an error points at.
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let manifests: RefCell<Vec<(String, PathBuf, String)>> = RefCell::new(Vec::new());
+    let read_manifest = |name: &str| -> Result<String, String> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let (at, byte) = utf8_error_at(e.as_bytes(), e.utf8_error());
+            format!(
+                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest is a YAML or JSON text file",
+                path.display(),
+                at.line,
+                at.col
+            )
+        })?;
+        manifests
+            .borrow_mut()
+            .push((name.to_string(), path, text.clone()));
+        Ok(text)
+    };
+    match sim_core::scenario::parse_with(&src, &read_manifest) {
         Ok(s) => Ok((src, s)),
-        Err(d) => Err(fail(d.render(&shown, &src))),
+        Err(d) => {
+            // An error inside a manifest is shown with that file's path and text.
+            let read = manifests.borrow();
+            let inside = d
+                .file
+                .as_deref()
+                .and_then(|name| read.iter().find(|(n, _, _)| n == name));
+            Err(fail(match inside {
+                Some((_, path, text)) => d
+                    .clone()
+                    .in_file(path.display().to_string())
+                    .render(&shown, text),
+                None => d.render(&shown, &src),
+            }))
+        }
     }
 }
 
@@ -298,14 +334,19 @@ fn check_out(path: &Path, scenario: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The message for a file that is not UTF-8: where the first bad byte is.
-fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
+/// Where the first byte that is not UTF-8 is, and that byte.
+fn utf8_error_at(bytes: &[u8], e: std::str::Utf8Error) -> (Loc, u8) {
     let good = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
     let line = good.matches('\n').count() as u32 + 1;
     let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-    let byte = bytes[e.valid_up_to()];
+    (Loc { line, col }, bytes[e.valid_up_to()])
+}
+
+/// The message for a file that is not UTF-8: where the first bad byte is.
+fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
+    let (at, byte) = utf8_error_at(bytes, e);
     let d = Diagnostic::at(
-        Loc { line, col },
+        at,
         format!("not UTF-8 text (byte 0x{byte:02x}); a scenario is a YAML or JSON text file"),
     );
     let d = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {

@@ -19,6 +19,10 @@ pub struct Diagnostic {
     /// What is wrong and what was expected.
     pub message: String,
     pub hint: Option<String>,
+    /// The file the position is in, when it is not the scenario itself: a
+    /// manifest file, as its path is written under `manifests` (the CLI
+    /// replaces it with the path it read). `None`: the scenario file.
+    pub file: Option<String>,
 }
 
 impl Diagnostic {
@@ -28,11 +32,24 @@ impl Diagnostic {
             path: String::new(),
             message: message.into(),
             hint: None,
+            file: None,
         }
     }
 
+    /// The field path. A manifest document's own path ends in `: `
+    /// (`manifests[0] (db.yaml) doc 2: `), which is dropped when nothing follows.
     pub fn path(mut self, path: impl Into<String>) -> Diagnostic {
-        self.path = path.into();
+        let path = path.into();
+        self.path = match path.strip_suffix(": ") {
+            Some(p) => p.to_string(),
+            None => path,
+        };
+        self
+    }
+
+    /// The position is in this file, not in the scenario.
+    pub fn in_file(mut self, file: impl Into<String>) -> Diagnostic {
+        self.file = Some(file.into());
         self
     }
 
@@ -43,10 +60,12 @@ impl Diagnostic {
 
     /// The full message for a terminal: `file:line:col: path: message`, the
     /// offending source line with a caret under the column, then the hint.
+    /// `src` is the text of the file the position is in: the scenario's
+    /// (named `file`), or, when [`Diagnostic::file`] is set, that file's.
     pub fn render(&self, file: &str, src: &str) -> String {
         let mut out = String::new();
         out.push_str("error: ");
-        out.push_str(file);
+        out.push_str(self.file.as_deref().unwrap_or(file));
         if self.loc.line > 0 {
             out.push_str(&format!(":{}:{}", self.loc.line, self.loc.col));
         }
@@ -79,6 +98,9 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+        }
         write!(f, "{}:{}: ", self.loc.line, self.loc.col)?;
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
@@ -235,6 +257,25 @@ mod tests {
         let d = Diagnostic::at(Loc { line: 1, col: 1 }, "bad");
         let text = d.render("f", "\u{1}\u{1b}[2Jx");
         assert!(text.contains("1 | ??[2Jx"), "{text}");
+    }
+
+    #[test]
+    fn render_names_the_manifest_file_the_position_is_in() {
+        let d = Diagnostic::at(Loc { line: 1, col: 7 }, "bad")
+            .path("manifests[0] (db.yaml) doc 1: ")
+            .in_file("dir/db.yaml");
+        assert_eq!(d.path, "manifests[0] (db.yaml) doc 1");
+        let text = d.render("scenario.yaml", "kind: Servce\n");
+        assert!(
+            text.starts_with(
+                "error: dir/db.yaml:1:7: manifests[0] (db.yaml) doc 1: bad\n1 | kind: Servce\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            d.to_string(),
+            "dir/db.yaml:1:7: manifests[0] (db.yaml) doc 1: bad"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod defaults;
 pub mod diag;
 pub mod limits;
+mod manifest;
 mod parse;
 pub mod read;
 pub mod yaml;
@@ -26,7 +27,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
-pub use parse::parse;
+pub use parse::{parse, parse_with};
 
 /// Where the field at `path` (as in a [`Diagnostic`] or a run error, e.g.
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
@@ -257,7 +258,10 @@ pub struct Service {
     #[serde(rename = "externalName", skip_serializing_if = "Option::is_none")]
     pub external_name: Option<String>,
     /// `spec.publishNotReadyAddresses`: not-ready pods are endpoints too.
-    #[serde(rename = "publishNotReadyAddresses", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        rename = "publishNotReadyAddresses",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub publish_not_ready: bool,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<ServicePort>,

@@ -5,14 +5,29 @@ use std::collections::BTreeMap;
 use super::defaults as d;
 use super::diag::{Diagnostic, Loc, nearest};
 use super::limits;
-use super::read::{Field, Map, duration_hint};
+use super::manifest;
+use super::read::{Field, Map, duration_hint, join};
 use super::yaml::parse_document;
 use super::*;
 use crate::dns;
 use crate::time::{SimDuration, parse_duration};
 
-/// Parse and validate a scenario from YAML or JSON text.
+/// Parse and validate a scenario from YAML or JSON text. It reads no files:
+/// a scenario that lists `manifests` needs [`parse_with`].
 pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
+    parse_with(src, &|_| {
+        Err("this parser reads no files (`scenario::parse`); use `scenario::parse_with` with a loader, as the `ksim` CLI does".into())
+    })
+}
+
+/// Parse and validate a scenario whose `manifests` are read through `load`:
+/// it gets each path as written in the scenario and returns the file's text,
+/// or why it cannot (the message is shown after the path). The library
+/// itself never touches files.
+pub fn parse_with(
+    src: &str,
+    load: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Scenario, Diagnostic> {
     // No document, or an empty one (`---` alone, `~`): the same mistake.
     let root = parse_document(src)?.filter(|r| r.kind != yaml::Kind::Null);
     let Some(root) = root else {
@@ -49,11 +64,35 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
         Some(f) => dns_section(&f)?,
         None => dns_defaults(),
     };
-    let services = list(m.opt("services"), service)?;
+    let mut services = Vec::new();
+    let mut svc_decls = Vec::new();
+    if let Some(f) = m.opt("services") {
+        for item in f.seq()? {
+            services.push(service(&item)?);
+            svc_decls.push(SvcDecl {
+                name: child(&item, "name"),
+                ip: child(&item, "clusterIP"),
+            });
+        }
+    }
     let sts_fields = m.opt("statefulsets");
+    let object_fields = m.opt("objects");
+    let manifest_fields = m.opt("manifests");
     let client_fields = m.opt("clients");
     let event_fields = m.opt("events");
     m.finish()?;
+
+    // Kubernetes objects, inline and from manifest files (read first: the
+    // objects borrow the files' trees). Services join the scenario's own.
+    let files = manifest::load(manifest_fields.as_ref(), load)?;
+    let objects = manifest::collect(object_fields.as_ref(), &files)?;
+    let mut objs = manifest::read(&objects)?;
+    let first_object_service = services.len();
+    for (svc, decl) in objs.services.drain(..) {
+        services.push(svc);
+        svc_decls.push(decl);
+    }
+    manifest::resolve_named_ports(&mut services[first_object_service..], &objs)?;
 
     let mut sc = Scenario {
         name,
@@ -61,7 +100,7 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
         duration,
         cluster,
         dns,
-        namespaces: Vec::new(),
+        namespaces: std::mem::take(&mut objs.namespaces),
         services,
         statefulsets: Vec::new(),
         endpoint_slices: Vec::new(),
@@ -69,60 +108,55 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
         clients: Vec::new(),
         events: Vec::new(),
     };
-    check_services(&sc, root.node)?;
-    assign_cluster_ips(&sc, root.node)?;
+    check_services(&sc, &svc_decls)?;
+    assign_cluster_ips(&sc, &svc_decls, &root)?;
     // Pods alive at once per StatefulSet, at its largest (initial replicas or
     // any `scale` event): what the pod CIDR and ksim must hold.
-    let mut peaks: Vec<u64> = Vec::new();
+    let mut sets = StatefulSets::default();
     if let Some(f) = &sts_fields {
-        for (i, item) in f.seq()?.iter().enumerate() {
-            let st = statefulset(item, &sc)?;
-            if let Some((j, _)) = sc
-                .statefulsets
-                .iter()
-                .enumerate()
-                .find(|(_, s)| s.name == st.name && s.namespace == st.namespace)
-            {
-                return Err(duplicate(
-                    root.node,
-                    "statefulsets",
-                    i,
-                    j,
-                    "StatefulSet",
-                    &st.name,
-                    &st.namespace,
-                ));
-            }
-            let replicas = st.replicas;
-            peaks.push(replicas.into());
-            sc.statefulsets.push(st);
-            check_pods(&sc, &peaks, &child(item, "replicas"), replicas)?;
+        for item in f.seq()? {
+            let st = statefulset(&item, &sc)?;
+            sets.add(&mut sc, st, child(&item, "name"), child(&item, "replicas"))?;
         }
+    }
+    for draft in &objs.statefulsets {
+        let st = manifest::statefulset(draft, &sc)?;
+        sets.add(&mut sc, st, draft.name.clone(), draft.replicas.clone())?;
+    }
+    let peaks = sets.peaks;
+    sc.endpoint_slices = manifest::endpoint_slices(&objs, &sc)?;
+    sc.pods = manifest::pods(&objs, &sc)?;
+    let sts_pods: u64 = peaks.iter().sum();
+    if let Some(draft) = objs
+        .pods
+        .get(usize::try_from(limits::MAX_PODS.saturating_sub(sts_pods)).unwrap_or(usize::MAX))
+    {
+        return Err(draft.name.err(format!(
+            "{} Pods and {sts_pods} StatefulSet pods: ksim simulates at most {} pods at once",
+            objs.pods.len(),
+            limits::MAX_PODS
+        )));
     }
     if let Some(f) = &client_fields {
         let mut clients: u64 = 0;
-        for (i, item) in f.seq()?.iter().enumerate() {
-            let g = client_group(item, &sc)?;
-            if let Some((j, _)) = sc
+        let mut names: Vec<Field> = Vec::new();
+        for item in f.seq()? {
+            let g = client_group(&item, &sc)?;
+            let name = child(&item, "name");
+            if let Some(j) = sc
                 .clients
                 .iter()
-                .enumerate()
-                .find(|(_, c)| c.name == g.name && c.namespace == g.namespace)
+                .position(|c| c.name == g.name && c.namespace == g.namespace)
             {
-                return Err(duplicate(
-                    root.node,
-                    "clients",
-                    i,
-                    j,
-                    "client group",
-                    &g.name,
-                    &g.namespace,
-                )
-                .hint("give each group its own name"));
+                return Err(
+                    duplicate(&names[j], &name, "client group", &g.name, &g.namespace)
+                        .hint("give each group its own name"),
+                );
             }
+            names.push(name);
             clients += u64::from(g.count);
             if clients > limits::MAX_CLIENTS {
-                return Err(child(item, "count")
+                return Err(child(&item, "count")
                     .err(format!(
                         "{clients} clients in all: ksim simulates at most {}",
                         limits::MAX_CLIENTS
@@ -134,6 +168,7 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
         check_requests(&sc, f)?;
     }
     if let Some(f) = &event_fields {
+        let mut peaks = peaks;
         let items = f.seq()?;
         for item in &items {
             let ev = timeline_event(item, &sc)?;
@@ -161,34 +196,80 @@ pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
     Ok(sc)
 }
 
+/// Where a Service was declared: its name (duplicates are reported there)
+/// and its ClusterIP field (or the item, when it has none).
+#[derive(Clone)]
+pub(super) struct SvcDecl<'n> {
+    pub name: Field<'n>,
+    pub ip: Field<'n>,
+}
+
+/// The StatefulSets being added, in both forms: where each name was
+/// declared, and each set's largest size so far.
+#[derive(Default)]
+struct StatefulSets<'n> {
+    names: Vec<Field<'n>>,
+    peaks: Vec<u64>,
+}
+
+impl<'n> StatefulSets<'n> {
+    /// Add `st` (named at `name`, sized at `replicas`) after checking that
+    /// its name is free and that its pods fit.
+    fn add(
+        &mut self,
+        sc: &mut Scenario,
+        st: StatefulSet,
+        name: Field<'n>,
+        replicas: Field<'n>,
+    ) -> Result<(), Diagnostic> {
+        if let Some(j) = sc
+            .statefulsets
+            .iter()
+            .position(|s| s.name == st.name && s.namespace == st.namespace)
+        {
+            return Err(duplicate(
+                &self.names[j],
+                &name,
+                "StatefulSet",
+                &st.name,
+                &st.namespace,
+            ));
+        }
+        let count = st.replicas;
+        self.peaks.push(count.into());
+        self.names.push(name);
+        sc.statefulsets.push(st);
+        check_pods(sc, &self.peaks, &replicas, count)
+    }
+}
+
 /// The child field `key` of a mapping item, or the item itself if it has none
 /// (a defaulted field is reported at its parent).
-fn child<'n>(item: &Field<'n>, key: &str) -> Field<'n> {
+pub(super) fn child<'n>(item: &Field<'n>, key: &str) -> Field<'n> {
     match item.node.find(key) {
         Some(node) => Field {
             node,
-            path: format!("{}.{key}", item.path),
+            path: join(&item.path, key),
+            file: item.file,
         },
         None => item.clone(),
     }
 }
 
-/// Two items of `list` (at `i` and the earlier `j`) share a name.
-fn duplicate(
-    root: &yaml::Node,
-    list: &str,
-    i: usize,
-    j: usize,
+/// Two declarations (`first`, then `second`) share a name: reported at the
+/// second, naming where the first is.
+pub(super) fn duplicate(
+    first: &Field,
+    second: &Field,
     kind: &str,
     name: &str,
     ns: &str,
 ) -> Diagnostic {
-    let first = find_item(root, list, j);
-    let first = child(&first, "name");
-    child(&find_item(root, list, i), "name")
+    second
         .err(format!(
             "duplicate {kind} name `{name}` in namespace `{ns}` (first declared at line {}, {})",
-            first.node.loc.line, first.path
+            first.node.loc.line,
+            first.path.trim_end_matches(": ")
         ))
         .hint("names must be unique per namespace; rename or remove one")
 }
@@ -301,16 +382,6 @@ fn check_pod_exists(sc: &Scenario, i: usize, at: &Field) -> Result<(), Diagnosti
             most - 1
         ))
     })
-}
-
-fn list<'n, T>(
-    f: Option<Field<'n>>,
-    each: impl Fn(&Field<'n>) -> Result<T, Diagnostic>,
-) -> Result<Vec<T>, Diagnostic> {
-    match f {
-        None => Ok(Vec::new()),
-        Some(f) => f.seq()?.iter().map(each).collect(),
-    }
 }
 
 fn cidr(f: &Field) -> Result<Cidr, Diagnostic> {
@@ -591,48 +662,28 @@ fn namespace(m: &mut Map) -> Result<String, Diagnostic> {
     }
 }
 
+/// `services[]`: ksim's short form of a Service.
 fn service(f: &Field) -> Result<Service, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the Service's name")?.dns_label()?;
     let namespace = namespace(&mut m)?;
     let cluster_ip = match m.opt("clusterIP") {
         None => ClusterIp::Auto,
-        Some(f) => match f.str()? {
-            "None" => ClusterIp::None,
-            "" => ClusterIp::Auto,
-            t => match t.parse::<std::net::Ipv4Addr>() {
-                Ok(ip) => ClusterIp::Fixed(u32::from(ip)),
-                Err(_) => {
-                    let d = f.expected("`None` (headless) or an IPv4 address");
-                    return Err(if t.eq_ignore_ascii_case("none") {
-                        d.hint("write `None` with a capital N, as Kubernetes does")
-                    } else {
-                        d
-                    });
-                }
-            },
+        Some(f) => match cluster_ip(&f, false)? {
+            IpValue::None => ClusterIp::None,
+            IpValue::Auto => ClusterIp::Auto,
+            IpValue::V4(ip) => ClusterIp::Fixed(ip),
+            IpValue::V6(_) => unreachable!("IPv6 is refused by `cluster_ip`"),
         },
     };
     let selector = match m.opt("selector") {
         Some(f) => f.string_map()?,
         None => BTreeMap::new(),
     };
-    let mut ports = Vec::new();
-    if let Some(pf) = m.opt("ports") {
-        for item in pf.seq()? {
-            let p = service_port(&item)?;
-            if ports.iter().any(|q: &ServicePort| q.port == p.port) {
-                return Err(item.err(format!("duplicate port {}", p.port)));
-            }
-            if p.name.is_some() && ports.iter().any(|q: &ServicePort| q.name == p.name) {
-                return Err(item.err(format!(
-                    "duplicate port name `{}`",
-                    p.name.clone().unwrap_or_default()
-                )));
-            }
-            ports.push(p);
-        }
-    }
+    let ports = match m.opt("ports") {
+        Some(pf) => service_ports(&pf, Form::Scenario, &mut Vec::new())?,
+        None => Vec::new(),
+    };
     m.finish()?;
     Ok(Service {
         name,
@@ -646,8 +697,128 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
     })
 }
 
-fn service_port(f: &Field) -> Result<ServicePort, Diagnostic> {
-    if let yaml::Kind::Scalar { .. } = f.node.kind {
+/// Which way an object is written: ksim's short form (`services[]`,
+/// `statefulsets[]`) or a Kubernetes object (`objects`, `manifests`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Form {
+    Scenario,
+    Object,
+}
+
+/// One ClusterIP as written (`clusterIP`, an entry of `clusterIPs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum IpValue {
+    /// `None`: headless.
+    None,
+    /// Absent or `""`: allocated.
+    Auto,
+    V4(u32),
+    V6(std::net::Ipv6Addr),
+}
+
+/// A `clusterIP` value: `None`, `""`, an IPv4 address, or (when `v6`, for
+/// Service objects) an IPv6 one.
+pub(super) fn cluster_ip(f: &Field, v6: bool) -> Result<IpValue, Diagnostic> {
+    let t = f.str()?;
+    match t {
+        "None" => return Ok(IpValue::None),
+        "" => return Ok(IpValue::Auto),
+        _ => {}
+    }
+    match t.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => Ok(IpValue::V4(u32::from(ip))),
+        Ok(std::net::IpAddr::V6(ip)) if v6 => Ok(IpValue::V6(ip)),
+        Ok(std::net::IpAddr::V6(_)) => Err(f
+            .err(format!(
+                "`{t}` is an IPv6 address: a Service in `services` has an IPv4 ClusterIP"
+            ))
+            .hint("write the Service as a Kubernetes object (under `objects`) with `clusterIPs` for IPv6 or dual-stack")),
+        Err(_) => {
+            let d = f.expected(if v6 {
+                "`None` (headless), `\"\"` (allocated) or an IPv4 or IPv6 address"
+            } else {
+                "`None` (headless) or an IPv4 address"
+            });
+            Err(if t.eq_ignore_ascii_case("none") {
+                d.hint("write `None` with a capital N, as Kubernetes does")
+            } else {
+                d
+            })
+        }
+    }
+}
+
+/// A Service port whose `targetPort` names a container port (Service
+/// objects only): `port` indexes the Service's ports; the number is filled
+/// in once the pods are known (`manifest::resolve_named_ports`).
+#[derive(Clone)]
+pub(super) struct NamedTarget<'n> {
+    pub port: usize,
+    pub name: String,
+    pub field: Field<'n>,
+}
+
+/// Port protocols a Service or EndpointSlice can name (`TCP` by default).
+pub(super) const PROTOCOLS: [&str; 3] = ["TCP", "UDP", "SCTP"];
+
+/// A `protocol` field: `TCP`, `UDP` or `SCTP`.
+pub(super) fn protocol(f: Option<Field>) -> Result<String, Diagnostic> {
+    match f {
+        None => Ok("TCP".into()),
+        Some(f) => {
+            let choices = PROTOCOLS.map(|p| (p, p));
+            one_of(&f, "a protocol", &choices).map(str::to_string)
+        }
+    }
+}
+
+/// A Service's `ports`, in either form. Two ports with the same number and
+/// protocol, or the same name, are an error; a Service object with several
+/// ports must name each (as the API server requires). Named `targetPort`s
+/// of objects are added to `named`.
+pub(super) fn service_ports<'n>(
+    pf: &Field<'n>,
+    form: Form,
+    named: &mut Vec<NamedTarget<'n>>,
+) -> Result<Vec<ServicePort>, Diagnostic> {
+    let items = pf.seq()?;
+    let mut ports: Vec<ServicePort> = Vec::new();
+    for item in &items {
+        let p = service_port(item, form, ports.len(), named)?;
+        if ports
+            .iter()
+            .any(|q| q.port == p.port && q.protocol == p.protocol)
+        {
+            return Err(item.err(format!("duplicate port {} ({})", p.port, p.protocol)));
+        }
+        if p.name.is_some() && ports.iter().any(|q| q.name == p.name) {
+            return Err(item.err(format!(
+                "duplicate port name `{}`",
+                p.name.clone().unwrap_or_default()
+            )));
+        }
+        ports.push(p);
+    }
+    if form == Form::Object
+        && ports.len() > 1
+        && let Some(i) = ports.iter().position(|p| p.name.is_none())
+    {
+        return Err(items[i]
+            .err("a Service with more than one port must name each of them")
+            .hint("add `name: <label>`, e.g. `name: http`"));
+    }
+    Ok(ports)
+}
+
+fn service_port<'n>(
+    f: &Field<'n>,
+    form: Form,
+    index: usize,
+    named: &mut Vec<NamedTarget<'n>>,
+) -> Result<ServicePort, Diagnostic> {
+    if form == Form::Scenario
+        && let yaml::Kind::Scalar { .. } = f.node.kind
+    {
         let port = f.u16_port()?;
         return Ok(ServicePort {
             name: None,
@@ -659,53 +830,52 @@ fn service_port(f: &Field) -> Result<ServicePort, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.opt("name").map(|f| f.dns_label()).transpose()?;
     let port = m.req("port", "the port number")?.u16_port()?;
-    let target_port = m
-        .opt("targetPort")
-        .map(|f| f.u16_port())
-        .transpose()?
-        .unwrap_or(port);
-    if let Some(f) = m.opt("protocol") {
-        let p = f.str()?;
-        if p != "TCP" {
-            return Err(f
-                .err(format!("protocol `{p}` is not modelled"))
-                .hint("this version models TCP services"));
-        }
+    let target_port = match m.opt("targetPort") {
+        None => port,
+        Some(tf) => match &tf.node.kind {
+            yaml::Kind::Scalar { text, .. }
+                if form == Form::Object && !text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let name = tf.dns_label()?;
+                if !name.bytes().any(|b| b.is_ascii_lowercase()) || name.len() > 15 {
+                    return Err(tf.expected(
+                        "a port number, or a container port's name (at most 15 characters, at least one letter)",
+                    ));
+                }
+                named.push(NamedTarget {
+                    port: index,
+                    name,
+                    field: tf.clone(),
+                });
+                // Filled in once the pods are known.
+                port
+            }
+            _ => tf.u16_port()?,
+        },
+    };
+    let protocol = protocol(m.opt("protocol"))?;
+    if form == Form::Object {
+        m.skip(&["nodePort", "appProtocol"]);
     }
     m.finish()?;
     Ok(ServicePort {
         name,
         port,
         target_port,
-        protocol: "TCP".into(),
+        protocol,
     })
 }
 
-fn find_item<'n>(root: &'n yaml::Node, key: &str, index: usize) -> Field<'n> {
-    if let yaml::Kind::Map(entries) = &root.kind
-        && let Some((_, v)) = entries.iter().find(|(k, _)| k.scalar() == Some(key))
-        && let yaml::Kind::Seq(items) = &v.kind
-        && let Some(n) = items.get(index)
-    {
-        return Field {
-            node: n,
-            path: format!("{key}[{index}]"),
-        };
-    }
-    Field::root(root)
-}
-
-fn check_services(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
+/// No two Services (of either form) share a name in a namespace.
+fn check_services(sc: &Scenario, decls: &[SvcDecl]) -> Result<(), Diagnostic> {
     for (i, s) in sc.services.iter().enumerate() {
         if let Some(j) = sc.services[..i]
             .iter()
             .position(|p| p.name == s.name && p.namespace == s.namespace)
         {
             return Err(duplicate(
-                root,
-                "services",
-                i,
-                j,
+                &decls[j].name,
+                &decls[i].name,
                 "Service",
                 &s.name,
                 &s.namespace,
@@ -715,38 +885,61 @@ fn check_services(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn assign_cluster_ips(sc: &Scenario, root: &yaml::Node) -> Result<(), Diagnostic> {
+/// Fixed ClusterIPs are inside the service CIDR (IPv4) and taken once; the
+/// CIDR holds them and the allocated ones.
+fn assign_cluster_ips(sc: &Scenario, decls: &[SvcDecl], root: &Field) -> Result<(), Diagnostic> {
     let range = sc.cluster.ipam.service_cidr;
     let auto = sc
         .services
         .iter()
         .filter(|s| s.cluster_ip == ClusterIp::Auto)
         .count() as u64;
-    let mut fixed: Vec<u32> = Vec::new();
+    let mut fixed: Vec<(u32, usize)> = Vec::new();
+    let mut fixed6: Vec<(std::net::Ipv6Addr, usize)> = Vec::new();
+    let owner = |j: usize| {
+        let s = &sc.services[j];
+        format!(
+            "taken by Service `{}` in namespace `{}`",
+            s.name, s.namespace
+        )
+    };
     for (i, s) in sc.services.iter().enumerate() {
+        let at = &decls[i].ip;
         if let ClusterIp::Fixed(ip) = s.cluster_ip {
             let mask = u32::MAX << (32 - range.prefix as u32);
             if ip & mask != range.base {
-                return Err(find_item(root, "services", i)
+                return Err(at
                     .err(format!(
                         "clusterIP {} is outside the service CIDR {range}",
                         fmt_ipv4(ip)
                     ))
-                    .path(format!("services[{i}].clusterIP")));
+                    .hint("pick an address inside `cluster.ipam.service_cidr`, or leave it out to have one allocated"));
             }
-            if fixed.contains(&ip) {
-                return Err(find_item(root, "services", i)
+            if let Some((_, j)) = fixed.iter().find(|(f, _)| *f == ip) {
+                return Err(at
                     .err(format!("clusterIP {} is already taken", fmt_ipv4(ip)))
-                    .path(format!("services[{i}].clusterIP")));
+                    .hint(owner(*j)));
             }
-            fixed.push(ip);
+            fixed.push((ip, i));
+        }
+        for ip in &s.cluster_ipv6 {
+            if let Some((_, j)) = fixed6.iter().find(|(f, _)| f == ip) {
+                return Err(at
+                    .err(format!("clusterIP {ip} is already taken"))
+                    .hint(owner(*j)));
+            }
+            fixed6.push((*ip, i));
         }
     }
     if auto + fixed.len() as u64 > range.usable() {
-        return Err(
-            Diagnostic::at(root.loc, format!("the service CIDR {range} is too small"))
-                .path("cluster.ipam.service_cidr"),
-        );
+        let at = child(&child(&child(root, "cluster"), "ipam"), "service_cidr");
+        return Err(at
+            .err(format!(
+                "the service CIDR {range} is too small for {} ClusterIPs",
+                auto + fixed.len() as u64
+            ))
+            .path("cluster.ipam.service_cidr")
+            .hint("widen `cluster.ipam.service_cidr`"));
     }
     Ok(())
 }
@@ -760,7 +953,7 @@ fn labels_or_default(m: &mut Map, name: &str) -> Result<BTreeMap<String, String>
 
 /// `name` names no `kind` in namespace `ns`. `all` is every declared
 /// (name, namespace) of that kind: a same-named one elsewhere is the likely fix.
-fn reference_error(
+pub(super) fn reference_error(
     f: &Field,
     kind: &str,
     name: &str,
@@ -786,60 +979,82 @@ fn reference_error(
     }
 }
 
+/// The Service `service` in `namespace`, which a StatefulSet (either form)
+/// names as its governing Service at `f`.
+pub(super) fn governing_service<'s>(
+    f: &Field,
+    service: &str,
+    namespace: &str,
+    sc: &'s Scenario,
+) -> Result<&'s Service, Diagnostic> {
+    if let Some(svc) = sc
+        .services
+        .iter()
+        .find(|s| s.name == service && s.namespace == namespace)
+    {
+        return Ok(svc);
+    }
+    let all: Vec<(&str, &str)> = sc
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.namespace.as_str()))
+        .collect();
+    Err(reference_error(
+        f,
+        "Service",
+        service,
+        namespace,
+        &all,
+        |other| {
+            format!(
+                "the Service `{service}` is in namespace `{other}`; a StatefulSet's Service must be in its own namespace"
+            )
+        },
+    ))
+}
+
+/// `podManagementPolicy`, defaulted.
+pub(super) fn pod_management_policy(f: Option<Field>) -> Result<PodManagementPolicy, Diagnostic> {
+    match f {
+        None => Ok(match d::POD_MANAGEMENT_POLICY {
+            "Parallel" => PodManagementPolicy::Parallel,
+            _ => PodManagementPolicy::OrderedReady,
+        }),
+        Some(f) => one_of(
+            &f,
+            "a podManagementPolicy",
+            &[
+                ("OrderedReady", PodManagementPolicy::OrderedReady),
+                ("Parallel", PodManagementPolicy::Parallel),
+            ],
+        ),
+    }
+}
+
+/// The pod timings when none are given.
+pub(super) fn default_lifecycle() -> Lifecycle {
+    Lifecycle {
+        startup: d::STARTUP,
+        drain: d::DRAIN,
+        teardown: d::TEARDOWN,
+    }
+}
+
+/// `statefulsets[]`: ksim's short form of a StatefulSet.
 fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the StatefulSet's name")?.dns_label()?;
     let namespace = namespace(&mut m)?;
     let svc_field = m.req("service", "its governing Service (`spec.serviceName`)")?;
     let service = svc_field.str()?.to_string();
-    let Some(svc) = sc
-        .services
-        .iter()
-        .find(|s| s.name == service && s.namespace == namespace)
-    else {
-        let all: Vec<(&str, &str)> = sc
-            .services
-            .iter()
-            .map(|s| (s.name.as_str(), s.namespace.as_str()))
-            .collect();
-        return Err(reference_error(
-            &svc_field,
-            "Service",
-            &service,
-            &namespace,
-            &all,
-            |other| {
-                format!(
-                    "the Service `{service}` is in namespace `{other}`; a StatefulSet's Service must be in its own namespace"
-                )
-            },
-        ));
-    };
+    let svc = governing_service(&svc_field, &service, &namespace, sc)?;
     let replicas = m.opt("replicas").map(|f| f.u32()).transpose()?.unwrap_or(1);
     let start_ready = m
         .opt("start_ready")
         .map(|f| f.bool())
         .transpose()?
         .unwrap_or(false);
-    let pod_management_policy = match m.opt("podManagementPolicy") {
-        None => match d::POD_MANAGEMENT_POLICY {
-            "Parallel" => PodManagementPolicy::Parallel,
-            _ => PodManagementPolicy::OrderedReady,
-        },
-        Some(f) => match f.str()? {
-            "OrderedReady" => PodManagementPolicy::OrderedReady,
-            "Parallel" => PodManagementPolicy::Parallel,
-            other => {
-                let d = f.err(format!(
-                    "expected `OrderedReady` or `Parallel`, found `{other}`"
-                ));
-                return Err(match nearest(other, ["OrderedReady", "Parallel"]) {
-                    Some(n) => d.hint(format!("did you mean `{n}`?")),
-                    None => d,
-                });
-            }
-        },
-    };
+    let pod_management_policy = pod_management_policy(m.opt("podManagementPolicy"))?;
     let labels = labels_or_default(&mut m, &name)?;
     let ports = match m.opt("ports") {
         Some(pf) => {
@@ -853,34 +1068,21 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         None => svc.ports.iter().map(|p| p.target_port).collect(),
     };
     let lifecycle = match m.opt("lifecycle") {
-        None => Lifecycle {
-            startup: d::STARTUP,
-            drain: d::DRAIN,
-            teardown: d::TEARDOWN,
-        },
+        None => default_lifecycle(),
         Some(f) => {
             let mut lm = Map::of(&f)?;
-            let startup = lm
-                .opt("startup")
-                .map(|f| f.duration())
-                .transpose()?
-                .unwrap_or(d::STARTUP);
-            let drain = lm
-                .opt("drain")
-                .map(|f| f.duration())
-                .transpose()?
-                .unwrap_or(d::DRAIN);
-            let teardown = lm
-                .opt("teardown")
-                .map(|f| f.duration())
-                .transpose()?
-                .unwrap_or(d::TEARDOWN);
-            lm.finish()?;
-            Lifecycle {
-                startup,
-                drain,
-                teardown,
+            let mut l = default_lifecycle();
+            for (key, slot) in [
+                ("startup", &mut l.startup),
+                ("drain", &mut l.drain),
+                ("teardown", &mut l.teardown),
+            ] {
+                if let Some(f) = lm.opt(key) {
+                    *slot = f.duration()?;
+                }
             }
+            lm.finish()?;
+            l
         }
     };
     let churn = match m.opt("churn") {
@@ -912,7 +1114,8 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
     })
 }
 
-fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
+/// `none`, `fixed(D)` or `exponential(MEAN)`: how long a pod identity lives.
+pub(super) fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
     let expected = "expected `none`, `fixed(<duration>)` or `exponential(<mean>)`";
     let arg = |name: &str, a: Option<&str>| -> Result<SimDuration, Diagnostic> {
         let a = a.ok_or_else(|| {
@@ -1032,7 +1235,11 @@ fn balancer_named(t: &str) -> Option<Balancer> {
 }
 
 /// One of a fixed set of words, with a did-you-mean hint.
-fn one_of<T: Copy>(f: &Field, what: &str, choices: &[(&str, T)]) -> Result<T, Diagnostic> {
+pub(super) fn one_of<T: Copy>(
+    f: &Field,
+    what: &str,
+    choices: &[(&str, T)],
+) -> Result<T, Diagnostic> {
     let t = f.str()?;
     if let Some((_, v)) = choices.iter().find(|(n, _)| *n == t) {
         return Ok(*v);
@@ -1432,7 +1639,12 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                                 .is_ok_and(|o| pod == format!("{}-{o}", st.name))
                         })
             });
-            if owner.is_none() {
+            // A hand-written Pod can be deleted too (nothing replaces it).
+            let written = sc
+                .pods
+                .iter()
+                .any(|p| p.name == pod && p.namespace == namespace);
+            if owner.is_none() && !written {
                 return Err(unknown_pod(&pf, sc, &namespace, &pod));
             }
             Action::DeletePod { namespace, pod }

@@ -16,7 +16,11 @@ pub struct Map<'n> {
     entries: &'n [(Node, Node)],
     used: Vec<bool>,
     known: Vec<&'static str>,
+    /// Real fields accepted and not modelled: no error, and offered as
+    /// "did you mean" guesses, but not listed among the known fields.
+    ignored: Vec<&'static str>,
     path: String,
+    file: Option<&'n str>,
 }
 
 /// One value and the path that leads to it.
@@ -24,11 +28,16 @@ pub struct Map<'n> {
 pub struct Field<'n> {
     pub node: &'n Node,
     pub path: String,
+    /// The manifest file the node was read from (as written under
+    /// `manifests`); `None` for the scenario file itself.
+    pub file: Option<&'n str>,
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
+/// `path.key`; a path ending in `: ` (a manifest document's, such as
+/// `manifests[0] (db.yaml) doc 2: `) takes the key without a dot.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() || path.ends_with(": ") {
+        format!("{path}{key}")
     } else {
         format!("{path}.{key}")
     }
@@ -42,7 +51,9 @@ impl<'n> Map<'n> {
                 entries,
                 used: vec![false; entries.len()],
                 known: Vec::new(),
+                ignored: Vec::new(),
                 path: field.path.clone(),
+                file: field.file,
             }),
             _ => Err(field.expected("a mapping (`key: value` lines)")),
         }
@@ -63,7 +74,31 @@ impl<'n> Map<'n> {
         Some(Field {
             node: value,
             path: join(&self.path, key),
+            file: self.file,
         })
+    }
+
+    /// Accept these fields of the real object and do nothing with them.
+    pub fn skip(&mut self, keys: &[&'static str]) {
+        for key in keys {
+            if let Some(i) = self
+                .entries
+                .iter()
+                .position(|(k, _)| k.scalar() == Some(*key))
+            {
+                self.used[i] = true;
+            }
+            self.ignored.push(key);
+        }
+    }
+
+    /// A diagnostic at `loc` in this mapping's file.
+    fn diag(&self, loc: super::diag::Loc, message: String) -> Diagnostic {
+        let d = Diagnostic::at(loc, message);
+        match self.file {
+            Some(f) => d.in_file(f),
+            None => d,
+        }
     }
 
     pub fn req(&mut self, key: &'static str, what: &str) -> Result<Field<'n>, Diagnostic> {
@@ -72,7 +107,8 @@ impl<'n> Map<'n> {
         }
         // Written but empty (`name:`): point at the key.
         if let Some((k, _)) = self.entries.iter().find(|(k, _)| k.scalar() == Some(key)) {
-            return Err(Diagnostic::at(k.loc, format!("no value: expected {what}"))
+            return Err(self
+                .diag(k.loc, format!("no value: expected {what}"))
                 .path(join(&self.path, key)));
         }
         // Most likely misspelt: an unknown key close to the missing one.
@@ -83,16 +119,18 @@ impl<'n> Map<'n> {
         });
         if let Some(((k, _), _)) = typo {
             let name = k.scalar().unwrap_or_default();
-            return Err(Diagnostic::at(k.loc, format!("unknown field `{name}`"))
+            return Err(self
+                .diag(k.loc, format!("unknown field `{name}`"))
                 .path(join(&self.path, name))
                 .hint(format!("did you mean `{key}`? (`{key}` is required)")));
         }
-        Err(Diagnostic::at(
-            self.node.loc,
-            format!("missing required field `{key}` ({what})"),
-        )
-        .path(self.path.clone())
-        .hint(format!("add `{key}: ...` here")))
+        Err(self
+            .diag(
+                self.node.loc,
+                format!("missing required field `{key}` ({what})"),
+            )
+            .path(self.path.clone())
+            .hint(format!("add `{key}: ...` here")))
     }
 
     /// Keys present in the document (used for "exactly one of" checks).
@@ -107,16 +145,19 @@ impl<'n> Map<'n> {
                 continue;
             }
             let Some(name) = k.scalar() else {
-                return Err(Diagnostic::at(
-                    k.loc,
-                    format!("expected a field name, found {} as a key", k.describe()),
-                )
-                .path(self.path.clone())
-                .hint(format!("known fields here: {}", self.known.join(", "))));
+                return Err(self
+                    .diag(
+                        k.loc,
+                        format!("expected a field name, found {} as a key", k.describe()),
+                    )
+                    .path(self.path.clone())
+                    .hint(format!("known fields here: {}", self.known.join(", "))));
             };
-            let mut d = Diagnostic::at(k.loc, format!("unknown field `{name}`"))
+            let mut d = self
+                .diag(k.loc, format!("unknown field `{name}`"))
                 .path(join(&self.path, name));
-            d = match nearest(name, self.known.iter().copied()) {
+            let guesses = self.known.iter().chain(&self.ignored).copied();
+            d = match nearest(name, guesses) {
                 Some(n) => d.hint(format!("did you mean `{n}`?")),
                 None => d.hint(format!("known fields here: {}", self.known.join(", "))),
             };
@@ -131,11 +172,38 @@ impl<'n> Field<'n> {
         Field {
             node,
             path: String::new(),
+            file: None,
         }
     }
 
+    /// The root of a document in a manifest file, reported under `path`.
+    pub fn root_in(node: &'n Node, path: String, file: &'n str) -> Field<'n> {
+        Field {
+            node,
+            path,
+            file: Some(file),
+        }
+    }
+
+    /// The value at `key` below this one, if the mapping has it.
+    pub fn get(&self, key: &str) -> Option<Field<'n>> {
+        let Kind::Map(entries) = &self.node.kind else {
+            return None;
+        };
+        let (_, v) = entries.iter().find(|(k, _)| k.scalar() == Some(key))?;
+        (v.kind != Kind::Null).then(|| Field {
+            node: v,
+            path: join(&self.path, key),
+            file: self.file,
+        })
+    }
+
     pub fn err(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::at(self.node.loc, message).path(self.path.clone())
+        let d = Diagnostic::at(self.node.loc, message).path(self.path.clone());
+        match self.file {
+            Some(f) => d.in_file(f),
+            None => d,
+        }
     }
 
     pub fn expected(&self, what: &str) -> Diagnostic {
@@ -311,6 +379,7 @@ impl<'n> Field<'n> {
                 .map(|(i, node)| Field {
                     node,
                     path: format!("{}[{i}]", self.path),
+                    file: self.file,
                 })
                 .collect()),
             _ => Err(self.expected("a list")),
@@ -319,17 +388,31 @@ impl<'n> Field<'n> {
 
     /// A `key: value` mapping of strings (labels, selectors).
     pub fn string_map(&self) -> Result<BTreeMap<String, String>, Diagnostic> {
+        let mut out = BTreeMap::new();
+        for (key, val) in self.entries()? {
+            out.insert(key.to_string(), val.str()?.to_string());
+        }
+        Ok(out)
+    }
+
+    /// The entries of a mapping with string keys (labels, annotations), in
+    /// document order; an empty value reads as the empty string.
+    pub fn entries(&self) -> Result<Vec<(&'n str, Field<'n>)>, Diagnostic> {
         let Kind::Map(entries) = &self.node.kind else {
             return Err(self.expected("a mapping of labels (`app: web`)"));
         };
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for (k, v) in entries {
             let key = k.scalar().ok_or_else(|| self.expected("string keys"))?;
             let val = Field {
                 node: v,
                 path: join(&self.path, key),
+                file: self.file,
             };
-            out.insert(key.to_string(), val.str()?.to_string());
+            if v.kind == Kind::Null {
+                return Err(val.expected("a string (write `\"\"` for an empty value)"));
+            }
+            out.push((key, val));
         }
         Ok(out)
     }

@@ -6,6 +6,9 @@
 //! `name: NO` stays the string `NO`. JSON is accepted as the YAML subset it is.
 //! Anchors and aliases are expanded (with a node budget against "billion
 //! laughs"), `<<` merge keys are applied, duplicate keys are an error.
+//!
+//! A scenario is one document ([`parse_document`]); a manifest file is a
+//! stream of them separated by `---` ([`parse_documents`]).
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError, Span};
 
@@ -99,36 +102,44 @@ fn loc_of(span: &Span) -> Loc {
 /// Parse one YAML (or JSON) document. `Ok(None)` for a file with no document
 /// (empty, or only comments).
 pub fn parse_document(src: &str) -> Result<Option<Node>, Diagnostic> {
-    let mut b = Builder {
-        src,
-        parser: Parser::new_from_str(src),
-        path: Vec::new(),
-        anchors: Vec::new(),
-        nodes: 0,
+    let second = |at| {
+        Diagnostic::at(
+            at,
+            "a second YAML document (`---`): a scenario file holds exactly one",
+        )
+        .hint("remove the `---` line, or split the file in two (Kubernetes objects can go in a manifest file listed under `manifests`)")
     };
-    let mut doc = None;
+    let mut b = Builder::new(src);
+    let doc = b.document(second, false)?;
+    if doc.is_some() {
+        // Only the end of the stream may follow.
+        b.document(second, true)?;
+    }
+    Ok(doc)
+}
+
+/// Parse a stream of documents separated by `---` (a manifest file, as
+/// `kubectl apply -f` reads it). An empty document (`---` twice, or a
+/// trailing `---`) is a [`Kind::Null`] node: it keeps its place in the
+/// numbering. An error inside the `k`-th document (1-based) has its path
+/// prefixed with `doc k: `.
+pub fn parse_documents(src: &str) -> Result<Vec<Node>, Diagnostic> {
+    let mut docs = Vec::new();
+    let mut b = Builder::new(src);
     loop {
-        let (ev, span) = b.next()?;
-        match ev {
-            Event::StreamStart | Event::DocumentEnd => {}
-            Event::StreamEnd => return Ok(doc),
-            Event::DocumentStart(..) => {
-                if doc.is_some() {
-                    return Err(Diagnostic::at(
-                        loc_of(&span),
-                        "a second YAML document (`---`): a scenario file holds exactly one",
-                    )
-                    .hint("remove the `---` line, or split the file in two"));
-                }
-                let (ev, span) = b.next()?;
-                doc = Some(b.node(ev, span)?);
-            }
-            other => {
-                // Not expected outside a document; treat as a parse error.
-                return Err(Diagnostic::at(
-                    loc_of(&span),
-                    format!("unexpected YAML event {other:?}"),
-                ));
+        let next = b.document(|_| unreachable!("several documents are allowed"), false);
+        match next {
+            Ok(Some(node)) => docs.push(node),
+            Ok(None) => return Ok(docs),
+            Err(d) => {
+                // The document being read when the error came.
+                let k = docs.len() + 1;
+                let path = if d.path.is_empty() {
+                    format!("doc {k}")
+                } else {
+                    format!("doc {k}: {}", d.path)
+                };
+                return Err(d.path(path));
             }
         }
     }
@@ -145,6 +156,48 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    fn new(src: &'a str) -> Builder<'a> {
+        Builder {
+            src,
+            parser: Parser::new_from_str(src),
+            path: Vec::new(),
+            anchors: Vec::new(),
+            nodes: 0,
+        }
+    }
+
+    /// The next document of the stream, `None` at its end. When `refuse` is
+    /// set, a document start is an error made by `second` at its position.
+    fn document(
+        &mut self,
+        second: impl Fn(Loc) -> Diagnostic,
+        refuse: bool,
+    ) -> Result<Option<Node>, Diagnostic> {
+        loop {
+            let (ev, span) = self.next()?;
+            match ev {
+                Event::StreamStart | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(None),
+                Event::DocumentStart(..) => {
+                    if refuse {
+                        return Err(second(loc_of(&span)));
+                    }
+                    // Anchors do not reach across documents.
+                    self.anchors.clear();
+                    let (ev, span) = self.next()?;
+                    return self.node(ev, span).map(Some);
+                }
+                other => {
+                    // Not expected outside a document; treat as a parse error.
+                    return Err(Diagnostic::at(
+                        loc_of(&span),
+                        format!("unexpected YAML event {other:?}"),
+                    ));
+                }
+            }
+        }
+    }
+
     fn next(&mut self) -> Result<(Event<'a>, Span), Diagnostic> {
         match self.parser.next_event() {
             Some(Ok(x)) => Ok(x),
@@ -583,6 +636,29 @@ mod tests {
         }
         let err = parse_document(&src).unwrap_err();
         assert!(err.message.contains("more than"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_stream_holds_every_document_in_order() {
+        let docs = parse_documents("a: 1\n---\nb: 2\n---\n---\nc: 3\n").unwrap();
+        assert_eq!(docs.len(), 4);
+        assert_eq!(docs[1].find("b").unwrap().loc, Loc { line: 3, col: 4 });
+        assert_eq!(docs[2].kind, Kind::Null);
+        assert_eq!(docs[3].find("c").unwrap().scalar(), Some("3"));
+        assert_eq!(parse_documents("# nothing\n").unwrap(), Vec::<Node>::new());
+    }
+
+    #[test]
+    fn an_error_in_a_stream_names_its_document() {
+        let err = parse_documents("a: 1\n---\nb: 2\nb: 3\n").unwrap_err();
+        assert_eq!(err.path, "doc 2: b");
+        assert_eq!(err.loc, Loc { line: 4, col: 1 });
+        let err = parse_documents("a: 1\n---\nb: [1\n").unwrap_err();
+        assert_eq!(err.path, "doc 2");
+        // Anchors do not reach across documents.
+        let err = parse_documents("a: &x 1\n---\nb: *x\n").unwrap_err();
+        assert!(err.message.contains("unknown anchor"), "{err}");
+        assert_eq!(err.path, "doc 2");
     }
 
     #[test]
