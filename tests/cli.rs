@@ -464,3 +464,40 @@ fn dns_refuses_bad_questions_with_exit_2() {
         assert!(err.contains(says), "{full:?}: {err}");
     }
 }
+
+#[test]
+fn events_out_writes_one_json_lifecycle_event_per_line_and_leaves_the_report_alone() {
+    let dir = TempDir::new("events");
+    let path = dir.0.join("events.jsonl");
+    let with = ok(&[
+        "run",
+        web(),
+        "--format",
+        "json",
+        "--events-out",
+        path.to_str().unwrap(),
+    ]);
+    let without = ok(&["run", web(), "--format", "json"]);
+    assert_eq!(with, without, "the report does not depend on --events-out");
+    let text = std::fs::read_to_string(&path).expect("events written");
+    let events: Vec<Value> = text.lines().map(json).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    // web-1 is deleted at 75 s: terminating, out of the endpoints, exited, gone, replaced.
+    let at = |kind: &str, object: &str| {
+        events
+            .iter()
+            .filter(|e| e["kind"] == kind && e["object"] == object)
+            .map(|e| e["t_ns"].as_u64().unwrap() as f64 / 1e9)
+            .collect::<Vec<f64>>()
+    };
+    assert_eq!(at("pod_terminating", "web-1"), [75.0]);
+    assert_eq!(at("pod_exited", "web-1"), [80.0]);
+    assert_eq!(at("pod_gone", "web-1"), [82.0]);
+    assert_eq!(at("pod_created", "web-1"), [0.0, 82.0]);
+    assert!(kinds.contains(&"endpoints_changed"));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["t_ns"].is_u64() && e["object"].is_string())
+    );
+}

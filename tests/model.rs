@@ -950,3 +950,27 @@ fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
     assert_eq!(ev.0[5].endpoints.as_deref(), Some(&[][..]));
     assert_eq!(ev.0[14].endpoints.as_ref().map(Vec::len), Some(1));
 }
+
+#[test]
+fn ip_reuse_policies_are_spelt_as_the_readme_says() {
+    use sim_core::scenario::IpReuse;
+    let reuse = |text: &str| {
+        scenario::parse(&format!(
+            "name: t\nduration: 1s\ncluster: {{ipam: {{reuse: '{text}'}}}}\n"
+        ))
+        .map(|sc| sc.cluster.ipam.reuse)
+    };
+    assert_eq!(reuse("never"), Ok(IpReuse::Never));
+    assert_eq!(reuse("host-local"), Ok(IpReuse::HostLocal));
+    assert_eq!(reuse("immediate"), Ok(IpReuse::Immediate));
+    assert_eq!(
+        reuse("cooldown"),
+        Ok(IpReuse::Cooldown(SimDuration::from_secs(30)))
+    );
+    assert_eq!(
+        reuse("cooldown(10s)"),
+        Ok(IpReuse::Cooldown(SimDuration::from_secs(10)))
+    );
+    let err = reuse("hostlocal").unwrap_err();
+    assert_eq!(err.hint.as_deref(), Some("did you mean `host-local`?"));
+}

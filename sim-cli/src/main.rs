@@ -42,6 +42,11 @@ enum Command {
         /// Width of the report's time windows, e.g. `10s`.
         #[arg(long, value_parser = window_arg)]
         window: Option<SimDuration>,
+        /// Also write every lifecycle event (pod created/ready/terminating/
+        /// exited/gone, IP assigned/released, endpoints changed) to this file,
+        /// one JSON object per line.
+        #[arg(long)]
+        events_out: Option<PathBuf>,
     },
     /// Answer a DNS query as the cluster would at one simulated instant, like
     /// `dig`; with --from, the path a client's resolver takes.
@@ -99,7 +104,15 @@ fn main() -> ExitCode {
             format,
             out,
             window,
-        } => run(&file, seed, format, out.as_deref(), window),
+            events_out,
+        } => run(
+            &file,
+            seed,
+            format,
+            out.as_deref(),
+            window,
+            events_out.as_deref(),
+        ),
         Command::Dns {
             file,
             name,
@@ -127,14 +140,36 @@ fn fail(message: String) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
+/// Collects lifecycle events as JSON lines (they grow with pods, not requests).
+#[derive(Default)]
+struct EventLines(String);
+
+impl sim_core::Observer for EventLines {
+    const LIFECYCLE: bool = true;
+    fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
+        self.0
+            .push_str(&serde_json::to_string(e).expect("an event always serializes"));
+        self.0.push('\n');
+    }
+}
+
 fn run(
     file: &Path,
     seed: Option<u64>,
     format: Format,
     out: Option<&Path>,
     window: Option<SimDuration>,
+    events_out: Option<&Path>,
 ) -> ExitCode {
     let shown = file.display().to_string();
+    if let Some(path) = events_out
+        && let Err(message) = check_out(path, file)
+    {
+        return fail(format!(
+            "error: --events-out {}: {message}\n",
+            path.display()
+        ));
+    }
     let (src, scenario) = match load(file, out) {
         Ok(x) => x,
         Err(code) => return code,
@@ -154,7 +189,13 @@ fn run(
         ));
     }
     let opts = sim_core::RunOptions { seed, window };
-    let report = match sim_core::run(&scenario, &opts) {
+    let mut events = EventLines::default();
+    let result = if events_out.is_some() {
+        sim_core::run_observed(&scenario, &opts, &mut events)
+    } else {
+        sim_core::run(&scenario, &opts)
+    };
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
@@ -165,6 +206,11 @@ fn run(
             );
         }
     };
+    if let Some(path) = events_out
+        && let Err(e) = write_atomically(path, events.0.as_bytes())
+    {
+        return fail(format!("error: cannot write {}: {e}\n", path.display()));
+    }
     let text = match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),

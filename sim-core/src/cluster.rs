@@ -233,7 +233,9 @@ impl Ipam {
 
     fn release(&mut self, ip: u32, now: SimTime) {
         self.holder.remove(&ip);
-        if matches!(self.policy, IpReuse::Immediate | IpReuse::Cooldown(_)) {
+        let mask = u32::MAX << (32 - self.cidr.prefix as u32);
+        let in_cidr = ip & mask == self.cidr.base;
+        if in_cidr && matches!(self.policy, IpReuse::Immediate | IpReuse::Cooldown(_)) {
             self.released.push_back((now, ip));
         }
     }
@@ -654,10 +656,9 @@ impl<'s> Cluster<'s> {
             return false;
         }
         p.deleted_at = Some(now);
-        let (sts, _) = p.ordinal().expect("only StatefulSet pods are deleted");
         self.note(now, Note::PodTerminating(pod));
-        self.endpoints_changed(sts, now);
-        let drain = self.sc.statefulsets[sts as usize].lifecycle.drain;
+        self.pod_changed(pod, now);
+        let drain = self.lifecycle(pod).drain;
         self.follow.push(Follow::PodExit {
             pod,
             at: now.plus(drain),
@@ -668,15 +669,14 @@ impl<'s> Cluster<'s> {
     pub fn pod_exit(&mut self, pod: PodId, now: SimTime) {
         let p = &mut self.pods[pod as usize];
         p.exited_at = Some(now);
-        let (sts, _) = p.ordinal().expect("only StatefulSet pods exit");
         self.note(now, Note::PodExited(pod));
-        let teardown = self.sc.statefulsets[sts as usize].lifecycle.teardown;
+        let teardown = self.lifecycle(pod).teardown;
         self.follow.push(Follow::PodGone {
             pod,
             at: now.plus(teardown),
         });
         // No longer serving: it leaves the serving-terminating fallback.
-        self.endpoints_changed(sts, now);
+        self.pod_changed(pod, now);
     }
 
     /// The pod object is gone and its IP released; the controller may replace it.
@@ -684,15 +684,18 @@ impl<'s> Cluster<'s> {
         let p = &mut self.pods[pod as usize];
         p.gone_at = Some(now);
         let ip = p.ip;
-        let (sts, ord) = p.ordinal().expect("only StatefulSet pods go");
         self.ipam.release(ip, now);
         self.note(now, Note::PodGone(pod));
+        // A service publishing not-ready addresses loses it only now.
+        self.pod_changed(pod, now);
+        // A hand-written Pod is not replaced; a StatefulSet's ordinal is.
+        let Some((sts, ord)) = self.pods[pod as usize].ordinal() else {
+            return Ok(());
+        };
         let slot = &mut self.sts[sts as usize].slots[ord as usize];
         if *slot == Some(pod) {
             *slot = None;
         }
-        // A service publishing not-ready addresses loses it only now.
-        self.endpoints_changed(sts, now);
         self.reconcile(sts, now)
     }
 
@@ -781,13 +784,48 @@ impl<'s> Cluster<'s> {
         }
     }
 
-    /// Ground truth may have changed for every service selecting `sts`: a
-    /// changed EndpointSlice reaches DNS and kube-proxy after the
-    /// propagation delay.
+    /// The lifecycle timings of pod `p`: its StatefulSet's, or the defaults
+    /// for a hand-written Pod.
+    fn lifecycle(&self, p: PodId) -> crate::scenario::Lifecycle {
+        use crate::scenario::defaults as d;
+        match self.pods[p as usize].ordinal() {
+            Some((sts, _)) => self.sc.statefulsets[sts as usize].lifecycle.clone(),
+            None => crate::scenario::Lifecycle {
+                startup: d::STARTUP,
+                drain: d::DRAIN,
+                teardown: d::TEARDOWN,
+            },
+        }
+    }
+
+    /// Pod `p` changed: every service that may list it re-evaluates.
+    fn pod_changed(&mut self, p: PodId, now: SimTime) {
+        match self.pods[p as usize].owner {
+            Owner::StatefulSet { sts, .. } => self.endpoints_changed(sts, now),
+            _ => {
+                let svcs: Vec<usize> = (0..self.services.len())
+                    .filter(|&s| self.member(s as u32, p))
+                    .collect();
+                self.services_changed(&svcs, now);
+            }
+        }
+    }
+
+    /// Ground truth may have changed for every service selecting `sts`.
     fn endpoints_changed(&mut self, sts: u32, now: SimTime) {
+        let svcs: Vec<usize> = self.sts[sts as usize]
+            .selected_by
+            .iter()
+            .map(|&s| s as usize)
+            .collect();
+        self.services_changed(&svcs, now);
+    }
+
+    /// A changed EndpointSlice of any of `svcs` reaches DNS and kube-proxy
+    /// after the propagation delay.
+    fn services_changed(&mut self, svcs: &[usize], now: SimTime) {
         let at = now.plus(self.sc.cluster.propagation);
-        for k in 0..self.sts[sts as usize].selected_by.len() {
-            let svc = self.sts[sts as usize].selected_by[k] as usize;
+        for &svc in svcs {
             let latest = self.services[svc]
                 .pending
                 .back()

@@ -439,8 +439,16 @@ impl<'s, O: Observer> World<'s, '_, O> {
                         .ok()?;
                     (st.namespace == *namespace).then_some((j as u32, ord))
                 });
+                // A hand-written Pod (they are the first pods, in order).
+                let hand_written = self
+                    .sc
+                    .pods
+                    .iter()
+                    .position(|p| p.namespace == *namespace && p.name == *pod)
+                    .map(|n| n as PodId);
                 let deleted = found
                     .and_then(|(j, ord)| self.cluster.pod_by_identity(j, ord))
+                    .or(hand_written)
                     .is_some_and(|p| self.cluster.delete_pod(p, now));
                 if !deleted {
                     self.warnings.push(format!(

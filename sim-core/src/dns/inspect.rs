@@ -239,6 +239,12 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
     let cluster = &frozen.cluster;
     let mut config = zone::Config::new(&sc.cluster.domain);
     config.ttl_s = sc.dns.ttl.whole_secs() as u32;
+    config.pods = match sc.dns.pods {
+        crate::scenario::PodsMode::Disabled => zone::PodsMode::Disabled,
+        crate::scenario::PodsMode::Insecure => zone::PodsMode::Insecure,
+        crate::scenario::PodsMode::Verified => zone::PodsMode::Verified,
+    };
+    config.endpoint_pod_names = sc.dns.endpoint_pod_names;
     let dns_ip: Ipv4Addr = defaults::CLUSTER_DNS_IP
         .parse()
         .expect("the default cluster DNS IP parses");
@@ -339,11 +345,29 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
             }
         })
         .collect();
+    // For `pods verified`: every pod that holds its address now.
+    let pods = cluster
+        .pods
+        .iter()
+        .filter(|p| {
+            p.gone_at.is_none() && !matches!(p.owner, crate::cluster::Owner::External { .. })
+        })
+        .map(|p| zone::Pod {
+            namespace: match p.owner {
+                crate::cluster::Owner::StatefulSet { sts, .. } => {
+                    sc.statefulsets[sts as usize].namespace.clone()
+                }
+                crate::cluster::Owner::Pod(n) => sc.pods[n as usize].namespace.clone(),
+                crate::cluster::Owner::External { .. } => unreachable!("filtered out"),
+            },
+            ip: IpAddr::V4(Ipv4Addr::from(p.ip)),
+        })
+        .collect();
     zone::Zone {
         config,
         namespaces,
         services,
-        pods: Vec::new(),
+        pods,
         synced: true,
     }
 }

@@ -317,6 +317,39 @@ fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
             };
         }
     }
+    // With `endpoint_pod_names`, an endpoint without a hostname is named
+    // after its pod: any pod the Service selects.
+    if sc.dns.endpoint_pod_names {
+        let selected = |labels: &std::collections::BTreeMap<String, String>| {
+            !s.selector.is_empty() && s.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        };
+        for (j, st) in sc.statefulsets.iter().enumerate() {
+            if st.namespace == s.namespace
+                && selected(&st.labels)
+                && let Some(ord) = label
+                    .strip_prefix(st.name.as_str())
+                    .and_then(|r| r.strip_prefix('-'))
+                    .and_then(|r| r.parse::<u32>().ok())
+                    .filter(|o| label == format!("{}-{o}", st.name))
+            {
+                return QTarget::PodHostname {
+                    svc,
+                    sts: j as u32,
+                    ordinal: ord,
+                };
+            }
+        }
+        if sc
+            .pods
+            .iter()
+            .any(|p| p.namespace == s.namespace && selected(&p.labels) && p.name == label)
+        {
+            return QTarget::Hostname {
+                svc,
+                name: label.to_string(),
+            };
+        }
+    }
     // Hand-written Pods whose subdomain is this Service, and hand-written
     // endpoints, carry the hostnames they were given.
     let pod_hostname = sc.pods.iter().any(|p| {
@@ -650,15 +683,25 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
         svc: Some(svc),
     };
     let view = |svc: u32| -> &View { &cluster.services[svc as usize].view };
-    // An endpoint's name is its hostname, else its dashed IP (CoreDNS
+    // An endpoint's name is its hostname, else (with `endpoint_pod_names`)
+    // its pod's name when shorter than 64, else its dashed IP (CoreDNS
     // `endpointHostname`, reference/dns.md §2).
+    let by_pod = cluster.sc.dns.endpoint_pod_names;
     let named = |svc: u32, label: &str| -> AnswerData {
         let addrs = view(svc)
             .endpoints
             .iter()
-            .filter(|a| match cluster.endpoint_hostname(svc, **a) {
-                Some(h) => h == label,
-                None => dashed(a.ip) == label,
+            .filter(|a| {
+                let name = cluster.endpoint_hostname(svc, **a).or_else(|| {
+                    by_pod
+                        .then(|| cluster.pod_name(**a))
+                        .flatten()
+                        .filter(|n| n.len() < 64)
+                });
+                match name {
+                    Some(h) => h == label,
+                    None => dashed(a.ip) == label,
+                }
             })
             .copied()
             .collect();

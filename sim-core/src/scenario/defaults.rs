@@ -2,7 +2,9 @@
 //! follows and where that comes from (see `shared/reference/`). One place: the
 //! parser and the README both take their defaults from here.
 
-use super::{NegativeCache, Refresh, Resolver, ResolverCache, ResolverProfile, SearchStyle};
+use super::{
+    NegativeCache, PodsMode, Refresh, Resolver, ResolverCache, ResolverProfile, SearchStyle,
+};
 use crate::time::SimDuration;
 
 /// Namespace of objects that name none (Kubernetes' `default`).
@@ -43,6 +45,10 @@ pub const DNS_CACHE_MIN_TTL: SimDuration = SimDuration::from_secs(5);
 /// `prefetch AMOUNT` alone: DURATION 1m, PERCENTAGE 10% (cache plugin README).
 pub const DNS_PREFETCH_DURATION: SimDuration = SimDuration::from_secs(60);
 pub const DNS_PREFETCH_PERCENTAGE: u32 = 10;
+
+/// Both standard Corefiles (kubeadm and the addon manifest) set `pods
+/// insecure`; the plugin's own default is `disabled`.
+pub const DNS_PODS: PodsMode = PodsMode::Insecure;
 
 /// NodeLocal DNSCache is an add-on: off unless installed.
 pub const NODE_LOCAL_ENABLED: bool = false;

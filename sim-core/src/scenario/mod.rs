@@ -201,6 +201,33 @@ pub struct Dns {
     pub shuffle: bool,
     /// NodeLocal DNSCache on every node.
     pub node_local: NodeLocal,
+    /// CoreDNS `kubernetes { pods ... }`: `<a-b-c-d>.<ns>.pod.<zone>` records.
+    #[serde(serialize_with = "as_display")]
+    pub pods: PodsMode,
+    /// CoreDNS `kubernetes { endpoint_pod_names }`: an endpoint without a
+    /// hostname is named after its pod.
+    pub endpoint_pod_names: bool,
+}
+
+/// CoreDNS `pods` option (reference/dns.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodsMode {
+    /// No pod records (the plugin's default): `*.pod.<zone>` is NXDOMAIN.
+    Disabled,
+    /// An A record for any well-formed dashed IP in an existing namespace.
+    Insecure,
+    /// Only for an IP some pod in that namespace has.
+    Verified,
+}
+
+impl fmt::Display for PodsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PodsMode::Disabled => "disabled",
+            PodsMode::Insecure => "insecure",
+            PodsMode::Verified => "verified",
+        })
+    }
 }
 
 /// NodeLocal DNSCache (`nodelocaldns.yaml`: `cache { success 9984 30;

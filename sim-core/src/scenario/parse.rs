@@ -445,12 +445,21 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
     if let Some(f) = m.opt("ipam") {
         let mut im = Map::of(&f)?;
         if let Some(f) = im.opt("reuse") {
-            c.ipam.reuse = match f.str()? {
-                "never" => IpReuse::Never,
-                other => {
-                    return Err(f
-                        .err(format!("unknown IP reuse policy `{other}`"))
-                        .hint("this version models `never` (every pod gets a fresh IP)"));
+            let expected = "expected `never`, `host-local`, `immediate` or `cooldown(<duration>)`";
+            c.ipam.reuse = match f.call()? {
+                ("never", None) => IpReuse::Never,
+                ("host-local", None) => IpReuse::HostLocal,
+                ("immediate", None) => IpReuse::Immediate,
+                // AWS VPC CNI's IP_COOLDOWN_PERIOD default.
+                ("cooldown", None) => IpReuse::Cooldown(SimDuration::from_secs(30)),
+                ("cooldown", a) => IpReuse::Cooldown(call_duration(&f, expected, "cooldown", a)?),
+                (other, _) => {
+                    return Err(unknown_call(
+                        &f,
+                        expected,
+                        other,
+                        &["never", "host-local", "immediate", "cooldown"],
+                    ));
                 }
             };
         }
@@ -545,6 +554,8 @@ fn dns_defaults() -> Dns {
             max_ttl: d::NODE_LOCAL_MAX_TTL,
             denial_max_ttl: d::NODE_LOCAL_DENIAL_MAX_TTL,
         },
+        pods: d::DNS_PODS,
+        endpoint_pod_names: false,
     }
 }
 
@@ -603,6 +614,20 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
     }
     if let Some(f) = m.opt("shuffle") {
         out.shuffle = f.bool()?;
+    }
+    if let Some(f) = m.opt("pods") {
+        out.pods = one_of(
+            &f,
+            "a `pods` mode",
+            &[
+                ("disabled", PodsMode::Disabled),
+                ("insecure", PodsMode::Insecure),
+                ("verified", PodsMode::Verified),
+            ],
+        )?;
+    }
+    if let Some(f) = m.opt("endpoint_pod_names") {
+        out.endpoint_pod_names = f.bool()?;
     }
     if let Some(f) = m.opt("node_local") {
         let mut nm = Map::of(&f)?;
@@ -1477,12 +1502,9 @@ fn target(
     };
     // Which service would the client's search list reach?
     let candidates = path.candidates(host, style);
-    let svc = candidates.iter().find_map(|q| match dns::classify(q, sc) {
-        dns::QTarget::Service(s)
-        | dns::QTarget::PodHostname { svc: s, .. }
-        | dns::QTarget::EndpointIp { svc: s, .. } => Some(s),
-        _ => None,
-    });
+    let svc = candidates
+        .iter()
+        .find_map(|q| dns::classify(q, sc).service());
     let Some(svc) = svc else {
         let last_label_service = host.split('.').next().unwrap_or(host);
         let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
