@@ -797,31 +797,12 @@ fn check(tag: &str, cases: Vec<Case>) {
         if !err.contains(&format!("{line} | {shown}")) {
             problems.push(format!("does not show line {line} of {file}"));
         }
-        if !c.path.is_empty() && !err.contains(&format!(": {}: ", c.path)) {
-            problems.push(format!("no path `{}`", c.path));
-        }
-        for s in c.says {
-            if !err.contains(s) {
-                problems.push(format!("does not say `{s}`"));
-            }
-        }
-        if let Some(h) = c.hint {
-            let hint = err.lines().find(|l| l.trim_start().starts_with("hint: "));
-            if !hint.is_some_and(|l| l.contains(h)) {
-                problems.push(format!("no hint containing `{h}`"));
-            }
-        }
+        problems.extend(common::diagnostic_problems(&err, c.path, &c.says, c.hint));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{err}", c.name, problems.join("; ")));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::assert_no_failures(&failures, cases.len());
 }
 
 const SVC: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  clusterIP: None\n  ports:\n    - {name: pg, port: 5432}\n";

@@ -49,3 +49,41 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// What is missing from a bad-input message `err`: the field `path`, each of
+/// `says`, and a `hint:` line containing `hint`. Empty when all is there.
+#[allow(dead_code)] // not every test file checks diagnostics
+pub fn diagnostic_problems(
+    err: &str,
+    path: &str,
+    says: &[&str],
+    hint: Option<&str>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !path.is_empty() && !err.contains(&format!(": {path}: ")) {
+        problems.push(format!("no path `{path}`"));
+    }
+    for s in says {
+        if !err.contains(s) {
+            problems.push(format!("does not say `{s}`"));
+        }
+    }
+    if let Some(h) = hint {
+        let hint_line = err.lines().find(|l| l.trim_start().starts_with("hint: "));
+        if !hint_line.is_some_and(|l| l.contains(h)) {
+            problems.push(format!("no hint containing `{h}`"));
+        }
+    }
+    problems
+}
+
+/// Fail with every case's problems at once.
+#[allow(dead_code)]
+pub fn assert_no_failures(failures: &[String], cases: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -165,13 +165,7 @@ pub fn inspect(
                     (q, a, Some(path))
                 }
                 Ending::Nothing => {
-                    let msg = Message {
-                        rcode: ZRcode::NxDomain,
-                        authoritative: false,
-                        answer: Vec::new(),
-                        authority: Vec::new(),
-                        additional: Vec::new(),
-                    };
+                    let msg = nxdomain();
                     (
                         absolute(qname),
                         (msg, "nothing: no query was sent".into()),
@@ -493,13 +487,7 @@ fn query_step(
         ttl,
     };
     if server == Nameserver::Upstream {
-        let msg = Message {
-            rcode: ZRcode::NxDomain,
-            authoritative: false,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
-        };
+        let msg = nxdomain();
         return (step("upstream", &msg, 0), msg);
     }
     if let (Some(ask), Some(id)) = (ask_of(qtype), frozen.server.lookup(name))
@@ -527,6 +515,18 @@ enum Ending {
     Queried(String),
     /// Nothing was asked and nothing held.
     Nothing,
+}
+
+/// A non-authoritative NXDOMAIN with nothing in it (no query, or an
+/// upstream that knows no cluster names).
+fn nxdomain() -> Message {
+    Message {
+        rcode: ZRcode::NxDomain,
+        authoritative: false,
+        answer: Vec::new(),
+        authority: Vec::new(),
+        additional: Vec::new(),
+    }
 }
 
 /// Seconds with millisecond precision, for people.
@@ -625,13 +625,7 @@ fn walk(
                 "negative cache: the last lookup failed, remembered until {}",
                 secs(client.negative_until)
             ));
-            let msg = Message {
-                rcode: ZRcode::NxDomain,
-                authoritative: false,
-                answer: Vec::new(),
-                authority: Vec::new(),
-                additional: Vec::new(),
-            };
+            let msg = nxdomain();
             return (path, Ending::Client(msg, "client negative cache".into()));
         }
     }
