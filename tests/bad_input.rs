@@ -187,7 +187,7 @@ fn check(tag: &str, cases: Vec<Case>) {
         if !err.contains(&at) {
             problems.push(format!("no `{at}`"));
         }
-        problems.extend(common::diagnostic_problems(&err, c.path, &c.says, c.hint));
+        problems.extend(common::diagnostic_problems(&err, c.path, c.says, c.hint));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{err}", c.name, problems.join("; ")));
         }

@@ -797,7 +797,7 @@ fn check(tag: &str, cases: Vec<Case>) {
         if !err.contains(&format!("{line} | {shown}")) {
             problems.push(format!("does not show line {line} of {file}"));
         }
-        problems.extend(common::diagnostic_problems(&err, c.path, &c.says, c.hint));
+        problems.extend(common::diagnostic_problems(&err, c.path, c.says, c.hint));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{err}", c.name, problems.join("; ")));
         }
