@@ -974,3 +974,28 @@ fn ip_reuse_policies_are_spelt_as_the_readme_says() {
     let err = reuse("hostlocal").unwrap_err();
     assert_eq!(err.hint.as_deref(), Some("did you mean `host-local`?"));
 }
+
+#[test]
+fn before_coredns_syncs_nxdomain_is_servfail_which_stops_musl_but_not_glibc() {
+    // A client in namespace `other` asks for `nginx.default`: its first
+    // search name, `nginx.default.other.svc.cluster.local.`, is NXDOMAIN --
+    // SERVFAIL until CoreDNS has synced (10 s). glibc walks on to
+    // `nginx.default.svc.cluster.local.`; musl gives up (EAI_AGAIN).
+    let yaml = |profile: &str| {
+        format!(
+            "name: t\nduration: 20s\ndns: {{synced_after: 10s}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 1, start_ready: true}}\n\
+             clients:\n  - {{name: app, namespace: other, target: 'nginx.default:80', rate: 10, resolver: {profile}}}\n"
+        )
+    };
+    let (_, glibc, g) = run(&parse(&yaml("glibc")));
+    assert!(all(&outcomes_between(&glibc, 0, 0.0, 20.0), Outcome::Ok));
+    assert!(g.dns.server_servfail > 0);
+    let (_, musl, _) = run(&parse(&yaml("musl")));
+    assert!(all(
+        &outcomes_between(&musl, 0, 0.0, 10.0),
+        Outcome::NoAddress
+    ));
+    assert!(all(&outcomes_between(&musl, 0, 10.0, 20.0), Outcome::Ok));
+}

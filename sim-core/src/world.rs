@@ -491,6 +491,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             };
             let mut found = None;
             let mut nxdomain = false;
+            let mut servfail = false;
             for &ask in asks {
                 cd.queries += 1;
                 if plan.server == Nameserver::Upstream {
@@ -514,6 +515,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     self.server.query(name, ask, now, &self.cluster)
                 };
                 nxdomain |= resp.data.rcode == dns::Rcode::NxDomain;
+                servfail |= resp.data.rcode == dns::Rcode::ServFail;
                 negative_ttl_s = resp.ttl_s;
                 if ask == Ask::A && resp.has_addresses() {
                     found = Some(resp);
@@ -522,8 +524,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             if let Some(resp) = found {
                 return Ok(resp);
             }
-            if !nxdomain && plan.resolver.search == SearchStyle::Musl {
-                break; // musl: NODATA ends the lookup (EAI_NODATA).
+            // musl: SERVFAIL (EAI_AGAIN) or NODATA (EAI_NODATA) ends the
+            // lookup; NXDOMAIN moves on. glibc moves on past all three.
+            if (servfail || !nxdomain) && plan.resolver.search == SearchStyle::Musl {
+                break;
             }
         }
         cd.failed_lookups += 1;

@@ -362,7 +362,7 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
         namespaces,
         services,
         pods,
-        synced: true,
+        synced: frozen.at.as_ns() >= sc.dns.synced_after.as_ns(),
     }
 }
 
@@ -378,6 +378,7 @@ fn rcode(r: Rcode) -> ZRcode {
     match r {
         Rcode::NoError => ZRcode::NoError,
         Rcode::NxDomain => ZRcode::NxDomain,
+        Rcode::ServFail => ZRcode::ServFail,
     }
 }
 
@@ -637,10 +638,12 @@ fn walk(
     for name in sp.candidates(host, g.resolver.search) {
         last = Some(name.clone());
         let mut nx = false;
+        let mut servfail = false;
         let mut found = None;
         for &q in &asks {
             let (step, msg) = query_step(frozen, z, client.node, sp.server, &name, q);
             nx |= msg.rcode == ZRcode::NxDomain;
+            servfail |= msg.rcode == ZRcode::ServFail;
             if q == qtype && !msg.answer.is_empty() {
                 found = Some(msg);
             }
@@ -658,7 +661,7 @@ fn walk(
                 .collect();
             return (path, Ending::Queried(name));
         }
-        if !nx && g.resolver.search == SearchStyle::Musl {
+        if (servfail || !nx) && g.resolver.search == SearchStyle::Musl {
             break;
         }
     }

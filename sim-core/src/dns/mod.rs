@@ -98,6 +98,8 @@ pub fn namespaces(sc: &Scenario) -> Vec<String> {
 pub enum Rcode {
     NoError,
     NxDomain,
+    /// Before CoreDNS's informers synced, in place of NXDOMAIN.
+    ServFail,
 }
 
 /// The content of one answer; shared by reference between the server's cache
@@ -393,6 +395,9 @@ struct CacheEntry {
     last_hit: SimTime,
 }
 
+/// How long the CoreDNS `cache` plugin keeps a SERVFAIL (`servfail 5s`).
+const SERVFAIL_CACHE_S: u64 = 5;
+
 /// The address query types clients send. Pod addresses in this version are
 /// IPv4, so AAAA answers are NODATA for names that exist (or NXDOMAIN with
 /// them), which is what a dual-stack `getaddrinfo` sees in an IPv4 cluster.
@@ -425,6 +430,8 @@ pub struct ServerStats {
     pub prefetches: u64,
     /// Expired entries served by `serve_stale`.
     pub stale_served: u64,
+    /// SERVFAIL answers (before the informers synced).
+    pub servfail: u64,
 }
 
 /// The cluster DNS server (CoreDNS with `kubernetes`, optional `cache`).
@@ -594,15 +601,26 @@ impl Server {
         if self.names[id as usize].1 == QTarget::Upstream {
             self.stats.upstream += 1;
         }
-        let data = self.fresh(id, ask, cluster);
+        let mut data = self.fresh(id, ask, cluster);
         let record_ttl = self.ttl_s();
         let positive = data.rcode == Rcode::NoError && !data.addrs.is_empty();
         // Negative answers carry the SOA, whose header TTL is min(ttl, 300).
-        let ttl_s = if positive {
+        let mut ttl_s = if positive {
             record_ttl
         } else {
             record_ttl.min(300)
         };
+        // Not synced yet: would-be NXDOMAIN is SERVFAIL, which the cache
+        // plugin keeps 5 s (`servfail` default).
+        let servfail = now.as_ns() < self.cfg.synced_after.as_ns() && data.rcode == Rcode::NxDomain;
+        if servfail {
+            data = Rc::new(AnswerData {
+                rcode: Rcode::ServFail,
+                addrs: Vec::new(),
+                svc: None,
+            });
+            ttl_s = ttl_s.min(SERVFAIL_CACHE_S);
+        }
         let cfg = &self.cfg.cache;
         if !cfg.enabled {
             return Response {
@@ -619,7 +637,11 @@ impl Server {
             cfg.denial_max_ttl
         }
         .whole_secs();
-        let orig = ttl_s.clamp(cfg.min_ttl.whole_secs().min(cap), cap);
+        let orig = if servfail {
+            SERVFAIL_CACHE_S
+        } else {
+            ttl_s.clamp(cfg.min_ttl.whole_secs().min(cap), cap)
+        };
         self.state[id as usize][ask as usize].cache = (orig > 0).then(|| CacheEntry {
             data: data.clone(),
             stored_at: now,
@@ -639,6 +661,7 @@ impl Server {
     fn count_rcode(&mut self, r: &Response) {
         match r.data.rcode {
             Rcode::NxDomain => self.stats.nxdomain += 1,
+            Rcode::ServFail => self.stats.servfail += 1,
             Rcode::NoError if r.data.addrs.is_empty() => self.stats.nodata += 1,
             Rcode::NoError => {}
         }

@@ -207,6 +207,9 @@ pub struct Dns {
     /// CoreDNS `kubernetes { endpoint_pod_names }`: an endpoint without a
     /// hostname is named after its pod.
     pub endpoint_pod_names: bool,
+    /// When CoreDNS's informers have synced (a restarting CoreDNS); before,
+    /// answers that would be NXDOMAIN are SERVFAIL (reference/dns.md §2).
+    pub synced_after: SimDuration,
 }
 
 /// CoreDNS `pods` option (reference/dns.md §2).

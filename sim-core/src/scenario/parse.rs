@@ -556,6 +556,7 @@ fn dns_defaults() -> Dns {
         },
         pods: d::DNS_PODS,
         endpoint_pod_names: false,
+        synced_after: SimDuration::ZERO,
     }
 }
 
@@ -628,6 +629,9 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
     }
     if let Some(f) = m.opt("endpoint_pod_names") {
         out.endpoint_pod_names = f.bool()?;
+    }
+    if let Some(f) = m.opt("synced_after") {
+        out.synced_after = f.duration()?;
     }
     if let Some(f) = m.opt("node_local") {
         let mut nm = Map::of(&f)?;
