@@ -440,6 +440,16 @@ fn dns_from_a_client_shows_its_resolver_path() {
         assert!(v.get(key).is_some(), "no `{key}` in {jvm}");
     }
     assert_eq!(v["answer"][0]["type"], "A");
+    // From a pod: glibc, ClusterFirst in its namespace, no cache of its own.
+    let pod = ok(&["dns", web(), "--at", "30s", "nginx", "--from", "web-0"]);
+    assert!(
+        pod.contains("RESOLVER PATH: client pod web-0 (profile glibc"),
+        "{pod}"
+    );
+    assert!(
+        pod.contains("=> 10.244.0.1, 10.244.0.2, 10.244.0.3"),
+        "{pod}"
+    );
 }
 
 #[test]

@@ -42,6 +42,8 @@ pub struct Pod {
     /// Index of this pod's identity (see [`Cluster::identities`]): a
     /// StatefulSet ordinal keeps one identity across its replacements.
     pub identity: u32,
+    /// The node it runs on (hand-written Pods and external hosts: 0).
+    pub node: u32,
     pub ip: u32,
     pub created_at: SimTime,
     pub ready_at: Option<SimTime>,
@@ -451,6 +453,7 @@ impl<'s> Cluster<'s> {
             self.pods.push(Pod {
                 owner: Owner::Pod(n as u32),
                 identity,
+                node: 0,
                 ip: def.ip,
                 created_at: SimTime::ZERO,
                 ready_at: def.ready.then_some(SimTime::ZERO),
@@ -482,6 +485,7 @@ impl<'s> Cluster<'s> {
                             self.pods.push(Pod {
                                 owner: Owner::External { slice: k as u32 },
                                 identity,
+                                node: 0,
                                 ip,
                                 created_at: SimTime::ZERO,
                                 ready_at: Some(SimTime::ZERO),
@@ -554,6 +558,7 @@ impl<'s> Cluster<'s> {
         self.pods.push(Pod {
             owner: Owner::StatefulSet { sts, ordinal },
             identity,
+            node,
             ip,
             created_at: now,
             ready_at: None,

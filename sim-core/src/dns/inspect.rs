@@ -35,6 +35,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum InspectError {
     /// `--from` names no client group (with the nearest name, if any).
     UnknownClient { name: String, known: Vec<String> },
+    /// `--from` names a pod that does not exist at that instant.
+    NoSuchPod { name: String, at: SimTime },
     /// The run itself failed before the instant.
     Run(RunError),
 }
@@ -44,9 +46,12 @@ impl std::fmt::Display for InspectError {
         match self {
             InspectError::UnknownClient { name, known } => write!(
                 f,
-                "--from: no client group `{name}` (groups: {}); write `GROUP` or `GROUP/INDEX`",
+                "--from: no client group or pod `{name}` (groups: {}); write `GROUP`, `GROUP/INDEX` or a pod's name",
                 known.join(", ")
             ),
+            InspectError::NoSuchPod { name, at } => {
+                write!(f, "--from: pod `{name}` does not exist at {at}")
+            }
             InspectError::Run(e) => write!(f, "{e}"),
         }
     }
@@ -156,8 +161,21 @@ pub fn inspect(
             let a = server_answer(&frozen, &z, &q, qtype);
             (q, a, None)
         }
-        Some((group, index)) => {
-            let (path, ending) = walk(sc, &frozen, &z, group, index, qname, qtype);
+        Some(who) => {
+            let (path, ending) = match who {
+                Asker::Client(group, index) => walk(sc, &frozen, &z, group, index, qname, qtype),
+                Asker::Pod(name) => {
+                    let holder = (0..frozen.cluster.pods.len() as u32).rev().find(|&p| {
+                        frozen.cluster.pod_display_name(p) == name
+                            && frozen.cluster.pods[p as usize].created_at <= at
+                            && frozen.cluster.pods[p as usize].gone_at.is_none()
+                    });
+                    let Some(pod) = holder else {
+                        return Err(InspectError::NoSuchPod { name, at });
+                    };
+                    walk_from_pod(sc, &frozen, &z, pod, qname, qtype)
+                }
+            };
             match ending {
                 Ending::Client(msg, by) => (absolute(qname), (msg, by), Some(path)),
                 Ending::Queried(q) => {
@@ -201,24 +219,48 @@ pub fn inspect(
     })
 }
 
-/// `GROUP` or `GROUP/INDEX` → (group, client index within the group).
-fn find_client(sc: &Scenario, from: &str) -> Result<(usize, u32), InspectError> {
+/// Who `--from` names.
+enum Asker {
+    /// A client: (group, index within the group).
+    Client(usize, u32),
+    /// A pod, by name (`web-0`, `ns/web-0`): looked up once the run has
+    /// reached the instant.
+    Pod(String),
+}
+
+/// `GROUP`, `GROUP/INDEX`, or a pod's name.
+fn find_client(sc: &Scenario, from: &str) -> Result<Asker, InspectError> {
     let (name, index) = match from.rsplit_once('/') {
         Some((n, i)) if i.parse::<u32>().is_ok() => (n, i.parse::<u32>().unwrap_or(0)),
         _ => (from, 0),
     };
-    sc.clients
+    if let Some(g) = sc
+        .clients
         .iter()
         .position(|g| g.name == name && index < g.count)
-        .map(|g| (g, index))
-        .ok_or_else(|| InspectError::UnknownClient {
-            name: from.to_string(),
-            known: sc
-                .clients
-                .iter()
-                .map(|g| format!("{} (0..{})", g.name, g.count))
-                .collect(),
-        })
+    {
+        return Ok(Asker::Client(g, index));
+    }
+    let (ns, pod) = from.split_once('/').unwrap_or((defaults::NAMESPACE, from));
+    let is_pod = sc.pods.iter().any(|p| p.namespace == ns && p.name == pod)
+        || sc.statefulsets.iter().any(|st| {
+            st.namespace == ns
+                && pod
+                    .strip_prefix(st.name.as_str())
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|r| r.parse::<u32>().is_ok())
+        });
+    if is_pod {
+        return Ok(Asker::Pod(from.to_string()));
+    }
+    Err(InspectError::UnknownClient {
+        name: from.to_string(),
+        known: sc
+            .clients
+            .iter()
+            .map(|g| format!("{} (0..{})", g.name, g.count))
+            .collect(),
+    })
 }
 
 fn absolute(qname: &str) -> String {
@@ -630,18 +672,36 @@ fn walk(
             return (path, Ending::Client(msg, "client negative cache".into()));
         }
     }
+    let (style, aaaa, node) = (g.resolver.search, plan.resolver.aaaa, client.node);
+    walk_queries(frozen, z, &sp, style, aaaa, node, host, qtype, path)
+}
+
+/// The queries a stub resolver with `style` sends for `host` from `node`,
+/// each step recorded in `path`, until a name answers (or the walk stops).
+#[allow(clippy::too_many_arguments)]
+fn walk_queries(
+    frozen: &Frozen,
+    z: &zone::Zone,
+    sp: &SearchPath,
+    style: SearchStyle,
+    aaaa: bool,
+    node: u32,
+    host: &str,
+    qtype: QType,
+    mut path: Path,
+) -> (Path, Ending) {
     let asks: Vec<QType> = match qtype {
-        QType::A if plan.resolver.aaaa => vec![QType::A, QType::Aaaa],
+        QType::A if aaaa => vec![QType::A, QType::Aaaa],
         other => vec![other],
     };
     let mut last = None;
-    for name in sp.candidates(host, g.resolver.search) {
+    for name in sp.candidates(host, style) {
         last = Some(name.clone());
         let mut nx = false;
         let mut servfail = false;
         let mut found = None;
         for &q in &asks {
-            let (step, msg) = query_step(frozen, z, client.node, sp.server, &name, q);
+            let (step, msg) = query_step(frozen, z, node, sp.server, &name, q);
             nx |= msg.rcode == ZRcode::NxDomain;
             servfail |= msg.rcode == ZRcode::ServFail;
             if q == qtype && !msg.answer.is_empty() {
@@ -661,11 +721,60 @@ fn walk(
                 .collect();
             return (path, Ending::Queried(name));
         }
-        if (servfail || !nx) && g.resolver.search == SearchStyle::Musl {
+        if (servfail || !nx) && style == SearchStyle::Musl {
             break;
         }
     }
     (path, last.map_or(Ending::Nothing, Ending::Queried))
+}
+
+/// The resolver path of a pod (`--from web-0`): glibc, `ClusterFirst` in
+/// the pod's namespace, through its node's cache; pods keep no DNS cache.
+fn walk_from_pod(
+    sc: &Scenario,
+    frozen: &Frozen,
+    z: &zone::Zone,
+    pod: crate::cluster::PodId,
+    host: &str,
+    qtype: QType,
+) -> (Path, Ending) {
+    let c = &frozen.cluster;
+    let p = &c.pods[pod as usize];
+    let namespace = match p.owner {
+        crate::cluster::Owner::StatefulSet { sts, .. } => {
+            sc.statefulsets[sts as usize].namespace.clone()
+        }
+        crate::cluster::Owner::Pod(n) => sc.pods[n as usize].namespace.clone(),
+        crate::cluster::Owner::External { .. } => defaults::NAMESPACE.to_string(),
+    };
+    let sp = SearchPath::of(
+        crate::scenario::DnsPolicy::ClusterFirst,
+        &crate::scenario::DnsConfig::default(),
+        &namespace,
+        &sc.cluster.domain,
+    );
+    let path = Path {
+        client: format!("pod {}", c.pod_display_name(pod)),
+        profile: crate::scenario::ResolverProfile::Glibc.to_string(),
+        node: p.node,
+        search: sp.searches.clone(),
+        ndots: sp.ndots,
+        nameserver: format!("{} (cluster DNS)", defaults::CLUSTER_DNS_IP),
+        client_state: None,
+        steps: Vec::new(),
+        addresses: Vec::new(),
+    };
+    walk_queries(
+        frozen,
+        z,
+        &sp,
+        SearchStyle::Glibc,
+        true,
+        p.node,
+        host,
+        qtype,
+        path,
+    )
 }
 
 impl Inspection {
