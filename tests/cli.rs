@@ -462,7 +462,11 @@ fn dns_refuses_bad_questions_with_exit_2() {
         (vec!["--at", "10s", "nginx", "BOGUS"], "query type `BOGUS`"),
         (
             vec!["--at", "10s", "nginx", "--from", "nobody"],
-            "no client group `nobody`",
+            "no client group or pod `nobody`",
+        ),
+        (
+            vec!["--at", "10s", "nginx", "--from", "web-7"],
+            "pod `web-7` does not exist at 10s",
         ),
     ] {
         let mut full = vec!["dns", web()];
