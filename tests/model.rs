@@ -999,3 +999,59 @@ fn before_coredns_syncs_nxdomain_is_servfail_which_stops_musl_but_not_glibc() {
     ));
     assert!(all(&outcomes_between(&musl, 0, 10.0, 20.0), Outcome::Ok));
 }
+
+/// StatefulSet rolling updates (reference/balancing.md §1.4).
+mod rollout {
+    use super::*;
+
+    /// Deletion times per ordinal of the pods that existed at the rollout.
+    fn deleted(strategy: &str) -> Vec<Option<f64>> {
+        let sc = parse(&format!(
+            "name: t\nduration: 60s\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true, \
+             lifecycle: {{startup: 5s, drain: 2s, teardown: 1s}}{strategy}}}\n\
+             clients:\n  - {{name: app, target: 'nginx:80', rate: 1}}\n\
+             events:\n  - {{at: 10s, rollout_restart: web}}\n"
+        ));
+        let (out, _, _) = run(&sc);
+        (0..3)
+            .map(|ord| {
+                let first = out
+                    .cluster
+                    .pods
+                    .iter()
+                    .find(|p| p.ordinal() == Some((0, ord)))
+                    .unwrap();
+                first.deleted_at.map(|t| t.as_ns() as f64 / 1e9)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rolling_update_replaces_from_the_highest_ordinal_one_healthy_pod_at_a_time() {
+        // web-2 at 10 s, gone 13 s, new one Ready 18 s; then web-1 at 18 s
+        // (gone 21, Ready 26); then web-0 at 26 s.
+        assert_eq!(deleted(""), [Some(26.0), Some(18.0), Some(10.0)]);
+    }
+
+    #[test]
+    fn min_ready_seconds_holds_each_step_until_the_new_pod_is_available() {
+        // web-2 at 10 s, new one Ready at 18 s, available at 28 s: web-1 then;
+        // its successor is Ready at 36 s, available at 46 s: web-0 then.
+        assert_eq!(
+            deleted(", minReadySeconds: 10"),
+            [Some(46.0), Some(28.0), Some(10.0)]
+        );
+    }
+
+    #[test]
+    fn a_partition_keeps_the_lower_ordinals_and_on_delete_replaces_nothing() {
+        let partitioned = ", updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1}}";
+        assert_eq!(deleted(partitioned), [None, Some(18.0), Some(10.0)]);
+        assert_eq!(
+            deleted(", updateStrategy: {type: OnDelete}"),
+            [None, None, None]
+        );
+    }
+}

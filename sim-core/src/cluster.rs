@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
-use crate::scenario::{Cidr, ClusterIp, IpReuse, PodManagementPolicy, Scenario};
+use crate::scenario::{Cidr, ClusterIp, IpReuse, PodManagementPolicy, Scenario, UpdateStrategy};
 use crate::time::SimTime;
 
 pub type PodId = u32;
@@ -42,6 +42,8 @@ pub struct Pod {
     /// Index of this pod's identity (see [`Cluster::identities`]): a
     /// StatefulSet ordinal keeps one identity across its replacements.
     pub identity: u32,
+    /// The pod template revision it was created from (StatefulSet pods).
+    pub revision: u32,
     /// The node it runs on (hand-written Pods and external hosts: 0).
     pub node: u32,
     pub ip: u32,
@@ -122,6 +124,10 @@ pub struct StsState {
     pub selected_by: Vec<u32>,
     /// The identity of each ordinal that ever existed.
     pub identities: Vec<u32>,
+    /// The pod template revision being rolled out, and the one pods below
+    /// the partition keep (equal when no rollout is under way).
+    pub update_revision: u32,
+    pub current_revision: u32,
 }
 
 /// One node's `host-local` range and its round-robin cursor.
@@ -252,10 +258,27 @@ impl Ipam {
 /// What the cluster asks the world to schedule after a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Follow {
-    PodReady { pod: PodId, at: SimTime },
-    PodExit { pod: PodId, at: SimTime },
-    PodGone { pod: PodId, at: SimTime },
-    Propagate { svc: u32, at: SimTime },
+    PodReady {
+        pod: PodId,
+        at: SimTime,
+    },
+    PodExit {
+        pod: PodId,
+        at: SimTime,
+    },
+    PodGone {
+        pod: PodId,
+        at: SimTime,
+    },
+    Propagate {
+        svc: u32,
+        at: SimTime,
+    },
+    /// Sync StatefulSet `sts` again then (a pod becomes available).
+    Reconcile {
+        sts: u32,
+        at: SimTime,
+    },
 }
 
 /// A change in the cluster, for the lifecycle event stream (recorded only
@@ -393,6 +416,8 @@ impl<'s> Cluster<'s> {
                     .map(|(i, _)| i as u32)
                     .collect(),
                 identities: Vec::new(),
+                update_revision: 0,
+                current_revision: 0,
             })
             .collect();
         Cluster {
@@ -453,6 +478,7 @@ impl<'s> Cluster<'s> {
             self.pods.push(Pod {
                 owner: Owner::Pod(n as u32),
                 identity,
+                revision: 0,
                 node: 0,
                 ip: def.ip,
                 created_at: SimTime::ZERO,
@@ -485,6 +511,7 @@ impl<'s> Cluster<'s> {
                             self.pods.push(Pod {
                                 owner: Owner::External { slice: k as u32 },
                                 identity,
+                                revision: 0,
                                 node: 0,
                                 ip,
                                 created_at: SimTime::ZERO,
@@ -558,6 +585,14 @@ impl<'s> Cluster<'s> {
         self.pods.push(Pod {
             owner: Owner::StatefulSet { sts, ordinal },
             identity,
+            // Ordinals below a RollingUpdate partition keep (and are
+            // recreated at) the current revision.
+            revision: match self.sc.statefulsets[sts as usize].update_strategy {
+                UpdateStrategy::RollingUpdate { partition } if ordinal < partition => {
+                    self.sts[sts as usize].current_revision
+                }
+                _ => self.sts[sts as usize].update_revision,
+            },
             node,
             ip,
             created_at: now,
@@ -636,7 +671,59 @@ impl<'s> Cluster<'s> {
                 return Ok(());
             }
         }
+        self.roll(sts, now);
         Ok(())
+    }
+
+    /// The RollingUpdate step of the controller's sync (`updateStatefulSet`,
+    /// reference/balancing.md §1.4): from the largest ordinal down to the
+    /// partition, delete the first pod of an old revision that is not
+    /// already terminating, and stop at any pod that is not yet healthy
+    /// (Running, Ready, not terminating, Ready for `minReadySeconds`). One
+    /// pod at a time, whatever the pod management policy.
+    fn roll(&mut self, sts: u32, now: SimTime) {
+        let set = &self.sc.statefulsets[sts as usize];
+        let UpdateStrategy::RollingUpdate { partition } = set.update_strategy else {
+            return;
+        };
+        let min_ready = set.min_ready;
+        let state = &self.sts[sts as usize];
+        let update = state.update_revision;
+        for ord in (partition..state.replicas).rev() {
+            let Some(p) = self.sts[sts as usize]
+                .slots
+                .get(ord as usize)
+                .copied()
+                .flatten()
+            else {
+                return;
+            };
+            let pod = &self.pods[p as usize];
+            if pod.revision != update && pod.deleted_at.is_none() {
+                self.delete_pod(p, now);
+                return;
+            }
+            let Some(ready_at) = pod.ready_at.filter(|_| pod.is_ready()) else {
+                return;
+            };
+            let available_at = ready_at.plus(min_ready);
+            if available_at > now {
+                self.follow.push(Follow::Reconcile {
+                    sts,
+                    at: available_at,
+                });
+                return;
+            }
+        }
+        if partition == 0 {
+            self.sts[sts as usize].current_revision = update;
+        }
+    }
+
+    /// `kubectl rollout restart`: a new template revision to roll out.
+    pub fn rollout(&mut self, sts: u32, now: SimTime) -> Result<(), IpamExhausted> {
+        self.sts[sts as usize].update_revision += 1;
+        self.reconcile(sts, now)
     }
 
     /// Startup finished: the pod listens and is Ready (unless deleted meanwhile).

@@ -32,6 +32,8 @@ pub enum Event {
     Timeline(u32),
     /// Client `n` re-resolves in the background (timer or on-failure refresh).
     Refresh(u32),
+    /// StatefulSet `n`'s controller syncs again.
+    Reconcile(u32),
 }
 
 /// A run could not complete (the scenario asked for something impossible).
@@ -368,6 +370,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Follow::PodExit { pod, at } => (at, Event::PodExit(pod)),
                 Follow::PodGone { pod, at } => (at, Event::PodGone(pod)),
                 Follow::Propagate { svc, at } => (at, Event::Propagate(svc)),
+                Follow::Reconcile { sts, at } => (at, Event::Reconcile(sts)),
             };
             if at < self.end {
                 self.queue.schedule(at, ev);
@@ -417,6 +420,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::PodExit(p) => self.cluster.pod_exit(p, now),
             Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
             Event::Propagate(s) => self.cluster.propagate(s, now),
+            Event::Reconcile(s) => self.cluster.reconcile(s, now)?,
             Event::Timeline(i) => self.timeline(i as usize, now)?,
             Event::Refresh(c) => {
                 self.refresh(c, now);
@@ -455,6 +459,18 @@ impl<'s, O: Observer> World<'s, '_, O> {
                         "events[{i}] at {now}: delete_pod {pod}: no such running pod at that time"
                     ));
                 }
+            }
+            Action::RolloutRestart {
+                namespace,
+                statefulset,
+            } => {
+                let j = self
+                    .sc
+                    .statefulsets
+                    .iter()
+                    .position(|s| s.namespace == *namespace && s.name == *statefulset)
+                    .expect("validated: the StatefulSet exists");
+                self.cluster.rollout(j as u32, now)?;
             }
             Action::Scale {
                 namespace,

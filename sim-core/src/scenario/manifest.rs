@@ -133,11 +133,9 @@ const CONTAINER_IGNORED: [&str; 24] = [
 ];
 
 /// StatefulSet `spec` fields accepted and not modelled.
-const STATEFULSET_SPEC_IGNORED: [&str; 5] = [
-    "minReadySeconds",
+const STATEFULSET_SPEC_IGNORED: [&str; 3] = [
     "persistentVolumeClaimRetentionPolicy",
     "revisionHistoryLimit",
-    "updateStrategy",
     "volumeClaimTemplates",
 ];
 
@@ -1184,6 +1182,8 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
         }
         om.finish()?;
     }
+    let update_strategy = super::parse::update_strategy(sm.opt("updateStrategy"))?;
+    let min_ready = super::parse::min_ready_seconds(sm.opt("minReadySeconds"))?;
     sm.skip(&STATEFULSET_SPEC_IGNORED);
     sm.finish()?;
 
@@ -1230,6 +1230,8 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
             churn: Churn {
                 lifetime: churn_lifetime,
             },
+            update_strategy,
+            min_ready,
         },
         declared_ports: !pod.ports.is_empty(),
         named_ports: pod.named_ports,

@@ -340,6 +340,35 @@ pub struct StatefulSet {
     pub ports: Vec<u16>,
     pub lifecycle: Lifecycle,
     pub churn: Churn,
+    #[serde(rename = "updateStrategy", serialize_with = "as_display")]
+    pub update_strategy: UpdateStrategy,
+    /// `minReadySeconds`: a pod counts as available (for rolling updates)
+    /// once it has been Ready this long.
+    #[serde(rename = "minReadySeconds")]
+    pub min_ready: SimDuration,
+}
+
+/// StatefulSet `updateStrategy` (reference/balancing.md §1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateStrategy {
+    /// Replace pods of an old revision from the largest ordinal down, one at
+    /// a time, each only once the previous is Running, Ready and available;
+    /// ordinals below `partition` keep the old revision.
+    RollingUpdate { partition: u32 },
+    /// Never replace pods on an update; a deleted pod comes back at the new revision.
+    OnDelete,
+}
+
+impl fmt::Display for UpdateStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UpdateStrategy::RollingUpdate { partition: 0 } => f.write_str("RollingUpdate"),
+            UpdateStrategy::RollingUpdate { partition } => {
+                write!(f, "RollingUpdate(partition={partition})")
+            }
+            UpdateStrategy::OnDelete => f.write_str("OnDelete"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -570,6 +599,13 @@ pub enum Action {
     /// `delete_pod: web-1` (or `ns/web-1`).
     #[serde(serialize_with = "pod_ref")]
     DeletePod { namespace: String, pod: String },
+    /// `rollout_restart: web` (`kubectl rollout restart statefulset/web`): a
+    /// new revision of the pod template, rolled out by its update strategy.
+    #[serde(serialize_with = "pod_ref")]
+    RolloutRestart {
+        namespace: String,
+        statefulset: String,
+    },
     /// `scale: {statefulset: web, replicas: 5}`.
     Scale {
         namespace: String,

@@ -1128,6 +1128,8 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
             Churn { lifetime }
         }
     };
+    let update_strategy = update_strategy(m.opt("updateStrategy"))?;
+    let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
     m.finish()?;
     Ok(StatefulSet {
         name,
@@ -1140,6 +1142,49 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         ports,
         lifecycle,
         churn,
+        update_strategy,
+        min_ready,
+    })
+}
+
+/// StatefulSet `updateStrategy`, as in the API: `{type: RollingUpdate,
+/// rollingUpdate: {partition: N}}` or `{type: OnDelete}` (default
+/// RollingUpdate, partition 0).
+pub(super) fn update_strategy(f: Option<Field>) -> Result<UpdateStrategy, Diagnostic> {
+    let Some(f) = f else {
+        return Ok(UpdateStrategy::RollingUpdate { partition: 0 });
+    };
+    let mut m = Map::of(&f)?;
+    let kind = match m.opt("type") {
+        None => "RollingUpdate",
+        Some(t) => one_of(
+            &t,
+            "an update strategy",
+            &[("RollingUpdate", "RollingUpdate"), ("OnDelete", "OnDelete")],
+        )?,
+    };
+    let mut partition = 0;
+    if let Some(rf) = m.opt("rollingUpdate") {
+        let mut rm = Map::of(&rf)?;
+        if let Some(p) = rm.opt("partition") {
+            partition = p.u32()?;
+        }
+        // `maxUnavailable` (beta since 1.35) is not modelled: one at a time.
+        rm.skip(&["maxUnavailable"]);
+        rm.finish()?;
+    }
+    m.finish()?;
+    Ok(match kind {
+        "OnDelete" => UpdateStrategy::OnDelete,
+        _ => UpdateStrategy::RollingUpdate { partition },
+    })
+}
+
+/// `minReadySeconds`: whole seconds, as in the API.
+pub(super) fn min_ready_seconds(f: Option<Field>) -> Result<SimDuration, Diagnostic> {
+    Ok(match f {
+        None => SimDuration::ZERO,
+        Some(f) => SimDuration::from_secs(f.u32()? as u64),
     })
 }
 
@@ -1626,6 +1671,35 @@ fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnost
     }
 }
 
+/// `name` is a StatefulSet of `namespace`, or a located error with a hint.
+fn known_statefulset(
+    f: &Field,
+    name: &str,
+    namespace: &str,
+    sc: &Scenario,
+) -> Result<(), Diagnostic> {
+    if sc
+        .statefulsets
+        .iter()
+        .any(|s| s.name == name && s.namespace == namespace)
+    {
+        return Ok(());
+    }
+    let all: Vec<(&str, &str)> = sc
+        .statefulsets
+        .iter()
+        .map(|s| (s.name.as_str(), s.namespace.as_str()))
+        .collect();
+    Err(reference_error(
+        f,
+        "StatefulSet",
+        name,
+        namespace,
+        &all,
+        |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
+    ))
+}
+
 fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic> {
     let mut m = Map::of(f)?;
     let at_f = m.req("at", "when it happens, e.g. `60s`")?;
@@ -1638,7 +1712,7 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             ))
             .hint("events must happen within `duration`"));
     }
-    const VERBS: [&str; 2] = ["delete_pod", "scale"];
+    const VERBS: [&str; 3] = ["delete_pod", "scale", "rollout_restart"];
     let present: Vec<&str> = VERBS.iter().copied().filter(|v| m.has(v)).collect();
     let action = match present.as_slice() {
         ["delete_pod"] => {
@@ -1683,31 +1757,29 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             let namespace = namespace(&mut sm)?;
             let nf = sm.req("statefulset", "the StatefulSet to scale")?;
             let statefulset = nf.str()?.to_string();
-            if !sc
-                .statefulsets
-                .iter()
-                .any(|s| s.name == statefulset && s.namespace == namespace)
-            {
-                let all: Vec<(&str, &str)> = sc
-                    .statefulsets
-                    .iter()
-                    .map(|s| (s.name.as_str(), s.namespace.as_str()))
-                    .collect();
-                return Err(reference_error(
-                    &nf,
-                    "StatefulSet",
-                    &statefulset,
-                    &namespace,
-                    &all,
-                    |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
-                ));
-            }
+            known_statefulset(&nf, &statefulset, &namespace, sc)?;
             let replicas = sm.req("replicas", "the new replica count")?.u32()?;
             sm.finish()?;
             Action::Scale {
                 namespace,
                 statefulset,
                 replicas,
+            }
+        }
+        ["rollout_restart"] => {
+            let rf = m.opt("rollout_restart").ok_or_else(|| {
+                f.err("`rollout_restart` needs a StatefulSet name")
+                    .hint("e.g. `rollout_restart: web`")
+            })?;
+            let text = rf.str()?;
+            let (namespace, statefulset) = match text.split_once('/') {
+                Some((ns, n)) => (ns.to_string(), n.to_string()),
+                None => (d::NAMESPACE.to_string(), text.to_string()),
+            };
+            known_statefulset(&rf, &statefulset, &namespace, sc)?;
+            Action::RolloutRestart {
+                namespace,
+                statefulset,
             }
         }
         [] => {
