@@ -820,7 +820,7 @@ fn unknown_kinds_versions_and_fields_are_named_with_the_nearest_fix() {
             in_manifest("a_kind_ksim_does_not_simulate", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
                 .at("m.yaml", "Deployment")
                 .says(&["kind `Deployment`"])
-                .hint("Pod objects"),
+                .hint("`deployments:` short form"),
             in_manifest("wrong_api_version", "apiVersion: discovery.k8s.io/v1beta1\nkind: EndpointSlice\nmetadata: {name: x}\n")
                 .at("m.yaml", "discovery.k8s.io/v1beta1")
                 .path("manifests[0] (m.yaml) doc 1: apiVersion")

@@ -1055,3 +1055,82 @@ mod rollout {
         );
     }
 }
+
+/// Deployments (reference/balancing.md §2).
+mod deployments {
+    use super::*;
+
+    fn scenario(extra: &str, events: &str) -> Scenario {
+        parse(&format!(
+            "name: t\nduration: 80s\n\
+             services:\n  - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [8080]}}\n\
+             deployments:\n  - {{name: api, replicas: 4, start_ready: true, ports: [8080], \
+             lifecycle: {{startup: 5s, drain: 2s, teardown: 1s}}{extra}}}\n\
+             clients:\n  - {{name: app, target: 'api:8080', rate: 5}}\n{events}"
+        ))
+    }
+
+    /// Pods not deleted, at instant `t`, and how many of them are available.
+    fn census(out: &RunOutput, t: f64) -> (usize, usize) {
+        let at = s(t);
+        let live: Vec<_> = out
+            .cluster
+            .pods
+            .iter()
+            .filter(|p| p.created_at <= at && p.deleted_at.is_none_or(|d| d > at))
+            .collect();
+        let ready = live
+            .iter()
+            .filter(|p| p.ready_at.is_some_and(|r| r <= at))
+            .count();
+        (live.len(), ready)
+    }
+
+    #[test]
+    fn a_deleted_pod_is_replaced_at_once_while_it_still_terminates() {
+        let sc = scenario(", churn: {lifetime: fixed(20s)}", "");
+        let (out, _, _) = run(&sc);
+        let first = &out.cluster.pods[0];
+        assert_eq!(first.deleted_at, Some(s(20.0)));
+        // Its replacement is created at the same instant, not when it is gone.
+        assert!(out.cluster.pods.iter().any(|p| p.created_at == s(20.0)));
+        assert_eq!(first.gone_at, Some(s(23.0)));
+    }
+
+    #[test]
+    fn a_rolling_update_stays_within_its_surge_and_unavailability_budgets() {
+        // replicas 4, maxSurge 25% -> 1 (rounded up), maxUnavailable 25% -> 1
+        // (rounded down): at most 5 pods, at least 3 available, throughout.
+        let sc = scenario("", "events:\n  - {at: 10s, rollout_restart: api}\n");
+        let (out, _, _) = run(&sc);
+        for tenth in 0..800 {
+            let (live, ready) = census(&out, tenth as f64 / 10.0);
+            assert!(live <= 5, "{live} pods at {}", tenth as f64 / 10.0);
+            assert!(ready >= 3, "{ready} ready at {}", tenth as f64 / 10.0);
+        }
+        // Every original pod was replaced, one new pod per old one.
+        assert!(out.cluster.pods[..4].iter().all(|p| p.deleted_at.is_some()));
+        assert_eq!(out.cluster.pods.len(), 8);
+    }
+
+    #[test]
+    fn recreate_deletes_every_old_pod_first_and_creates_after_they_are_gone() {
+        let sc = scenario(
+            ", strategy: {type: Recreate}",
+            "events:\n  - {at: 10s, rollout_restart: api}\n",
+        );
+        let (out, _, r) = run(&sc);
+        assert!(
+            out.cluster.pods[..4]
+                .iter()
+                .all(|p| p.deleted_at == Some(s(10.0)))
+        );
+        assert!(
+            out.cluster.pods[4..]
+                .iter()
+                .all(|p| p.created_at == s(13.0))
+        );
+        // Nothing is in DNS between 11 s and 19 s: clients get no address.
+        assert!(r.totals.outcomes.no_address > 0);
+    }
+}

@@ -16,8 +16,10 @@ use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
-use crate::scenario::{Cidr, ClusterIp, IpReuse, PodManagementPolicy, Scenario, UpdateStrategy};
-use crate::time::SimTime;
+use crate::scenario::{
+    Cidr, ClusterIp, DeploymentStrategy, IpReuse, PodManagementPolicy, Scenario, UpdateStrategy,
+};
+use crate::time::{SimDuration, SimTime};
 
 pub type PodId = u32;
 /// `Addr::pod` of a Service VIP (no pod behind the address itself).
@@ -28,6 +30,8 @@ pub const NO_POD: PodId = u32::MAX;
 pub enum Owner {
     /// Ordinal `ordinal` of StatefulSet `sts`.
     StatefulSet { sts: u32, ordinal: u32 },
+    /// The `n`-th pod Deployment `dep` created (anonymous: never recreated).
+    Deployment { dep: u32, n: u32 },
     /// Hand-written Pod `n` of the scenario (`sc.pods[n]`): exists all run.
     Pod(u32),
     /// An address of hand-written EndpointSlice `slice` that no Pod holds: a
@@ -100,6 +104,8 @@ pub struct ServiceState {
     pub vip: Option<u32>,
     /// StatefulSets whose pods this service selects.
     pub selects: Vec<u32>,
+    /// Deployments whose pods it selects.
+    pub selects_deps: Vec<u32>,
     /// Hand-written Pods it selects (indices into `sc.pods`).
     pub selects_pods: Vec<u32>,
     /// Its hand-written EndpointSlices' ready IPv4 endpoints, and the pod
@@ -128,6 +134,17 @@ pub struct StsState {
     /// the partition keep (equal when no rollout is under way).
     pub update_revision: u32,
     pub current_revision: u32,
+}
+
+/// A Deployment's controller state (its ReplicaSets folded together: pods
+/// carry the template revision they were made from).
+pub struct DepState {
+    pub replicas: u32,
+    pub update_revision: u32,
+    /// Its pods in creation order, alive, terminating or gone.
+    pub pods: Vec<PodId>,
+    /// Services selecting its pods.
+    pub selected_by: Vec<u32>,
 }
 
 /// One node's `host-local` range and its round-robin cursor.
@@ -279,6 +296,11 @@ pub enum Follow {
         sts: u32,
         at: SimTime,
     },
+    /// Sync Deployment `dep` again then.
+    ReconcileDeployment {
+        dep: u32,
+        at: SimTime,
+    },
 }
 
 /// A change in the cluster, for the lifecycle event stream (recorded only
@@ -319,6 +341,7 @@ pub struct IpamExhausted {
 pub struct Cluster<'s> {
     pub sc: &'s Scenario,
     pub pods: Vec<Pod>,
+    pub deps: Vec<DepState>,
     /// Names of the pod identities traffic is counted by: `web-3` (an
     /// ordinal, whichever pod holds it), a hand-written Pod's name, or an
     /// external endpoint's address.
@@ -378,6 +401,17 @@ impl<'s> Cluster<'s> {
                     })
                     .map(|(j, _)| j as u32)
                     .collect();
+                let selects_deps = sc
+                    .deployments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        d.namespace == svc.namespace
+                            && !svc.selector.is_empty()
+                            && svc.selector.iter().all(|(k, v)| d.labels.get(k) == Some(v))
+                    })
+                    .map(|(j, _)| j as u32)
+                    .collect();
                 let selects_pods = sc
                     .pods
                     .iter()
@@ -392,6 +426,7 @@ impl<'s> Cluster<'s> {
                 ServiceState {
                     vip,
                     selects,
+                    selects_deps,
                     selects_pods,
                     static_endpoints: Vec::new(),
                     static_hostnames: Vec::new(),
@@ -420,9 +455,23 @@ impl<'s> Cluster<'s> {
                 current_revision: 0,
             })
             .collect();
+        let deps = (0..sc.deployments.len())
+            .map(|j| DepState {
+                replicas: sc.deployments[j].replicas,
+                update_revision: 0,
+                pods: Vec::new(),
+                selected_by: services
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.selects_deps.contains(&(j as u32)))
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            })
+            .collect();
         Cluster {
             sc,
             pods: Vec::new(),
+            deps,
             identities: Vec::new(),
             sts,
             services,
@@ -449,6 +498,13 @@ impl<'s> Cluster<'s> {
                 }
             }
         }
+        for d in 0..self.deps.len() {
+            if self.sc.deployments[d].start_ready {
+                for _ in 0..self.deps[d].replicas {
+                    self.create_dep_pod(d as u32, SimTime::ZERO, Startup::AlreadyReady)?;
+                }
+            }
+        }
         // What DNS and kube-proxy see at t = 0 is exact: nothing propagates.
         for s in 0..self.services.len() {
             let snapshot = self.snapshot(s);
@@ -460,7 +516,207 @@ impl<'s> Cluster<'s> {
         for j in 0..self.sts.len() {
             self.reconcile(j as u32, SimTime::ZERO)?;
         }
+        for d in 0..self.deps.len() {
+            self.reconcile_deployment(d as u32, SimTime::ZERO)?;
+        }
         Ok(())
+    }
+
+    /// A new pod of Deployment `dep` (its name: `<deployment>-<template
+    /// hash>-<n>`, the hash standing for the revision).
+    fn create_dep_pod(
+        &mut self,
+        dep: u32,
+        now: SimTime,
+        startup: Startup,
+    ) -> Result<PodId, IpamExhausted> {
+        let id = self.pods.len() as PodId;
+        let node = self.next_node;
+        self.next_node = (self.next_node + 1) % self.sc.cluster.nodes.max(1);
+        let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
+            at: now,
+            cidr: self.sc.cluster.ipam.pod_cidr,
+            reuse: self.sc.cluster.ipam.reuse,
+        })?;
+        let spec = &self.sc.deployments[dep as usize];
+        let state = &self.deps[dep as usize];
+        let n = state.pods.len() as u32;
+        let revision = state.update_revision;
+        let hash = crate::rng::splitmix64(&mut (revision as u64 ^ 0x6b73_696d)) as u32;
+        let name = format!("{}-{hash:08x}-{n:05}", spec.name);
+        let name = if spec.namespace == crate::scenario::defaults::NAMESPACE {
+            name
+        } else {
+            format!("{}/{name}", spec.namespace)
+        };
+        let identity = self.new_identity(name);
+        self.pods.push(Pod {
+            owner: Owner::Deployment { dep, n },
+            identity,
+            revision,
+            node,
+            ip,
+            created_at: now,
+            ready_at: None,
+            deleted_at: None,
+            exited_at: None,
+            gone_at: None,
+        });
+        self.deps[dep as usize].pods.push(id);
+        match startup {
+            Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
+            Startup::Normal => self.follow.push(Follow::PodReady {
+                pod: id,
+                at: now.plus(spec.lifecycle.startup),
+            }),
+        }
+        self.note(now, Note::PodCreated(id));
+        if startup == Startup::AlreadyReady {
+            self.note(now, Note::PodReady(id));
+        }
+        self.pod_changed(id, now);
+        Ok(id)
+    }
+
+    /// Is `p` available: Ready, not terminating, Ready for `min_ready`?
+    fn available(&self, p: PodId, min_ready: SimDuration, now: SimTime) -> bool {
+        let pod = &self.pods[p as usize];
+        pod.is_ready() && pod.ready_at.is_some_and(|t| t.plus(min_ready) <= now)
+    }
+
+    /// The Deployment controller's sync (reference/balancing.md §2): keep
+    /// `replicas` pods, replacing deleted ones at once; on a new revision,
+    /// `RollingUpdate` creates new pods while the total stays within
+    /// `replicas + maxSurge` (rounded up) and deletes old ones while at least
+    /// `replicas - maxUnavailable` (rounded down) stay available, unavailable
+    /// old pods first; `Recreate` deletes every old pod and creates the new
+    /// ones once they are gone. Scale-down removes not-ready pods first, then
+    /// the most recently created (the ReplicaSet's victim ranking, without
+    /// its log-scale and random tie-breaks).
+    pub fn reconcile_deployment(&mut self, dep: u32, now: SimTime) -> Result<(), IpamExhausted> {
+        let spec = &self.sc.deployments[dep as usize];
+        let (replicas, update) = (
+            self.deps[dep as usize].replicas,
+            self.deps[dep as usize].update_revision,
+        );
+        let live: Vec<PodId> = self.deps[dep as usize]
+            .pods
+            .iter()
+            .copied()
+            .filter(|&p| self.pods[p as usize].deleted_at.is_none())
+            .collect();
+        let (new, old): (Vec<PodId>, Vec<PodId>) = live
+            .iter()
+            .partition(|&&p| self.pods[p as usize].revision == update);
+        let steady = old.is_empty();
+        let (surge, unavailable) = match spec.strategy {
+            DeploymentStrategy::RollingUpdate {
+                max_surge,
+                max_unavailable,
+            } => {
+                let surge = max_surge.resolve(replicas, true);
+                let unavailable = max_unavailable.resolve(replicas, false);
+                // Both zero would deadlock: the API fences maxUnavailable to 1.
+                (
+                    surge,
+                    if surge == 0 && unavailable == 0 {
+                        1
+                    } else {
+                        unavailable
+                    },
+                )
+            }
+            DeploymentStrategy::Recreate => {
+                if !steady {
+                    for p in old {
+                        self.delete_pod(p, now);
+                    }
+                    return Ok(());
+                }
+                let old_around = self.deps[dep as usize].pods.iter().any(|&p| {
+                    let pod = &self.pods[p as usize];
+                    pod.revision != update && pod.gone_at.is_none()
+                });
+                if old_around {
+                    return Ok(());
+                }
+                (0, replicas)
+            }
+        };
+        if steady {
+            for _ in new.len() as u32..replicas {
+                self.create_dep_pod(dep, now, Startup::Normal)?;
+            }
+            let extra = (new.len() as u32).saturating_sub(replicas);
+            for p in self.scale_down_order(&new).into_iter().take(extra as usize) {
+                self.delete_pod(p, now);
+            }
+            return Ok(());
+        }
+        let min_ready = spec.min_ready;
+        // Scale the new revision up within the surge budget.
+        let room = (replicas + surge).saturating_sub(live.len() as u32);
+        let want = replicas.saturating_sub(new.len() as u32);
+        for _ in 0..room.min(want) {
+            self.create_dep_pod(dep, now, Startup::Normal)?;
+        }
+        // Scale the old one down within the availability budget.
+        let min_available = replicas.saturating_sub(unavailable);
+        let mut available = live
+            .iter()
+            .filter(|&&p| self.available(p, min_ready, now))
+            .count() as u32;
+        for p in self.scale_down_order(&old) {
+            if self.available(p, min_ready, now) {
+                if available <= min_available {
+                    continue;
+                }
+                available -= 1;
+            }
+            self.delete_pod(p, now);
+        }
+        // Wake up when a new pod becomes available.
+        let next = new
+            .iter()
+            .filter_map(|&p| self.pods[p as usize].ready_at.map(|t| t.plus(min_ready)))
+            .filter(|&t| t > now)
+            .min();
+        if let Some(at) = next {
+            self.follow.push(Follow::ReconcileDeployment { dep, at });
+        }
+        Ok(())
+    }
+
+    /// Which of `pods` a ReplicaSet deletes first: not Ready before Ready,
+    /// then the newest first.
+    fn scale_down_order(&self, pods: &[PodId]) -> Vec<PodId> {
+        let mut v = pods.to_vec();
+        v.sort_by_key(|&p| (self.pods[p as usize].is_ready(), std::cmp::Reverse(p)));
+        v
+    }
+
+    /// A Deployment's pod was deleted from outside its controller (churn, a
+    /// timeline event): the controller replaces it at once.
+    pub fn deleted_by_user(&mut self, p: PodId, now: SimTime) -> Result<(), IpamExhausted> {
+        if let Owner::Deployment { dep, .. } = self.pods[p as usize].owner {
+            self.reconcile_deployment(dep, now)?;
+        }
+        Ok(())
+    }
+
+    pub fn scale_deployment(
+        &mut self,
+        dep: u32,
+        replicas: u32,
+        now: SimTime,
+    ) -> Result<(), IpamExhausted> {
+        self.deps[dep as usize].replicas = replicas;
+        self.reconcile_deployment(dep, now)
+    }
+
+    pub fn rollout_deployment(&mut self, dep: u32, now: SimTime) -> Result<(), IpamExhausted> {
+        self.deps[dep as usize].update_revision += 1;
+        self.reconcile_deployment(dep, now)
     }
 
     /// Hand-written Pods hold their IPs from t = 0; each hand-written slice
@@ -734,10 +990,14 @@ impl<'s> Cluster<'s> {
             return Ok(false);
         }
         p.ready_at = Some(now);
-        let (sts, _) = p.ordinal().expect("only StatefulSet pods start up");
+        let owner = p.owner;
         self.note(now, Note::PodReady(pod));
-        self.endpoints_changed(sts, now);
-        self.reconcile(sts, now)?;
+        self.pod_changed(pod, now);
+        match owner {
+            Owner::StatefulSet { sts, .. } => self.reconcile(sts, now)?,
+            Owner::Deployment { dep, .. } => self.reconcile_deployment(dep, now)?,
+            _ => {}
+        }
         Ok(true)
     }
 
@@ -780,7 +1040,11 @@ impl<'s> Cluster<'s> {
         self.note(now, Note::PodGone(pod));
         // A service publishing not-ready addresses loses it only now.
         self.pod_changed(pod, now);
-        // A hand-written Pod is not replaced; a StatefulSet's ordinal is.
+        // A hand-written Pod is not replaced; a StatefulSet's ordinal is
+        // (now); a Deployment's pod already was, but Recreate waits for this.
+        if let Owner::Deployment { dep, .. } = self.pods[pod as usize].owner {
+            return self.reconcile_deployment(dep, now);
+        }
         let Some((sts, ord)) = self.pods[pod as usize].ordinal() else {
             return Ok(());
         };
@@ -831,6 +1095,16 @@ impl<'s> Cluster<'s> {
                 }
             }
         }
+        for &d in &s.selects_deps {
+            for &p in &self.deps[d as usize].pods {
+                if self.is_endpoint(svc, &self.pods[p as usize]) {
+                    endpoints.push(Addr {
+                        ip: self.pods[p as usize].ip,
+                        pod: p,
+                    });
+                }
+            }
+        }
         for &n in &s.selects_pods {
             // Hand-written pods come first in `pods`, in declaration order.
             let p = n as PodId;
@@ -852,12 +1126,18 @@ impl<'s> Cluster<'s> {
         }
         let s = &self.services[svc];
         let mut out = Vec::new();
-        for &j in &s.selects {
-            for &p in self.sts[j as usize].slots.iter().flatten() {
-                let pod = &self.pods[p as usize];
-                if pod.deleted_at.is_some() && pod.is_listening() {
-                    out.push(Addr { ip: pod.ip, pod: p });
-                }
+        let sts_pods = s
+            .selects
+            .iter()
+            .flat_map(|&j| self.sts[j as usize].slots.iter().flatten().copied());
+        let dep_pods = s
+            .selects_deps
+            .iter()
+            .flat_map(|&d| self.deps[d as usize].pods.iter().copied());
+        for p in sts_pods.chain(dep_pods) {
+            let pod = &self.pods[p as usize];
+            if pod.deleted_at.is_some() && pod.is_listening() {
+                out.push(Addr { ip: pod.ip, pod: p });
             }
         }
         out
@@ -880,6 +1160,9 @@ impl<'s> Cluster<'s> {
     /// for a hand-written Pod.
     fn lifecycle(&self, p: PodId) -> crate::scenario::Lifecycle {
         use crate::scenario::defaults as d;
+        if let Owner::Deployment { dep, .. } = self.pods[p as usize].owner {
+            return self.sc.deployments[dep as usize].lifecycle.clone();
+        }
         match self.pods[p as usize].ordinal() {
             Some((sts, _)) => self.sc.statefulsets[sts as usize].lifecycle.clone(),
             None => crate::scenario::Lifecycle {
@@ -894,6 +1177,14 @@ impl<'s> Cluster<'s> {
     fn pod_changed(&mut self, p: PodId, now: SimTime) {
         match self.pods[p as usize].owner {
             Owner::StatefulSet { sts, .. } => self.endpoints_changed(sts, now),
+            Owner::Deployment { dep, .. } => {
+                let svcs: Vec<usize> = self.deps[dep as usize]
+                    .selected_by
+                    .iter()
+                    .map(|&s| s as usize)
+                    .collect();
+                self.services_changed(&svcs, now);
+            }
             _ => {
                 let svcs: Vec<usize> = (0..self.services.len())
                     .filter(|&s| self.member(s as u32, p))
@@ -963,6 +1254,8 @@ impl<'s> Cluster<'s> {
                 (st.service == service.name && st.namespace == service.namespace)
                     .then(|| format!("{}-{ordinal}", st.name))
             }
+            // Deployment pods have no hostname (their template sets none).
+            Owner::Deployment { .. } => None,
             Owner::Pod(n) => {
                 let def = &self.sc.pods[n as usize];
                 if def.subdomain.as_deref() == Some(service.name.as_str()) {
@@ -972,6 +1265,16 @@ impl<'s> Cluster<'s> {
                 }
             }
             Owner::External { .. } => None,
+        }
+    }
+
+    /// The namespace pod `p` runs in.
+    pub fn namespace_of(&self, p: PodId) -> &str {
+        match self.pods[p as usize].owner {
+            Owner::StatefulSet { sts, .. } => &self.sc.statefulsets[sts as usize].namespace,
+            Owner::Deployment { dep, .. } => &self.sc.deployments[dep as usize].namespace,
+            Owner::Pod(n) => &self.sc.pods[n as usize].namespace,
+            Owner::External { slice } => &self.sc.endpoint_slices[slice as usize].namespace,
         }
     }
 
@@ -987,6 +1290,7 @@ impl<'s> Cluster<'s> {
                 "{}-{ordinal}",
                 self.sc.statefulsets[sts as usize].name
             )),
+            Owner::Deployment { .. } => Some(self.pod_display_name(a.pod)),
             Owner::Pod(n) => Some(self.sc.pods[n as usize].name.clone()),
             Owner::External { .. } => None,
         }
@@ -1008,6 +1312,7 @@ impl<'s> Cluster<'s> {
         let s = &self.services[svc as usize];
         match self.pods[p as usize].owner {
             Owner::StatefulSet { sts, .. } => s.selects.contains(&sts),
+            Owner::Deployment { dep, .. } => s.selects_deps.contains(&dep),
             Owner::Pod(n) => {
                 s.selects_pods.contains(&n) || s.static_endpoints.iter().any(|a| a.pod == p)
             }
@@ -1025,6 +1330,9 @@ impl<'s> Cluster<'s> {
             && match pod.owner {
                 Owner::StatefulSet { sts, .. } => {
                     self.sc.statefulsets[sts as usize].ports.contains(&port)
+                }
+                Owner::Deployment { dep, .. } => {
+                    self.sc.deployments[dep as usize].ports.contains(&port)
                 }
                 Owner::Pod(n) => self.sc.pods[n as usize].ports.contains(&port),
                 Owner::External { slice } => self.sc.endpoint_slices[slice as usize]
@@ -1046,6 +1354,14 @@ impl<'s> Cluster<'s> {
                     .identities
                     .iter()
                     .filter(|&&i| i != u32::MAX),
+            );
+        }
+        for &d in &s.selects_deps {
+            out.extend(
+                self.deps[d as usize]
+                    .pods
+                    .iter()
+                    .map(|&p| self.pods[p as usize].identity),
             );
         }
         for &n in &s.selects_pods {

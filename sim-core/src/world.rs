@@ -6,7 +6,7 @@
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
 use crate::client::{Client, GroupPlan};
-use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, Note, PodId};
+use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, Note, Owner, PodId};
 use crate::dns::{self, Server};
 use crate::dns::{Ask, Nameserver};
 use crate::engine::Queue;
@@ -34,6 +34,8 @@ pub enum Event {
     Refresh(u32),
     /// StatefulSet `n`'s controller syncs again.
     Reconcile(u32),
+    /// Deployment `n`'s controller syncs again.
+    ReconcileDeployment(u32),
 }
 
 /// A run could not complete (the scenario asked for something impossible).
@@ -263,7 +265,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 .dns
                 .shuffle
                 .then(|| Stream::derive(seed, "dns/shuffle", 0)),
-            churn: vec![Vec::new(); sc.statefulsets.len()],
+            churn: vec![Vec::new(); sc.statefulsets.len() + sc.deployments.len()],
             warnings: Vec::new(),
             seed,
         };
@@ -371,6 +373,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Follow::PodGone { pod, at } => (at, Event::PodGone(pod)),
                 Follow::Propagate { svc, at } => (at, Event::Propagate(svc)),
                 Follow::Reconcile { sts, at } => (at, Event::Reconcile(sts)),
+                Follow::ReconcileDeployment { dep, at } => (at, Event::ReconcileDeployment(dep)),
             };
             if at < self.end {
                 self.queue.schedule(at, ev);
@@ -378,23 +381,52 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
     }
 
+    fn deployment_index(&self, namespace: &str, name: &str) -> u32 {
+        self.sc
+            .deployments
+            .iter()
+            .position(|d| d.namespace == namespace && d.name == name)
+            .expect("validated: the Deployment exists") as u32
+    }
+
     /// Schedule the deletion of `pod` after a lifetime drawn from its identity's stream.
     fn arm_churn(&mut self, pod: PodId, now: SimTime) {
+        // StatefulSet ordinals draw from one stream each (`churn/<ns>/<set>`
+        // #ordinal); a Deployment's pods from `churn/<ns>/<deployment>` #n.
         // Hand-written pods and external endpoints never churn.
-        let Some((sts, ordinal)) = self.cluster.pods[pod as usize].ordinal() else {
-            return;
+        let (slot, index, namespace, name, churn) = match self.cluster.pods[pod as usize].owner {
+            Owner::StatefulSet { sts, ordinal } => {
+                let st = &self.sc.statefulsets[sts as usize];
+                (
+                    sts as usize,
+                    ordinal,
+                    &st.namespace,
+                    &st.name,
+                    st.churn.lifetime,
+                )
+            }
+            Owner::Deployment { dep, n } => {
+                let d = &self.sc.deployments[dep as usize];
+                (
+                    self.sc.statefulsets.len() + dep as usize,
+                    n,
+                    &d.namespace,
+                    &d.name,
+                    d.churn.lifetime,
+                )
+            }
+            _ => return,
         };
-        let st = &self.sc.statefulsets[sts as usize];
-        let lifetime = match st.churn.lifetime {
+        let lifetime = match churn {
             Lifetime::None => return,
             Lifetime::Fixed(d) => d,
             Lifetime::Exponential(mean) => {
-                let streams = &mut self.churn[sts as usize];
-                while streams.len() <= ordinal as usize {
-                    let name = format!("churn/{}/{}", st.namespace, st.name);
-                    streams.push(Stream::derive(self.seed, &name, streams.len() as u64));
+                let streams = &mut self.churn[slot];
+                while streams.len() <= index as usize {
+                    let stream = format!("churn/{namespace}/{name}");
+                    streams.push(Stream::derive(self.seed, &stream, streams.len() as u64));
                 }
-                streams[ordinal as usize].exponential(mean)
+                streams[index as usize].exponential(mean)
             }
         };
         let at = now.plus(lifetime);
@@ -415,12 +447,15 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 }
             }
             Event::ChurnDelete(p) => {
-                self.cluster.delete_pod(p, now);
+                if self.cluster.delete_pod(p, now) {
+                    self.cluster.deleted_by_user(p, now)?;
+                }
             }
             Event::PodExit(p) => self.cluster.pod_exit(p, now),
             Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
             Event::Propagate(s) => self.cluster.propagate(s, now),
             Event::Reconcile(s) => self.cluster.reconcile(s, now)?,
+            Event::ReconcileDeployment(d) => self.cluster.reconcile_deployment(d, now)?,
             Event::Timeline(i) => self.timeline(i as usize, now)?,
             Event::Refresh(c) => {
                 self.refresh(c, now);
@@ -471,6 +506,21 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     .position(|s| s.namespace == *namespace && s.name == *statefulset)
                     .expect("validated: the StatefulSet exists");
                 self.cluster.rollout(j as u32, now)?;
+            }
+            Action::ScaleDeployment {
+                namespace,
+                deployment,
+                replicas,
+            } => {
+                let d = self.deployment_index(namespace, deployment);
+                self.cluster.scale_deployment(d, *replicas, now)?;
+            }
+            Action::RolloutRestartDeployment {
+                namespace,
+                deployment,
+            } => {
+                let d = self.deployment_index(namespace, deployment);
+                self.cluster.rollout_deployment(d, now)?;
             }
             Action::Scale {
                 namespace,

@@ -382,21 +382,14 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
         })
         .collect();
     // For `pods verified`: every pod that holds its address now.
-    let pods = cluster
-        .pods
-        .iter()
-        .filter(|p| {
+    let pods = (0..cluster.pods.len() as u32)
+        .filter(|&i| {
+            let p = &cluster.pods[i as usize];
             p.gone_at.is_none() && !matches!(p.owner, crate::cluster::Owner::External { .. })
         })
-        .map(|p| zone::Pod {
-            namespace: match p.owner {
-                crate::cluster::Owner::StatefulSet { sts, .. } => {
-                    sc.statefulsets[sts as usize].namespace.clone()
-                }
-                crate::cluster::Owner::Pod(n) => sc.pods[n as usize].namespace.clone(),
-                crate::cluster::Owner::External { .. } => unreachable!("filtered out"),
-            },
-            ip: IpAddr::V4(Ipv4Addr::from(p.ip)),
+        .map(|i| zone::Pod {
+            namespace: cluster.namespace_of(i).to_string(),
+            ip: IpAddr::V4(Ipv4Addr::from(cluster.pods[i as usize].ip)),
         })
         .collect();
     zone::Zone {
@@ -740,13 +733,7 @@ fn walk_from_pod(
 ) -> (Path, Ending) {
     let c = &frozen.cluster;
     let p = &c.pods[pod as usize];
-    let namespace = match p.owner {
-        crate::cluster::Owner::StatefulSet { sts, .. } => {
-            sc.statefulsets[sts as usize].namespace.clone()
-        }
-        crate::cluster::Owner::Pod(n) => sc.pods[n as usize].namespace.clone(),
-        crate::cluster::Owner::External { .. } => defaults::NAMESPACE.to_string(),
-    };
+    let namespace = c.namespace_of(pod).to_string();
     let sp = SearchPath::of(
         crate::scenario::DnsPolicy::ClusterFirst,
         &crate::scenario::DnsConfig::default(),

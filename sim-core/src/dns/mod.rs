@@ -83,6 +83,7 @@ pub fn namespaces(sc: &Scenario) -> Vec<String> {
         .iter()
         .chain(sc.services.iter().map(|s| &s.namespace))
         .chain(sc.statefulsets.iter().map(|s| &s.namespace))
+        .chain(sc.deployments.iter().map(|d| &d.namespace))
         .chain(sc.pods.iter().map(|p| &p.namespace))
         .chain(sc.endpoint_slices.iter().map(|e| &e.namespace))
         .chain(sc.clients.iter().map(|c| &c.namespace));

@@ -390,8 +390,11 @@ fn unknown_kind(f: &Field, kind: &str) -> Diagnostic {
     match nearest(kind, names.iter().copied()) {
         Some(n) => d.hint(format!("did you mean `{n}`?")),
         None => match kind {
-            "Deployment" | "ReplicaSet" | "DaemonSet" | "Job" | "CronJob" => d.hint(
-                "ksim simulates StatefulSets; write the pods you need as Pod objects, or use a StatefulSet",
+            "Deployment" | "ReplicaSet" => d.hint(
+                "write it in the scenario's `deployments:` short form (name, replicas, labels, ports, strategy)",
+            ),
+            "DaemonSet" | "Job" | "CronJob" => d.hint(
+                "ksim simulates StatefulSets and Deployments; write the pods you need as Pod objects",
             ),
             _ => d.hint("remove this object: it does not change service networking in ksim"),
         },

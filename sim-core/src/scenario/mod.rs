@@ -51,6 +51,8 @@ pub struct Scenario {
     pub namespaces: Vec<String>,
     pub services: Vec<Service>,
     pub statefulsets: Vec<StatefulSet>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<Deployment>,
     /// Hand-written EndpointSlices (and Endpoints, converted): taken as given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub endpoint_slices: Vec<EndpointSliceDef>,
@@ -348,6 +350,82 @@ pub struct StatefulSet {
     pub min_ready: SimDuration,
 }
 
+/// A Deployment (through its ReplicaSets): anonymous pods, replaced at once
+/// when deleted, rolled by surge and unavailability budgets
+/// (reference/balancing.md §2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Deployment {
+    pub name: String,
+    pub namespace: String,
+    pub replicas: u32,
+    pub start_ready: bool,
+    pub labels: BTreeMap<String, String>,
+    pub ports: Vec<u16>,
+    pub lifecycle: Lifecycle,
+    pub churn: Churn,
+    #[serde(serialize_with = "as_display")]
+    pub strategy: DeploymentStrategy,
+    #[serde(rename = "minReadySeconds")]
+    pub min_ready: SimDuration,
+}
+
+/// Deployment `strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeploymentStrategy {
+    /// At most `replicas + maxSurge` pods, at least `replicas -
+    /// maxUnavailable` available, during a rollout.
+    RollingUpdate {
+        max_surge: Quantity,
+        max_unavailable: Quantity,
+    },
+    /// Delete every old pod, then create the new ones.
+    Recreate,
+}
+
+/// An absolute count or a percentage of `replicas` (IntOrString).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    Count(u32),
+    Percent(u32),
+}
+
+impl Quantity {
+    /// The count for `replicas`: percentages round up (`up`) or down.
+    pub fn resolve(self, replicas: u32, up: bool) -> u32 {
+        match self {
+            Quantity::Count(n) => n,
+            Quantity::Percent(p) => {
+                let x = p as u64 * replicas as u64;
+                (if up { x.div_ceil(100) } else { x / 100 }) as u32
+            }
+        }
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Quantity::Count(n) => write!(f, "{n}"),
+            Quantity::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl fmt::Display for DeploymentStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeploymentStrategy::RollingUpdate {
+                max_surge,
+                max_unavailable,
+            } => write!(
+                f,
+                "RollingUpdate(maxSurge={max_surge}, maxUnavailable={max_unavailable})"
+            ),
+            DeploymentStrategy::Recreate => f.write_str("Recreate"),
+        }
+    }
+}
+
 /// StatefulSet `updateStrategy` (reference/balancing.md §1.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateStrategy {
@@ -605,6 +683,18 @@ pub enum Action {
     RolloutRestart {
         namespace: String,
         statefulset: String,
+    },
+    /// `rollout_restart: api` naming a Deployment.
+    #[serde(serialize_with = "pod_ref")]
+    RolloutRestartDeployment {
+        namespace: String,
+        deployment: String,
+    },
+    /// `scale: {deployment: api, replicas: 5}`.
+    ScaleDeployment {
+        namespace: String,
+        deployment: String,
+        replicas: u32,
     },
     /// `scale: {statefulset: web, replicas: 5}`.
     Scale {

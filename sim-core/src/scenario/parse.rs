@@ -76,6 +76,7 @@ pub fn parse_with(
         }
     }
     let sts_fields = m.opt("statefulsets");
+    let deployment_fields = m.opt("deployments");
     let object_fields = m.opt("objects");
     let manifest_fields = m.opt("manifests");
     let client_fields = m.opt("clients");
@@ -103,6 +104,7 @@ pub fn parse_with(
         namespaces: std::mem::take(&mut objs.namespaces),
         services,
         statefulsets: Vec::new(),
+        deployments: Vec::new(),
         endpoint_slices: Vec::new(),
         pods: Vec::new(),
         clients: Vec::new(),
@@ -123,7 +125,38 @@ pub fn parse_with(
         let st = manifest::statefulset(draft, &sc)?;
         sets.add(&mut sc, st, draft.name.clone(), draft.replicas.clone())?;
     }
-    let peaks = sets.peaks;
+    let mut peaks = sets.peaks;
+    if let Some(f) = &deployment_fields {
+        let mut names: Vec<Field> = Vec::new();
+        for item in f.seq()? {
+            let d = deployment(&item)?;
+            let name = child(&item, "name");
+            if let Some(j) = sc
+                .deployments
+                .iter()
+                .position(|x| x.name == d.name && x.namespace == d.namespace)
+            {
+                return Err(duplicate(
+                    &names[j],
+                    &name,
+                    "Deployment",
+                    &d.name,
+                    &d.namespace,
+                ));
+            }
+            names.push(name);
+            // A rollout may surge above `replicas`.
+            let surge = match d.strategy {
+                DeploymentStrategy::RollingUpdate { max_surge, .. } => {
+                    max_surge.resolve(d.replicas, true)
+                }
+                DeploymentStrategy::Recreate => 0,
+            };
+            peaks.push(u64::from(d.replicas) + u64::from(surge));
+            check_pods(&sc, &peaks, &child(&item, "replicas"), d.replicas)?;
+            sc.deployments.push(d);
+        }
+    }
     sc.endpoint_slices = manifest::endpoint_slices(&objs, &sc)?;
     sc.pods = manifest::pods(&objs, &sc)?;
     let sts_pods: u64 = peaks.iter().sum();
@@ -1188,6 +1221,135 @@ pub(super) fn min_ready_seconds(f: Option<Field>) -> Result<SimDuration, Diagnos
     })
 }
 
+/// `deployments[]`: ksim's short form of a Deployment.
+fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let name = m.req("name", "the Deployment's name")?.dns_label()?;
+    let namespace = namespace(&mut m)?;
+    let replicas = m.opt("replicas").map(|f| f.u32()).transpose()?.unwrap_or(1);
+    let start_ready = m
+        .opt("start_ready")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
+    let labels = labels_or_default(&mut m, &name)?;
+    let ports = match m.opt("ports") {
+        Some(pf) => pf
+            .seq()?
+            .iter()
+            .map(|i| i.u16_port())
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    let lifecycle = match m.opt("lifecycle") {
+        None => default_lifecycle(),
+        Some(f) => {
+            let mut lm = Map::of(&f)?;
+            let mut l = default_lifecycle();
+            for (key, slot) in [
+                ("startup", &mut l.startup),
+                ("drain", &mut l.drain),
+                ("teardown", &mut l.teardown),
+            ] {
+                if let Some(f) = lm.opt(key) {
+                    *slot = f.duration()?;
+                }
+            }
+            lm.finish()?;
+            l
+        }
+    };
+    let churn = match m.opt("churn") {
+        None => Churn {
+            lifetime: Lifetime::None,
+        },
+        Some(f) => {
+            let mut cm = Map::of(&f)?;
+            let lifetime = cm
+                .opt("lifetime")
+                .map(|f| lifetime(&f))
+                .transpose()?
+                .unwrap_or(Lifetime::None);
+            cm.finish()?;
+            Churn { lifetime }
+        }
+    };
+    let strategy = match m.opt("strategy") {
+        None => DeploymentStrategy::RollingUpdate {
+            max_surge: Quantity::Percent(25),
+            max_unavailable: Quantity::Percent(25),
+        },
+        Some(f) => {
+            let mut sm = Map::of(&f)?;
+            let kind = match sm.opt("type") {
+                None => "RollingUpdate",
+                Some(t) => one_of(
+                    &t,
+                    "a Deployment strategy",
+                    &[("RollingUpdate", "RollingUpdate"), ("Recreate", "Recreate")],
+                )?,
+            };
+            let (mut surge, mut unavailable) = (Quantity::Percent(25), Quantity::Percent(25));
+            if let Some(rf) = sm.opt("rollingUpdate") {
+                let mut rm = Map::of(&rf)?;
+                if let Some(q) = rm.opt("maxSurge") {
+                    surge = quantity(&q)?;
+                }
+                if let Some(q) = rm.opt("maxUnavailable") {
+                    unavailable = quantity(&q)?;
+                }
+                rm.finish()?;
+            }
+            sm.finish()?;
+            match kind {
+                "Recreate" => DeploymentStrategy::Recreate,
+                _ => DeploymentStrategy::RollingUpdate {
+                    max_surge: surge,
+                    max_unavailable: unavailable,
+                },
+            }
+        }
+    };
+    let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
+    m.finish()?;
+    if ports.is_empty() {
+        return Err(f
+            .err(format!(
+                "Deployment `{name}` needs the container `ports` its pods listen on"
+            ))
+            .path(format!("{}.ports", f.path))
+            .hint("e.g. `ports: [8080]`"));
+    }
+    Ok(Deployment {
+        name,
+        namespace,
+        replicas,
+        start_ready,
+        labels,
+        ports,
+        lifecycle,
+        churn,
+        strategy,
+        min_ready,
+    })
+}
+
+/// `3` or `25%` (IntOrString).
+fn quantity(f: &Field) -> Result<Quantity, Diagnostic> {
+    let t = f.str()?.trim();
+    let bad = || f.expected("a count such as `1` or a percentage such as `25%`");
+    match t.strip_suffix('%') {
+        Some(p) => {
+            let v: u32 = p.trim().parse().map_err(|_| bad())?;
+            if v > 100 {
+                return Err(f.err(format!("a percentage is 0-100%, found {v}%")));
+            }
+            Ok(Quantity::Percent(v))
+        }
+        None => t.parse().map(Quantity::Count).map_err(|_| bad()),
+    }
+}
+
 /// `none`, `fixed(D)` or `exponential(MEAN)`: how long a pod identity lives.
 pub(super) fn lifetime(f: &Field) -> Result<Lifetime, Diagnostic> {
     let expected = "expected `none`, `fixed(<duration>)` or `exponential(<mean>)`";
@@ -1671,6 +1833,35 @@ fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnost
     }
 }
 
+/// `name` is a Deployment of `namespace`, or a located error with a hint.
+fn known_deployment(
+    f: &Field,
+    name: &str,
+    namespace: &str,
+    sc: &Scenario,
+) -> Result<(), Diagnostic> {
+    if sc
+        .deployments
+        .iter()
+        .any(|d| d.name == name && d.namespace == namespace)
+    {
+        return Ok(());
+    }
+    let all: Vec<(&str, &str)> = sc
+        .deployments
+        .iter()
+        .map(|d| (d.name.as_str(), d.namespace.as_str()))
+        .collect();
+    Err(reference_error(
+        f,
+        "Deployment",
+        name,
+        namespace,
+        &all,
+        |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
+    ))
+}
+
 /// `name` is a StatefulSet of `namespace`, or a located error with a hint.
 fn known_statefulset(
     f: &Field,
@@ -1755,15 +1946,27 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 .ok_or_else(|| f.err("`scale` needs `statefulset` and `replicas`"))?;
             let mut sm = Map::of(&sf)?;
             let namespace = namespace(&mut sm)?;
-            let nf = sm.req("statefulset", "the StatefulSet to scale")?;
-            let statefulset = nf.str()?.to_string();
-            known_statefulset(&nf, &statefulset, &namespace, sc)?;
-            let replicas = sm.req("replicas", "the new replica count")?.u32()?;
-            sm.finish()?;
-            Action::Scale {
-                namespace,
-                statefulset,
-                replicas,
+            if let Some(df) = sm.opt("deployment") {
+                let deployment = df.str()?.to_string();
+                known_deployment(&df, &deployment, &namespace, sc)?;
+                let replicas = sm.req("replicas", "the new replica count")?.u32()?;
+                sm.finish()?;
+                Action::ScaleDeployment {
+                    namespace,
+                    deployment,
+                    replicas,
+                }
+            } else {
+                let nf = sm.req("statefulset", "the StatefulSet (or `deployment`) to scale")?;
+                let statefulset = nf.str()?.to_string();
+                known_statefulset(&nf, &statefulset, &namespace, sc)?;
+                let replicas = sm.req("replicas", "the new replica count")?.u32()?;
+                sm.finish()?;
+                Action::Scale {
+                    namespace,
+                    statefulset,
+                    replicas,
+                }
             }
         }
         ["rollout_restart"] => {
@@ -1776,10 +1979,21 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 Some((ns, n)) => (ns.to_string(), n.to_string()),
                 None => (d::NAMESPACE.to_string(), text.to_string()),
             };
-            known_statefulset(&rf, &statefulset, &namespace, sc)?;
-            Action::RolloutRestart {
-                namespace,
-                statefulset,
+            if sc
+                .deployments
+                .iter()
+                .any(|d| d.name == statefulset && d.namespace == namespace)
+            {
+                Action::RolloutRestartDeployment {
+                    namespace,
+                    deployment: statefulset,
+                }
+            } else {
+                known_statefulset(&rf, &statefulset, &namespace, sc)?;
+                Action::RolloutRestart {
+                    namespace,
+                    statefulset,
+                }
             }
         }
         [] => {
