@@ -1134,3 +1134,79 @@ mod deployments {
         assert!(r.totals.outcomes.no_address > 0);
     }
 }
+
+/// Nodes failing and being drained (reference/balancing.md §1.3, §2).
+mod nodes {
+    use super::*;
+
+    fn scenario(events: &str) -> Scenario {
+        parse(&format!(
+            "name: t\nduration: 400s\ncluster: {{nodes: 2, propagation: 1s, unassigned_ip: timeout}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n  \
+             - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 2, start_ready: true, \
+             lifecycle: {{startup: 5s, drain: 2s, teardown: 1s}}}}\n\
+             deployments:\n  - {{name: api, replicas: 2, start_ready: true, ports: [80], \
+             lifecycle: {{startup: 5s, drain: 2s, teardown: 1s}}}}\n\
+             clients:\n  - {{name: app, target: 'nginx:80', rate: 10, balancer: round-robin, connect_timeout: 1s}}\n\
+             events:\n{events}"
+        ))
+    }
+
+    #[test]
+    fn a_failed_nodes_pods_go_dark_then_leave_dns_and_only_deployment_pods_are_replaced() {
+        // Placement: web-0 node-0, web-1 node-1, api-a node-0, api-b node-1.
+        let sc = scenario("  - {at: 10s, fail_node: node-1}\n");
+        let (out, a, _) = run(&sc);
+        let web1 = &out.cluster.pods[1];
+        assert_eq!((web1.ordinal(), web1.node), (Some((0, 1)), 1));
+        // Dark from 10 s: dials to it time out; DNS still lists it until the
+        // node controller marks it not Ready (50 s) plus propagation.
+        let dark: Vec<_> = a
+            .iter()
+            .filter(|x| {
+                x.at > s(10.0) && x.at < s(50.0) && x.dialled.is_some_and(|d| d.ip == web1.ip)
+            })
+            .map(|x| x.outcome)
+            .collect();
+        assert!(all(&dark, Outcome::Timeout), "{dark:?}");
+        assert!(all(&outcomes_between(&a, 0, 52.0, 400.0), Outcome::Ok));
+        // Evicted at 350 s: it stays Terminating, so the StatefulSet never
+        // recreates web-1; the Deployment replaces its pod at once.
+        assert_eq!(web1.deleted_at, Some(s(350.0)));
+        assert_eq!(web1.gone_at, None);
+        assert!(
+            !out.cluster
+                .pods
+                .iter()
+                .any(|p| p.ordinal() == Some((0, 1)) && p.created_at > s(0.0))
+        );
+        let replaced: Vec<_> = out
+            .cluster
+            .pods
+            .iter()
+            .filter(|p| p.created_at == s(350.0))
+            .collect();
+        assert_eq!(replaced.len(), 1);
+        assert_eq!(replaced[0].node, 0, "not on the failed node");
+    }
+
+    #[test]
+    fn a_drained_nodes_pods_terminate_normally_and_come_back_elsewhere() {
+        let sc = scenario("  - {at: 10s, drain_node: node-1}\n");
+        let (out, _, r) = run(&sc);
+        assert_eq!(out.cluster.pods[1].gone_at, Some(s(13.0)));
+        let later: Vec<_> = out
+            .cluster
+            .pods
+            .iter()
+            .filter(|p| p.created_at > s(0.0))
+            .collect();
+        assert_eq!(later.len(), 2, "web-1 and the api pod are recreated");
+        assert!(
+            later.iter().all(|p| p.node == 0),
+            "never on the cordoned node"
+        );
+        assert_eq!(r.totals.outcomes.timeout, 0);
+    }
+}

@@ -56,6 +56,10 @@ pub struct Pod {
     pub deleted_at: Option<SimTime>,
     pub exited_at: Option<SimTime>,
     pub gone_at: Option<SimTime>,
+    /// Its node failed: nothing answers at its address any more.
+    pub lost_at: Option<SimTime>,
+    /// The node controller marked it not Ready (its node stopped reporting).
+    pub not_ready_at: Option<SimTime>,
 }
 
 impl Pod {
@@ -69,12 +73,13 @@ impl Pod {
 
     /// Ready and not terminating: what an EndpointSlice marks `ready`.
     pub fn is_ready(&self) -> bool {
-        self.ready_at.is_some() && self.deleted_at.is_none()
+        self.ready_at.is_some() && self.deleted_at.is_none() && self.not_ready_at.is_none()
     }
 
-    /// The process accepts connections (Ready, or terminating but still draining).
+    /// The process accepts connections (Ready, or terminating but still
+    /// draining), on a node that is up.
     pub fn is_listening(&self) -> bool {
-        self.ready_at.is_some() && self.exited_at.is_none()
+        self.ready_at.is_some() && self.exited_at.is_none() && self.lost_at.is_none()
     }
 }
 
@@ -145,6 +150,15 @@ pub struct DepState {
     pub pods: Vec<PodId>,
     /// Services selecting its pods.
     pub selected_by: Vec<u32>,
+}
+
+/// A node as the control plane sees it.
+#[derive(Clone, Debug, Default)]
+pub struct NodeState {
+    /// Unschedulable (`kubectl drain` cordons first).
+    pub cordoned: bool,
+    /// When it failed (stopped answering, kubelet gone).
+    pub failed_at: Option<SimTime>,
 }
 
 /// One node's `host-local` range and its round-robin cursor.
@@ -301,7 +315,23 @@ pub enum Follow {
         dep: u32,
         at: SimTime,
     },
+    /// The node controller marks a failed node's pods not Ready.
+    NodeNotReady {
+        node: u32,
+        at: SimTime,
+    },
+    /// ... and evicts them.
+    NodeEvict {
+        node: u32,
+        at: SimTime,
+    },
 }
+
+/// kube-controller-manager `--node-monitor-grace-period` default.
+const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(40);
+/// `node.kubernetes.io/not-ready` / `unreachable` toleration the API server
+/// adds to every pod (`--default-not-ready-toleration-seconds`): 300 s.
+const NOT_READY_TOLERATION: SimDuration = SimDuration::from_secs(300);
 
 /// A change in the cluster, for the lifecycle event stream (recorded only
 /// when someone listens: see [`Cluster::notes`]).
@@ -351,8 +381,10 @@ pub struct Cluster<'s> {
     pub ipam: Ipam,
     /// VIP → service.
     pub vips: FxHashMap<u32, u32>,
-    /// StatefulSet pods are placed on nodes round-robin in creation order.
+    /// StatefulSet and Deployment pods are placed on nodes round-robin in
+    /// creation order, skipping cordoned and failed nodes.
     next_node: u32,
+    pub nodes: Vec<NodeState>,
     /// Work for the world's queue; drained by the caller after each change.
     pub follow: Vec<Follow>,
     /// Changes as they happen, when recording (`Some`); drained by the caller.
@@ -481,6 +513,9 @@ impl<'s> Cluster<'s> {
                 sc.cluster.nodes,
             ),
             next_node: 0,
+            nodes: (0..sc.cluster.nodes)
+                .map(|_| NodeState::default())
+                .collect(),
             vips,
             follow: Vec::new(),
             notes: None,
@@ -531,8 +566,7 @@ impl<'s> Cluster<'s> {
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
-        let node = self.next_node;
-        self.next_node = (self.next_node + 1) % self.sc.cluster.nodes.max(1);
+        let node = self.place();
         let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
             at: now,
             cidr: self.sc.cluster.ipam.pod_cidr,
@@ -561,8 +595,17 @@ impl<'s> Cluster<'s> {
             deleted_at: None,
             exited_at: None,
             gone_at: None,
+            lost_at: None,
+            not_ready_at: None,
         });
         self.deps[dep as usize].pods.push(id);
+        if self
+            .nodes
+            .get(node as usize)
+            .is_some_and(|n| n.failed_at.is_some())
+        {
+            self.pods[id as usize].lost_at = Some(now);
+        }
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             Startup::Normal => self.follow.push(Follow::PodReady {
@@ -576,6 +619,100 @@ impl<'s> Cluster<'s> {
         }
         self.pod_changed(id, now);
         Ok(id)
+    }
+
+    /// The next node round-robin that takes pods (not cordoned, not failed);
+    /// if none does, the next one anyway (its pods will never start).
+    fn place(&mut self) -> u32 {
+        let n = self.nodes.len().max(1) as u32;
+        for k in 0..n {
+            let node = (self.next_node + k) % n;
+            let st = &self.nodes[node as usize];
+            if !st.cordoned && st.failed_at.is_none() {
+                self.next_node = (node + 1) % n;
+                return node;
+            }
+        }
+        let node = self.next_node;
+        self.next_node = (node + 1) % n;
+        node
+    }
+
+    /// Node `node` fails (power loss, kernel panic): its pods stop answering
+    /// at once; after `node-monitor-grace-period` (40 s) the node controller
+    /// marks them not Ready; after the `not-ready` toleration (300 s more) it
+    /// evicts them. Evicted pods stay Terminating (their kubelet cannot
+    /// confirm), so a StatefulSet does not replace them; a Deployment does,
+    /// at once (reference/balancing.md §1.3, §2).
+    pub fn fail_node(&mut self, node: u32, now: SimTime) {
+        self.nodes[node as usize].failed_at = Some(now);
+        for p in 0..self.pods.len() as PodId {
+            let pod = &mut self.pods[p as usize];
+            if pod.node == node
+                && pod.gone_at.is_none()
+                && self.nodes[node as usize].failed_at.is_some()
+            {
+                pod.lost_at = Some(now);
+                // Serving-terminating fallback and publishNotReady lists change.
+                self.pod_changed(p, now);
+            }
+        }
+        self.follow.push(Follow::NodeNotReady {
+            node,
+            at: now.plus(NODE_MONITOR_GRACE),
+        });
+        self.follow.push(Follow::NodeEvict {
+            node,
+            at: now.plus(NODE_MONITOR_GRACE).plus(NOT_READY_TOLERATION),
+        });
+    }
+
+    /// The node controller noticed `node` stopped reporting.
+    pub fn node_not_ready(&mut self, node: u32, now: SimTime) {
+        for p in 0..self.pods.len() as PodId {
+            let pod = &mut self.pods[p as usize];
+            if pod.node == node && pod.lost_at.is_some() && pod.not_ready_at.is_none() {
+                pod.not_ready_at = Some(now);
+                self.pod_changed(p, now);
+            }
+        }
+    }
+
+    /// Taint-based eviction of `node`'s pods; returns the evicted ones.
+    pub fn node_evict(&mut self, node: u32, now: SimTime) -> Vec<PodId> {
+        let mut evicted = Vec::new();
+        for p in 0..self.pods.len() as PodId {
+            let pod = &self.pods[p as usize];
+            let managed = matches!(
+                pod.owner,
+                Owner::StatefulSet { .. } | Owner::Deployment { .. }
+            );
+            if managed && pod.node == node && pod.lost_at.is_some() && pod.deleted_at.is_none() {
+                self.delete_pod(p, now);
+                evicted.push(p);
+            }
+        }
+        evicted
+    }
+
+    /// `kubectl drain`: cordon `node` and evict its pods gracefully (they
+    /// terminate as any deleted pod and are recreated elsewhere); returns
+    /// the evicted ones.
+    pub fn drain_node(&mut self, node: u32, now: SimTime) -> Vec<PodId> {
+        self.nodes[node as usize].cordoned = true;
+        let mut evicted = Vec::new();
+        for p in 0..self.pods.len() as PodId {
+            let pod = &self.pods[p as usize];
+            let managed = matches!(
+                pod.owner,
+                Owner::StatefulSet { .. } | Owner::Deployment { .. }
+            );
+            if managed && pod.node == node && pod.deleted_at.is_none() {
+                self.delete_pod(p, now);
+                evicted.push(p);
+            }
+        }
+        evicted
     }
 
     /// Is `p` available: Ready, not terminating, Ready for `min_ready`?
@@ -742,6 +879,8 @@ impl<'s> Cluster<'s> {
                 deleted_at: None,
                 exited_at: None,
                 gone_at: None,
+                lost_at: None,
+                not_ready_at: None,
             });
             self.ipam.hold(def.ip, id);
         }
@@ -775,6 +914,8 @@ impl<'s> Cluster<'s> {
                                 deleted_at: None,
                                 exited_at: None,
                                 gone_at: None,
+                                lost_at: None,
+                                not_ready_at: None,
                             });
                             self.ipam.hold(ip, id);
                             id
@@ -813,8 +954,7 @@ impl<'s> Cluster<'s> {
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
-        let node = self.next_node;
-        self.next_node = (self.next_node + 1) % self.sc.cluster.nodes.max(1);
+        let node = self.place();
         let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
             at: now,
             cidr: self.sc.cluster.ipam.pod_cidr,
@@ -856,12 +996,21 @@ impl<'s> Cluster<'s> {
             deleted_at: None,
             exited_at: None,
             gone_at: None,
+            lost_at: None,
+            not_ready_at: None,
         });
         let st = &mut self.sts[sts as usize];
         if st.slots.len() <= ordinal as usize {
             st.slots.resize(ordinal as usize + 1, None);
         }
         st.slots[ordinal as usize] = Some(id);
+        if self
+            .nodes
+            .get(node as usize)
+            .is_some_and(|n| n.failed_at.is_some())
+        {
+            self.pods[id as usize].lost_at = Some(now);
+        }
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             Startup::Normal => {
@@ -986,7 +1135,8 @@ impl<'s> Cluster<'s> {
     /// Returns whether it became Ready.
     pub fn pod_ready(&mut self, pod: PodId, now: SimTime) -> Result<bool, IpamExhausted> {
         let p = &mut self.pods[pod as usize];
-        if p.deleted_at.is_some() {
+        // Deleted meanwhile, or its node failed: it never starts.
+        if p.deleted_at.is_some() || p.lost_at.is_some() {
             return Ok(false);
         }
         p.ready_at = Some(now);
@@ -1010,6 +1160,10 @@ impl<'s> Cluster<'s> {
         p.deleted_at = Some(now);
         self.note(now, Note::PodTerminating(pod));
         self.pod_changed(pod, now);
+        if self.pods[pod as usize].lost_at.is_some() {
+            // Its kubelet is gone: it stays Terminating.
+            return true;
+        }
         let drain = self.lifecycle(pod).drain;
         self.follow.push(Follow::PodExit {
             pod,

@@ -79,7 +79,12 @@ fn dial_pod_ip(
     port: u16,
     connect_timeout: SimDuration,
 ) -> Dial {
-    let (outcome, reached, wait) = match cluster.ipam.holder(addr.ip) {
+    // A pod on a failed node answers nothing, like an address nobody holds.
+    let holder = cluster
+        .ipam
+        .holder(addr.ip)
+        .filter(|&p| cluster.pods[p as usize].lost_at.is_none());
+    let (outcome, reached, wait) = match holder {
         None => match cluster.sc.cluster.unassigned_ip {
             UnassignedIp::Timeout => (Outcome::Timeout, None, connect_timeout),
             UnassignedIp::Unreachable(after) if after < connect_timeout => {

@@ -36,6 +36,10 @@ pub enum Event {
     Reconcile(u32),
     /// Deployment `n`'s controller syncs again.
     ReconcileDeployment(u32),
+    /// Node `n` failed 40 s ago: its pods are marked not Ready.
+    NodeNotReady(u32),
+    /// Node `n`'s pods are evicted.
+    NodeEvict(u32),
 }
 
 /// A run could not complete (the scenario asked for something impossible).
@@ -374,6 +378,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Follow::Propagate { svc, at } => (at, Event::Propagate(svc)),
                 Follow::Reconcile { sts, at } => (at, Event::Reconcile(sts)),
                 Follow::ReconcileDeployment { dep, at } => (at, Event::ReconcileDeployment(dep)),
+                Follow::NodeNotReady { node, at } => (at, Event::NodeNotReady(node)),
+                Follow::NodeEvict { node, at } => (at, Event::NodeEvict(node)),
             };
             if at < self.end {
                 self.queue.schedule(at, ev);
@@ -456,6 +462,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::Propagate(s) => self.cluster.propagate(s, now),
             Event::Reconcile(s) => self.cluster.reconcile(s, now)?,
             Event::ReconcileDeployment(d) => self.cluster.reconcile_deployment(d, now)?,
+            Event::NodeNotReady(n) => self.cluster.node_not_ready(n, now),
+            Event::NodeEvict(n) => {
+                for p in self.cluster.node_evict(n, now) {
+                    self.cluster.deleted_by_user(p, now)?;
+                }
+            }
             Event::Timeline(i) => self.timeline(i as usize, now)?,
             Event::Refresh(c) => {
                 self.refresh(c, now);
@@ -506,6 +518,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     .position(|s| s.namespace == *namespace && s.name == *statefulset)
                     .expect("validated: the StatefulSet exists");
                 self.cluster.rollout(j as u32, now)?;
+            }
+            Action::FailNode { node } => self.cluster.fail_node(*node, now),
+            Action::DrainNode { node } => {
+                for p in self.cluster.drain_node(*node, now) {
+                    self.cluster.deleted_by_user(p, now)?;
+                }
             }
             Action::ScaleDeployment {
                 namespace,

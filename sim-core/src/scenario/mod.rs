@@ -690,6 +690,10 @@ pub enum Action {
         namespace: String,
         deployment: String,
     },
+    /// `fail_node: node-1`: the node stops (power loss); its pods go dark.
+    FailNode { node: u32 },
+    /// `drain_node: node-1` (`kubectl drain`): cordon, evict its pods.
+    DrainNode { node: u32 },
     /// `scale: {deployment: api, replicas: 5}`.
     ScaleDeployment {
         namespace: String,

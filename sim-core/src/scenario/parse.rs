@@ -1903,7 +1903,13 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             ))
             .hint("events must happen within `duration`"));
     }
-    const VERBS: [&str; 3] = ["delete_pod", "scale", "rollout_restart"];
+    const VERBS: [&str; 5] = [
+        "delete_pod",
+        "scale",
+        "rollout_restart",
+        "fail_node",
+        "drain_node",
+    ];
     let present: Vec<&str> = VERBS.iter().copied().filter(|v| m.has(v)).collect();
     let action = match present.as_slice() {
         ["delete_pod"] => {
@@ -1967,6 +1973,29 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                     statefulset,
                     replicas,
                 }
+            }
+        }
+        [verb @ ("fail_node" | "drain_node")] => {
+            let nf = m
+                .opt(verb)
+                .ok_or_else(|| f.err(format!("`{verb}` needs a node name, e.g. `node-0`")))?;
+            let text = nf.str()?;
+            let nodes = sc.cluster.nodes;
+            let node = text
+                .strip_prefix("node-")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|&n| n < nodes && text == format!("node-{n}"))
+                .ok_or_else(|| {
+                    nf.err(format!(
+                        "no node `{text}`: the cluster has node-0 .. node-{}",
+                        nodes - 1
+                    ))
+                    .hint("nodes are named `node-<n>`; add more with `cluster.nodes`")
+                })?;
+            if *verb == "fail_node" {
+                Action::FailNode { node }
+            } else {
+                Action::DrainNode { node }
             }
         }
         ["rollout_restart"] => {
