@@ -70,6 +70,8 @@ fn service(name: &str) -> Service {
         cluster_ip: ClusterIp::Auto,
         cluster_ipv6: Vec::new(),
         external_name: None,
+        session_affinity: None,
+        local_traffic: false,
         publish_not_ready: false,
         selector: BTreeMap::new(),
         ports: Vec::new(),

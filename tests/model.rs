@@ -1210,3 +1210,52 @@ mod nodes {
         assert_eq!(r.totals.outcomes.timeout, 0);
     }
 }
+
+/// kube-proxy modes and Service traffic settings (reference/balancing.md §5).
+mod kube_proxy {
+    use super::*;
+
+    fn per_identity(cluster: &str, service: &str, clients: u32) -> Vec<u64> {
+        let sc = parse(&format!(
+            "name: t\nseed: 4\nduration: 30s\ncluster: {{nodes: 2{cluster}}}\n\
+             services:\n  - {{name: api, selector: {{app: web}}, ports: [80]{service}}}\n\
+             statefulsets:\n  - {{name: web, service: api, replicas: 4, start_ready: true}}\n\
+             clients:\n  - {{name: app, count: {clients}, target: 'api:80', rate: 20}}\n"
+        ));
+        run(&sc).2.skew.per_identity.values().copied().collect()
+    }
+
+    #[test]
+    fn ipvs_round_robin_cycles_the_endpoints_per_node() {
+        // One client on node 0: its node's cursor visits web-0..web-3 in turn.
+        let counts = per_identity(", kube_proxy: ipvs", "", 1);
+        let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(hi - lo <= 1, "{counts:?}");
+    }
+
+    #[test]
+    fn ipvs_source_hashing_and_client_ip_affinity_pin_a_client_to_one_endpoint() {
+        for (cluster, service) in [
+            (", kube_proxy: 'ipvs(sh)'", ""),
+            ("", ", sessionAffinity: ClientIP"),
+        ] {
+            let counts = per_identity(cluster, service, 1);
+            assert_eq!(
+                counts.iter().filter(|&&n| n > 0).count(),
+                1,
+                "{cluster}{service}: {counts:?}"
+            );
+        }
+        // iptables without affinity spreads a single client's connections.
+        assert!(per_identity("", "", 1).iter().all(|&n| n > 0));
+    }
+
+    #[test]
+    fn internal_traffic_policy_local_keeps_connections_on_the_clients_node() {
+        // Pods alternate nodes: web-0, web-2 on node 0; web-1, web-3 on node 1.
+        // One client, on node 0.
+        let counts = per_identity("", ", internalTrafficPolicy: Local", 1);
+        assert!(counts[0] > 0 && counts[2] > 0, "{counts:?}");
+        assert_eq!((counts[1], counts[3]), (0, 0), "{counts:?}");
+    }
+}

@@ -110,6 +110,8 @@ pub struct Client {
     pub node_at: Option<SimTime>,
     /// The node this client's pod runs on.
     pub node: u32,
+    /// kube-proxy `sessionAffinity: ClientIP` memory: (service, endpoint, last used).
+    pub affinity: Vec<(u32, Addr, SimTime)>,
     /// A timer or on-failure re-resolution is scheduled.
     pub refresh_pending: bool,
     /// When this client last resolved (for the on-failure minimum interval).
@@ -135,6 +137,7 @@ impl Client {
             built_at: SimTime::ZERO,
             node_at: None,
             node: 0,
+            affinity: Vec::new(),
             refresh_pending: false,
             last_resolved: SimTime::ZERO,
             failed_resolutions: 0,

@@ -16,8 +16,8 @@
 use crate::cluster::{Addr, Cluster, NO_POD, PodId};
 use crate::metrics::Outcome;
 use crate::rng::Stream;
-use crate::scenario::UnassignedIp;
-use crate::time::SimDuration;
+use crate::scenario::{ProxyMode, UnassignedIp};
+use crate::time::{SimDuration, SimTime};
 
 /// The verdict of one dial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,32 +43,117 @@ pub fn dial(
     svc: u32,
     pod_port: u16,
     connect_timeout: SimDuration,
-    picks: &mut Stream,
+    proxy: &mut Proxy<'_>,
 ) -> Dial {
-    if addr.pod == NO_POD {
-        let view = &cluster.services[svc as usize].view;
-        // No ready endpoint: kube-proxy falls back to serving-terminating
-        // ones, and rejects only when there are none of those either.
-        let pool = if view.endpoints.is_empty() {
-            &view.serving_terminating
-        } else {
-            &view.endpoints
+    if addr.pod != NO_POD {
+        return dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout);
+    }
+    let view = &cluster.services[svc as usize].view;
+    // No ready endpoint: kube-proxy falls back to serving-terminating
+    // ones, and rejects only when there are none of those either.
+    let pool = if view.endpoints.is_empty() {
+        &view.serving_terminating
+    } else {
+        &view.endpoints
+    };
+    if pool.is_empty() {
+        return Dial {
+            outcome: Outcome::Refused,
+            reached: None,
+            dialled: None,
+            via_vip: true,
+            wait: SimDuration::ZERO,
         };
-        if pool.is_empty() {
+    }
+    // internalTrafficPolicy: Local: only endpoints on the client's node;
+    // none there ⇒ the packet is dropped.
+    let local: Vec<Addr>;
+    let pool: &[Addr] = if cluster.sc.services[svc as usize].local_traffic {
+        local = pool
+            .iter()
+            .copied()
+            .filter(|a| cluster.pods[a.pod as usize].node == proxy.node)
+            .collect();
+        if local.is_empty() {
             return Dial {
-                outcome: Outcome::Refused,
+                outcome: Outcome::Timeout,
                 reached: None,
                 dialled: None,
                 via_vip: true,
-                wait: SimDuration::ZERO,
+                wait: connect_timeout,
             };
         }
-        let ep = pool[picks.below(pool.len())];
-        let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout);
-        d.via_vip = true;
-        return d;
+        &local
+    } else {
+        pool
+    };
+    let ep = proxy.pick(cluster, svc, pool);
+    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout);
+    d.via_vip = true;
+    d
+}
+
+/// kube-proxy state across the run: IPVS round-robin cursors, one per node
+/// and Service.
+pub struct KubeProxy {
+    services: usize,
+    rr: Vec<u32>,
+}
+
+impl KubeProxy {
+    pub fn new(nodes: u32, services: usize) -> KubeProxy {
+        KubeProxy {
+            services,
+            rr: vec![0; nodes.max(1) as usize * services],
+        }
     }
-    dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout)
+}
+
+/// One connection's view of kube-proxy: the node's proxy state and the
+/// client's own (its affinities, its random stream).
+pub struct Proxy<'a> {
+    pub state: &'a mut KubeProxy,
+    pub node: u32,
+    /// The client, standing for its source IP (IPVS `sh`).
+    pub client: u32,
+    pub now: SimTime,
+    /// `sessionAffinity: ClientIP` memory: (service, endpoint, last used).
+    pub affinity: &'a mut Vec<(u32, Addr, SimTime)>,
+    pub picks: &'a mut Stream,
+}
+
+impl Proxy<'_> {
+    /// The endpoint of `pool` (non-empty) this connection goes to.
+    fn pick(&mut self, cluster: &Cluster, svc: u32, pool: &[Addr]) -> Addr {
+        let timeout = cluster.sc.services[svc as usize].session_affinity;
+        if let Some(t) = timeout
+            && let Some(entry) = self.affinity.iter_mut().find(|e| e.0 == svc)
+            && entry.2.plus(t) > self.now
+            && pool.contains(&entry.1)
+        {
+            entry.2 = self.now;
+            return entry.1;
+        }
+        let ep = match cluster.sc.cluster.kube_proxy {
+            ProxyMode::Iptables | ProxyMode::Nftables => pool[self.picks.below(pool.len())],
+            ProxyMode::IpvsRoundRobin => {
+                let i = self.node as usize * self.state.services + svc as usize;
+                let cursor = &mut self.state.rr[i];
+                let ep = pool[*cursor as usize % pool.len()];
+                *cursor = cursor.wrapping_add(1);
+                ep
+            }
+            ProxyMode::IpvsSourceHash => {
+                let mut h = self.client as u64;
+                pool[(crate::rng::splitmix64(&mut h) % pool.len() as u64) as usize]
+            }
+        };
+        if timeout.is_some() {
+            self.affinity.retain(|e| e.0 != svc);
+            self.affinity.push((svc, ep, self.now));
+        }
+        ep
+    }
 }
 
 #[inline]

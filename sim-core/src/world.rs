@@ -152,6 +152,7 @@ struct World<'s, 'o, O: Observer> {
     cluster: Cluster<'s>,
     server: Server,
     nodes: dns::NodeCaches,
+    proxy: net::KubeProxy,
     plans: Vec<GroupPlan>,
     clients: Vec<Client>,
     metrics: Metrics,
@@ -261,6 +262,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             queue: Queue::with_capacity(total_clients + 64),
             cluster,
             nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
+            proxy: net::KubeProxy::new(sc.cluster.nodes, sc.services.len()),
             server,
             plans,
             clients: Vec::with_capacity(total_clients),
@@ -753,13 +755,21 @@ impl<'s, O: Observer> World<'s, '_, O> {
         } else {
             plan.direct_port[svc as usize]
         };
+        let mut proxy = net::Proxy {
+            state: &mut self.proxy,
+            node: client.node,
+            client: c,
+            now,
+            affinity: &mut client.affinity,
+            picks: &mut client.picks,
+        };
         let d = net::dial(
             &self.cluster,
             addr,
             svc,
             port,
             plan.connect_timeout,
-            &mut client.picks,
+            &mut proxy,
         );
         // A stale-IP error: a failed dial to a pod address that was not, at
         // that instant, a ready endpoint of the target. (A VIP that kube-proxy

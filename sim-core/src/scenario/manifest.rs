@@ -47,17 +47,14 @@ const KINDS: [(&str, &str); 6] = [
 
 /// Service `spec` fields accepted and not modelled. `type: NodePort` and
 /// `LoadBalancer` are read as ClusterIP (their node ports are not modelled).
-const SERVICE_SPEC_IGNORED: [&str; 11] = [
+const SERVICE_SPEC_IGNORED: [&str; 8] = [
     "allocateLoadBalancerNodePorts",
     "externalIPs",
     "externalTrafficPolicy",
     "healthCheckNodePort",
-    "internalTrafficPolicy",
     "loadBalancerClass",
     "loadBalancerIP",
     "loadBalancerSourceRanges",
-    "sessionAffinity",
-    "sessionAffinityConfig",
     "trafficDistribution",
 ];
 
@@ -609,6 +606,7 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         .map(|f| f.bool())
         .transpose()?
         .unwrap_or(false);
+    let (session_affinity, local_traffic) = super::parse::traffic_settings(&mut sm)?;
     let families_f = sm.opt("ipFamilies");
     let mut families = Vec::new();
     if let Some(ff) = &families_f {
@@ -746,6 +744,8 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         cluster_ipv6,
         external_name,
         publish_not_ready,
+        session_affinity,
+        local_traffic,
         selector,
         ports,
     };

@@ -142,6 +142,35 @@ pub struct Cluster {
     /// Nodes the client pods are spread over (client `i` of the run on node
     /// `i mod nodes`); each runs its own NodeLocal DNSCache when enabled.
     pub nodes: u32,
+    /// kube-proxy's mode on every node.
+    #[serde(serialize_with = "as_display")]
+    pub kube_proxy: ProxyMode,
+}
+
+/// How kube-proxy picks an endpoint for a new connection to a ClusterIP
+/// (reference/balancing.md §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// iptables: rule i of n matches with probability 1/(n-i): uniform.
+    Iptables,
+    /// nftables: `numgen random`: uniform.
+    Nftables,
+    /// IPVS round robin, one cursor per node and Service.
+    IpvsRoundRobin,
+    /// IPVS source hashing: a client always lands on the same endpoint
+    /// while the endpoint list is unchanged.
+    IpvsSourceHash,
+}
+
+impl fmt::Display for ProxyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProxyMode::Iptables => "iptables",
+            ProxyMode::Nftables => "nftables",
+            ProxyMode::IpvsRoundRobin => "ipvs(rr)",
+            ProxyMode::IpvsSourceHash => "ipvs(sh)",
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -289,6 +318,16 @@ pub struct Service {
     /// `type: ExternalName`: the name its DNS record is a CNAME to.
     #[serde(rename = "externalName", skip_serializing_if = "Option::is_none")]
     pub external_name: Option<String>,
+    /// `sessionAffinity: ClientIP`: kube-proxy keeps a client on its endpoint
+    /// for this long after its last connection (`timeoutSeconds`, 3 h).
+    #[serde(rename = "sessionAffinity", skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Option<SimDuration>,
+    /// `internalTrafficPolicy: Local`: only endpoints on the client's node.
+    #[serde(
+        rename = "internalTrafficPolicyLocal",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub local_traffic: bool,
     /// `spec.publishNotReadyAddresses`: not-ready pods are endpoints too.
     #[serde(
         rename = "publishNotReadyAddresses",

@@ -459,6 +459,7 @@ fn cluster_defaults() -> Cluster {
         },
         unassigned_ip: UnassignedIp::Timeout,
         nodes: d::NODES,
+        kube_proxy: ProxyMode::Iptables,
     }
 }
 
@@ -521,6 +522,19 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
                     d::SERVICE_CIDR
                 )));
         }
+    }
+    if let Some(f) = m.opt("kube_proxy") {
+        c.kube_proxy = one_of(
+            &f,
+            "a kube-proxy mode",
+            &[
+                ("iptables", ProxyMode::Iptables),
+                ("nftables", ProxyMode::Nftables),
+                ("ipvs", ProxyMode::IpvsRoundRobin),
+                ("ipvs(rr)", ProxyMode::IpvsRoundRobin),
+                ("ipvs(sh)", ProxyMode::IpvsSourceHash),
+            ],
+        )?;
     }
     if let Some(f) = m.opt("nodes") {
         c.nodes = f.positive_u32()?;
@@ -746,6 +760,12 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         Some(pf) => service_ports(&pf, Form::Scenario, &mut Vec::new())?,
         None => Vec::new(),
     };
+    let (session_affinity, local_traffic) = traffic_settings(&mut m)?;
+    let publish_not_ready = m
+        .opt("publishNotReadyAddresses")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
     m.finish()?;
     Ok(Service {
         name,
@@ -753,7 +773,9 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         cluster_ip,
         cluster_ipv6: Vec::new(),
         external_name: None,
-        publish_not_ready: false,
+        session_affinity,
+        local_traffic,
+        publish_not_ready,
         selector,
         ports,
     })
@@ -1219,6 +1241,47 @@ pub(super) fn min_ready_seconds(f: Option<Field>) -> Result<SimDuration, Diagnos
         None => SimDuration::ZERO,
         Some(f) => SimDuration::from_secs(f.u32()? as u64),
     })
+}
+
+/// A Service's `sessionAffinity` (+ `sessionAffinityConfig.clientIP.
+/// timeoutSeconds`, default 10800, 1..86400) and `internalTrafficPolicy`,
+/// with their API names (reference/balancing.md §5).
+pub(super) fn traffic_settings(m: &mut Map) -> Result<(Option<SimDuration>, bool), Diagnostic> {
+    let affinity = match m.opt("sessionAffinity") {
+        None => false,
+        Some(f) => one_of(
+            &f,
+            "a sessionAffinity",
+            &[("None", false), ("ClientIP", true)],
+        )?,
+    };
+    let mut timeout_s = 10_800;
+    if let Some(cf) = m.opt("sessionAffinityConfig") {
+        let mut cm = Map::of(&cf)?;
+        if let Some(ipf) = cm.opt("clientIP") {
+            let mut im = Map::of(&ipf)?;
+            if let Some(tf) = im.opt("timeoutSeconds") {
+                timeout_s = tf.u32()?;
+                if !(1..=86_400).contains(&timeout_s) {
+                    return Err(tf.err(format!("timeoutSeconds is 1-86400, found {timeout_s}")));
+                }
+            }
+            im.finish()?;
+        }
+        cm.finish()?;
+    }
+    let local = match m.opt("internalTrafficPolicy") {
+        None => false,
+        Some(f) => one_of(
+            &f,
+            "an internalTrafficPolicy",
+            &[("Cluster", false), ("Local", true)],
+        )?,
+    };
+    Ok((
+        affinity.then(|| SimDuration::from_secs(timeout_s as u64)),
+        local,
+    ))
 }
 
 /// `deployments[]`: ksim's short form of a Deployment.
