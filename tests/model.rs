@@ -1259,3 +1259,21 @@ mod kube_proxy {
         assert_eq!((counts[1], counts[3]), (0, 0), "{counts:?}");
     }
 }
+
+#[test]
+fn the_grace_period_cuts_a_long_drain_short() {
+    // drain 60 s, terminationGracePeriodSeconds 10: killed at 10 s.
+    for (extra, exited) in [("", 13.0), (", terminationGracePeriodSeconds: 10", 20.0)] {
+        let sc = parse(&format!(
+            "name: t\nduration: 80s\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 1, start_ready: true, \
+             lifecycle: {{drain: {}}}{extra}}}\n\
+             clients:\n  - {{name: app, target: 'nginx:80', rate: 1}}\n\
+             events:\n  - {{at: 10s, delete_pod: web-0}}\n",
+            if extra.is_empty() { "3s" } else { "60s" }
+        ));
+        let (out, _, _) = run(&sc);
+        assert_eq!(out.cluster.pods[0].exited_at, Some(s(exited)), "{extra}");
+    }
+}

@@ -1164,7 +1164,9 @@ impl<'s> Cluster<'s> {
             // Its kubelet is gone: it stays Terminating.
             return true;
         }
-        let drain = self.lifecycle(pod).drain;
+        // The kubelet kills the process at the grace period's end.
+        let l = self.lifecycle(pod);
+        let drain = l.drain.min(l.grace);
         self.follow.push(Follow::PodExit {
             pod,
             at: now.plus(drain),
@@ -1323,6 +1325,7 @@ impl<'s> Cluster<'s> {
                 startup: d::STARTUP,
                 drain: d::DRAIN,
                 teardown: d::TEARDOWN,
+                grace: d::GRACE,
             },
         }
     }

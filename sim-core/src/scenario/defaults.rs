@@ -69,6 +69,9 @@ pub const STARTUP: SimDuration = SimDuration::from_secs(5);
 /// at once; many apps stop accepting immediately).
 pub const DRAIN: SimDuration = SimDuration::ZERO;
 
+/// `terminationGracePeriodSeconds` default (pod-lifecycle docs): 30 s.
+pub const GRACE: SimDuration = SimDuration::from_secs(30);
+
 /// After the process exits, how long the IP answers with RST before release.
 pub const TEARDOWN: SimDuration = SimDuration::from_secs(1);
 

@@ -60,7 +60,7 @@ const SERVICE_SPEC_IGNORED: [&str; 8] = [
 
 /// PodSpec fields accepted and not modelled (a Pod's, or a StatefulSet
 /// template's).
-const POD_SPEC_IGNORED: [&str; 38] = [
+const POD_SPEC_IGNORED: [&str; 37] = [
     "activeDeadlineSeconds",
     "affinity",
     "automountServiceAccountToken",
@@ -95,7 +95,6 @@ const POD_SPEC_IGNORED: [&str; 38] = [
     "serviceAccountName",
     "setHostnameAsFQDN",
     "shareProcessNamespace",
-    "terminationGracePeriodSeconds",
     "tolerations",
     "topologySpreadConstraints",
     "volumes",
@@ -1025,6 +1024,8 @@ fn endpoint_address(f: &Field, ready: bool) -> Result<(SliceEndpoint, AddressTyp
 
 /// What ksim reads of a PodSpec: hostname, subdomain and container ports.
 struct PodSpec {
+    /// `terminationGracePeriodSeconds`.
+    grace: Option<SimDuration>,
     hostname: Option<String>,
     subdomain: Option<String>,
     /// Container port numbers, each once, in order.
@@ -1038,6 +1039,7 @@ struct PodSpec {
 fn pod_spec(f: &Field, template: bool) -> Result<PodSpec, Diagnostic> {
     let mut m = Map::of(f)?;
     let mut spec = PodSpec {
+        grace: None,
         hostname: None,
         subdomain: None,
         ports: Vec::new(),
@@ -1074,6 +1076,9 @@ fn pod_spec(f: &Field, template: bool) -> Result<PodSpec, Diagnostic> {
             cm.finish()?;
         }
     }
+    if let Some(f) = m.opt("terminationGracePeriodSeconds") {
+        spec.grace = Some(SimDuration::from_secs(f.u32()? as u64));
+    }
     m.skip(&POD_SPEC_IGNORED);
     m.finish()?;
     Ok(spec)
@@ -1086,6 +1091,7 @@ fn pod<'n>(mut m: Map<'n>, f: &Field<'n>) -> Result<Option<PodDraft<'n>>, Diagno
     let spec = match m.opt("spec") {
         Some(sf) => pod_spec(&sf, false)?,
         None => PodSpec {
+            grace: None,
             hostname: None,
             subdomain: None,
             ports: Vec::new(),
@@ -1197,6 +1203,7 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
     let pod = match tm.opt("spec") {
         Some(pf) => pod_spec(&pf, true)?,
         None => PodSpec {
+            grace: None,
             hostname: None,
             subdomain: None,
             ports: Vec::new(),
@@ -1208,6 +1215,9 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
 
     let mut start_ready = false;
     let mut lifecycle = default_lifecycle();
+    if let Some(g) = pod.grace {
+        lifecycle.grace = g;
+    }
     let mut churn_lifetime = Lifetime::None;
     for (key, value) in &meta.ksim {
         match *key {

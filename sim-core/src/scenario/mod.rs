@@ -501,6 +501,10 @@ pub struct Lifecycle {
     pub startup: SimDuration,
     pub drain: SimDuration,
     pub teardown: SimDuration,
+    /// `terminationGracePeriodSeconds`: the kubelet kills the process this
+    /// long after deletion, so draining stops there at the latest.
+    #[serde(rename = "terminationGracePeriodSeconds")]
+    pub grace: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1121,7 +1121,31 @@ pub(super) fn default_lifecycle() -> Lifecycle {
         startup: d::STARTUP,
         drain: d::DRAIN,
         teardown: d::TEARDOWN,
+        grace: d::GRACE,
     }
+}
+
+/// A workload's `lifecycle: {startup, drain, teardown}` and
+/// `terminationGracePeriodSeconds` (whole seconds, as in the API).
+fn lifecycle_fields(m: &mut Map) -> Result<Lifecycle, Diagnostic> {
+    let mut l = default_lifecycle();
+    if let Some(f) = m.opt("lifecycle") {
+        let mut lm = Map::of(&f)?;
+        for (key, slot) in [
+            ("startup", &mut l.startup),
+            ("drain", &mut l.drain),
+            ("teardown", &mut l.teardown),
+        ] {
+            if let Some(f) = lm.opt(key) {
+                *slot = f.duration()?;
+            }
+        }
+        lm.finish()?;
+    }
+    if let Some(f) = m.opt("terminationGracePeriodSeconds") {
+        l.grace = SimDuration::from_secs(f.u32()? as u64);
+    }
+    Ok(l)
 }
 
 /// `statefulsets[]`: ksim's short form of a StatefulSet.
@@ -1151,24 +1175,7 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         // Default: the pods listen on the governing service's target ports.
         None => svc.ports.iter().map(|p| p.target_port).collect(),
     };
-    let lifecycle = match m.opt("lifecycle") {
-        None => default_lifecycle(),
-        Some(f) => {
-            let mut lm = Map::of(&f)?;
-            let mut l = default_lifecycle();
-            for (key, slot) in [
-                ("startup", &mut l.startup),
-                ("drain", &mut l.drain),
-                ("teardown", &mut l.teardown),
-            ] {
-                if let Some(f) = lm.opt(key) {
-                    *slot = f.duration()?;
-                }
-            }
-            lm.finish()?;
-            l
-        }
-    };
+    let lifecycle = lifecycle_fields(&mut m)?;
     let churn = match m.opt("churn") {
         None => Churn {
             lifetime: Lifetime::None,
@@ -1304,24 +1311,7 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
-    let lifecycle = match m.opt("lifecycle") {
-        None => default_lifecycle(),
-        Some(f) => {
-            let mut lm = Map::of(&f)?;
-            let mut l = default_lifecycle();
-            for (key, slot) in [
-                ("startup", &mut l.startup),
-                ("drain", &mut l.drain),
-                ("teardown", &mut l.teardown),
-            ] {
-                if let Some(f) = lm.opt(key) {
-                    *slot = f.duration()?;
-                }
-            }
-            lm.finish()?;
-            l
-        }
-    };
+    let lifecycle = lifecycle_fields(&mut m)?;
     let churn = match m.opt("churn") {
         None => Churn {
             lifetime: Lifetime::None,
