@@ -1277,3 +1277,59 @@ fn the_grace_period_cuts_a_long_drain_short() {
         assert_eq!(out.cluster.pods[0].exited_at, Some(s(exited)), "{extra}");
     }
 }
+
+/// A new image that never becomes Ready: the rollout stalls where the
+/// controller's rules make it stall (reference/balancing.md §1.4, §2).
+#[test]
+fn a_broken_image_stalls_a_statefulset_after_one_pod_and_a_deployment_within_its_budget() {
+    let sc = parse(
+        "name: t\nduration: 120s\n\
+         services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n  \
+         - {name: api, clusterIP: None, selector: {app: api}, ports: [80]}\n\
+         statefulsets:\n  - {name: web, service: nginx, replicas: 3, start_ready: true, \
+         lifecycle: {startup: 5s, drain: 2s, teardown: 1s}}\n\
+         deployments:\n  - {name: api, replicas: 4, start_ready: true, ports: [80], \
+         lifecycle: {startup: 5s, drain: 2s, teardown: 1s}}\n\
+         clients:\n  - {name: app, target: 'nginx:80', rate: 1}\n\
+         events:\n  - {at: 10s, update_image: {statefulset: web, broken: true}}\n  \
+         - {at: 10s, update_image: {deployment: api, broken: true}}\n",
+    );
+    let (out, _, _) = run(&sc);
+    let c = &out.cluster;
+    // StatefulSet: web-2 replaced by a pod that never starts; web-1 and web-0 untouched.
+    let web = |ord: u32| {
+        c.pods
+            .iter()
+            .filter(|p| p.ordinal() == Some((0, ord)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(web(2).len(), 2);
+    assert!(web(2)[1].ready_at.is_none());
+    assert!(
+        web(1)
+            .iter()
+            .chain(web(0).iter())
+            .all(|p| p.deleted_at.is_none())
+    );
+    // Deployment (4 replicas, 25%/25%: surge 1, unavailable 1): it ends
+    // with 3 old pods available and 2 new ones that never start.
+    let api: Vec<_> = c.deps[0]
+        .pods
+        .iter()
+        .map(|&p| &c.pods[p as usize])
+        .collect();
+    let live_old = api
+        .iter()
+        .filter(|p| p.revision == 0 && p.deleted_at.is_none())
+        .count();
+    let live_new = api
+        .iter()
+        .filter(|p| p.revision == 1 && p.deleted_at.is_none())
+        .count();
+    assert_eq!((live_old, live_new), (3, 2));
+    assert!(
+        api.iter()
+            .filter(|p| p.revision == 1)
+            .all(|p| p.ready_at.is_none())
+    );
+}

@@ -139,6 +139,8 @@ pub struct StsState {
     /// the partition keep (equal when no rollout is under way).
     pub update_revision: u32,
     pub current_revision: u32,
+    /// Revisions whose pods never become Ready (a bad image).
+    pub broken: Vec<u32>,
 }
 
 /// A Deployment's controller state (its ReplicaSets folded together: pods
@@ -146,6 +148,8 @@ pub struct StsState {
 pub struct DepState {
     pub replicas: u32,
     pub update_revision: u32,
+    /// Revisions whose pods never become Ready (a bad image).
+    pub broken: Vec<u32>,
     /// Its pods in creation order, alive, terminating or gone.
     pub pods: Vec<PodId>,
     /// Services selecting its pods.
@@ -485,12 +489,14 @@ impl<'s> Cluster<'s> {
                 identities: Vec::new(),
                 update_revision: 0,
                 current_revision: 0,
+                broken: Vec::new(),
             })
             .collect();
         let deps = (0..sc.deployments.len())
             .map(|j| DepState {
                 replicas: sc.deployments[j].replicas,
                 update_revision: 0,
+                broken: Vec::new(),
                 pods: Vec::new(),
                 selected_by: services
                     .iter()
@@ -608,6 +614,7 @@ impl<'s> Cluster<'s> {
         }
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
+            Startup::Normal if self.deps[dep as usize].broken.contains(&revision) => {}
             Startup::Normal => self.follow.push(Follow::PodReady {
                 pod: id,
                 at: now.plus(spec.lifecycle.startup),
@@ -851,8 +858,17 @@ impl<'s> Cluster<'s> {
         self.reconcile_deployment(dep, now)
     }
 
-    pub fn rollout_deployment(&mut self, dep: u32, now: SimTime) -> Result<(), IpamExhausted> {
-        self.deps[dep as usize].update_revision += 1;
+    pub fn rollout_deployment(
+        &mut self,
+        dep: u32,
+        broken: bool,
+        now: SimTime,
+    ) -> Result<(), IpamExhausted> {
+        let d = &mut self.deps[dep as usize];
+        d.update_revision += 1;
+        if broken {
+            d.broken.push(d.update_revision);
+        }
         self.reconcile_deployment(dep, now)
     }
 
@@ -1011,8 +1027,11 @@ impl<'s> Cluster<'s> {
         {
             self.pods[id as usize].lost_at = Some(now);
         }
+        let revision = self.pods[id as usize].revision;
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
+            // A broken revision's pods never start.
+            Startup::Normal if self.sts[sts as usize].broken.contains(&revision) => {}
             Startup::Normal => {
                 let startup = self.sc.statefulsets[sts as usize].lifecycle.startup;
                 self.follow.push(Follow::PodReady {
@@ -1125,9 +1144,14 @@ impl<'s> Cluster<'s> {
         }
     }
 
-    /// `kubectl rollout restart`: a new template revision to roll out.
-    pub fn rollout(&mut self, sts: u32, now: SimTime) -> Result<(), IpamExhausted> {
-        self.sts[sts as usize].update_revision += 1;
+    /// `kubectl rollout restart` (or a new image): a new template revision
+    /// to roll out; `broken`: its pods never become Ready.
+    pub fn rollout(&mut self, sts: u32, broken: bool, now: SimTime) -> Result<(), IpamExhausted> {
+        let st = &mut self.sts[sts as usize];
+        st.update_revision += 1;
+        if broken {
+            st.broken.push(st.update_revision);
+        }
         self.reconcile(sts, now)
     }
 

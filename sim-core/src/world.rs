@@ -519,7 +519,30 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     .iter()
                     .position(|s| s.namespace == *namespace && s.name == *statefulset)
                     .expect("validated: the StatefulSet exists");
-                self.cluster.rollout(j as u32, now)?;
+                self.cluster.rollout(j as u32, false, now)?;
+            }
+            Action::UpdateImage {
+                namespace,
+                workload,
+                deployment: true,
+                broken,
+            } => {
+                let d = self.deployment_index(namespace, workload);
+                self.cluster.rollout_deployment(d, *broken, now)?;
+            }
+            Action::UpdateImage {
+                namespace,
+                workload,
+                deployment: false,
+                broken,
+            } => {
+                let j = self
+                    .sc
+                    .statefulsets
+                    .iter()
+                    .position(|s| s.namespace == *namespace && s.name == *workload)
+                    .expect("validated: the StatefulSet exists");
+                self.cluster.rollout(j as u32, *broken, now)?;
             }
             Action::FailNode { node } => self.cluster.fail_node(*node, now),
             Action::DrainNode { node } => {
@@ -540,7 +563,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 deployment,
             } => {
                 let d = self.deployment_index(namespace, deployment);
-                self.cluster.rollout_deployment(d, now)?;
+                self.cluster.rollout_deployment(d, false, now)?;
             }
             Action::Scale {
                 namespace,

@@ -733,6 +733,15 @@ pub enum Action {
         namespace: String,
         deployment: String,
     },
+    /// `update_image: {statefulset: web, broken: true}` (or `deployment:`):
+    /// a new template revision rolled out like `rollout_restart`; `broken`:
+    /// its pods never become Ready (a bad image), so the rollout stalls.
+    UpdateImage {
+        namespace: String,
+        workload: String,
+        deployment: bool,
+        broken: bool,
+    },
     /// `fail_node: node-1`: the node stops (power loss); its pods go dark.
     FailNode { node: u32 },
     /// `drain_node: node-1` (`kubectl drain`): cordon, evict its pods.

@@ -1956,10 +1956,11 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             ))
             .hint("events must happen within `duration`"));
     }
-    const VERBS: [&str; 5] = [
+    const VERBS: [&str; 6] = [
         "delete_pod",
         "scale",
         "rollout_restart",
+        "update_image",
         "fail_node",
         "drain_node",
     ];
@@ -2049,6 +2050,40 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 Action::FailNode { node }
             } else {
                 Action::DrainNode { node }
+            }
+        }
+        ["update_image"] => {
+            let uf = m.opt("update_image").ok_or_else(|| {
+                f.err("`update_image` needs `statefulset` or `deployment`")
+                    .hint("e.g. `update_image: {statefulset: web, broken: true}`")
+            })?;
+            let mut um = Map::of(&uf)?;
+            let namespace = namespace(&mut um)?;
+            let (workload, deployment) = match um.opt("deployment") {
+                Some(df) => {
+                    let name = df.str()?.to_string();
+                    known_deployment(&df, &name, &namespace, sc)?;
+                    (name, true)
+                }
+                None => {
+                    let nf =
+                        um.req("statefulset", "the StatefulSet (or `deployment`) to update")?;
+                    let name = nf.str()?.to_string();
+                    known_statefulset(&nf, &name, &namespace, sc)?;
+                    (name, false)
+                }
+            };
+            let broken = um
+                .opt("broken")
+                .map(|f| f.bool())
+                .transpose()?
+                .unwrap_or(false);
+            um.finish()?;
+            Action::UpdateImage {
+                namespace,
+                workload,
+                deployment,
+                broken,
             }
         }
         ["rollout_restart"] => {
