@@ -261,14 +261,15 @@ fn scenario_gen(churn: bool) -> impl Strategy<Value = Gen> {
                     .into_iter()
                     .map(|(permille, k)| {
                         let at = duration_s * permille;
-                        (
-                            at,
-                            if k < 4 {
-                                Action::Delete(k % replicas)
-                            } else {
-                                Action::Scale(k - 2)
-                            },
-                        )
+                        let action = match k {
+                            0..4 => Action::Delete(k % replicas),
+                            4..8 => Action::Scale(k - 2),
+                            8 => Action::Rollout,
+                            9 => Action::BrokenImage,
+                            10 => Action::FailNode,
+                            _ => Action::DrainNode,
+                        };
+                        (at, action)
                     })
                     .collect();
                 Gen {
