@@ -11,7 +11,7 @@
 //! `teardown` → gone, IP released. A StatefulSet replaces a deleted pod with
 //! a same-name pod only when the old one is gone.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
@@ -423,42 +423,25 @@ impl<'s> Cluster<'s> {
                 if let Some(v) = vip {
                     vips.insert(v, i as u32);
                 }
-                let selects = sc
-                    .statefulsets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, st)| {
-                        st.namespace == svc.namespace
-                            && !svc.selector.is_empty()
-                            && svc
-                                .selector
-                                .iter()
-                                .all(|(k, v)| st.labels.get(k) == Some(v))
-                    })
-                    .map(|(j, _)| j as u32)
-                    .collect();
-                let selects_deps = sc
-                    .deployments
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| {
-                        d.namespace == svc.namespace
-                            && !svc.selector.is_empty()
-                            && svc.selector.iter().all(|(k, v)| d.labels.get(k) == Some(v))
-                    })
-                    .map(|(j, _)| j as u32)
-                    .collect();
-                let selects_pods = sc
-                    .pods
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| {
-                        p.namespace == svc.namespace
-                            && !svc.selector.is_empty()
-                            && svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
-                    })
-                    .map(|(j, _)| j as u32)
-                    .collect();
+                // Indices of the objects in `svc`'s namespace whose labels
+                // its (non-empty) selector matches.
+                let matching =
+                    |objects: &mut dyn Iterator<Item = (&String, &BTreeMap<String, String>)>| {
+                        objects
+                            .enumerate()
+                            .filter(|(_, (ns, labels))| {
+                                **ns == svc.namespace
+                                    && !svc.selector.is_empty()
+                                    && svc.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                            })
+                            .map(|(j, _)| j as u32)
+                            .collect::<Vec<u32>>()
+                    };
+                let selects =
+                    matching(&mut sc.statefulsets.iter().map(|o| (&o.namespace, &o.labels)));
+                let selects_deps =
+                    matching(&mut sc.deployments.iter().map(|o| (&o.namespace, &o.labels)));
+                let selects_pods = matching(&mut sc.pods.iter().map(|o| (&o.namespace, &o.labels)));
                 ServiceState {
                     vip,
                     selects,

@@ -389,6 +389,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
     }
 
+    fn statefulset_index(&self, namespace: &str, name: &str) -> u32 {
+        self.sc
+            .statefulsets
+            .iter()
+            .position(|s| s.namespace == namespace && s.name == name)
+            .expect("validated: the StatefulSet exists") as u32
+    }
+
     fn deployment_index(&self, namespace: &str, name: &str) -> u32 {
         self.sc
             .deployments
@@ -513,13 +521,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 namespace,
                 statefulset,
             } => {
-                let j = self
-                    .sc
-                    .statefulsets
-                    .iter()
-                    .position(|s| s.namespace == *namespace && s.name == *statefulset)
-                    .expect("validated: the StatefulSet exists");
-                self.cluster.rollout(j as u32, false, now)?;
+                let j = self.statefulset_index(namespace, statefulset);
+                self.cluster.rollout(j, false, now)?;
             }
             Action::UpdateImage {
                 namespace,
@@ -536,13 +539,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 deployment: false,
                 broken,
             } => {
-                let j = self
-                    .sc
-                    .statefulsets
-                    .iter()
-                    .position(|s| s.namespace == *namespace && s.name == *workload)
-                    .expect("validated: the StatefulSet exists");
-                self.cluster.rollout(j as u32, *broken, now)?;
+                let j = self.statefulset_index(namespace, workload);
+                self.cluster.rollout(j, *broken, now)?;
             }
             Action::FailNode { node } => self.cluster.fail_node(*node, now),
             Action::DrainNode { node } => {
@@ -570,13 +568,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 statefulset,
                 replicas,
             } => {
-                let j = self
-                    .sc
-                    .statefulsets
-                    .iter()
-                    .position(|s| s.namespace == *namespace && s.name == *statefulset)
-                    .expect("validated: the StatefulSet exists");
-                self.cluster.scale(j as u32, *replicas, now)?;
+                let j = self.statefulset_index(namespace, statefulset);
+                self.cluster.scale(j, *replicas, now)?;
             }
         }
         Ok(())

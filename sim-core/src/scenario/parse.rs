@@ -1886,62 +1886,56 @@ fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnost
     }
 }
 
-/// `name` is a Deployment of `namespace`, or a located error with a hint.
+/// `name` is one of `objects` (name, namespace) in `namespace`, or a
+/// located error naming the `kind`, with a hint.
+fn known(
+    f: &Field,
+    kind: &str,
+    name: &str,
+    namespace: &str,
+    objects: &[(&str, &str)],
+) -> Result<(), Diagnostic> {
+    if objects.iter().any(|&(n, ns)| n == name && ns == namespace) {
+        return Ok(());
+    }
+    Err(reference_error(
+        f,
+        kind,
+        name,
+        namespace,
+        objects,
+        |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
+    ))
+}
+
+/// `name` is a Deployment of `namespace`.
 fn known_deployment(
     f: &Field,
     name: &str,
     namespace: &str,
     sc: &Scenario,
 ) -> Result<(), Diagnostic> {
-    if sc
-        .deployments
-        .iter()
-        .any(|d| d.name == name && d.namespace == namespace)
-    {
-        return Ok(());
-    }
     let all: Vec<(&str, &str)> = sc
         .deployments
         .iter()
         .map(|d| (d.name.as_str(), d.namespace.as_str()))
         .collect();
-    Err(reference_error(
-        f,
-        "Deployment",
-        name,
-        namespace,
-        &all,
-        |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
-    ))
+    known(f, "Deployment", name, namespace, &all)
 }
 
-/// `name` is a StatefulSet of `namespace`, or a located error with a hint.
+/// `name` is a StatefulSet of `namespace`.
 fn known_statefulset(
     f: &Field,
     name: &str,
     namespace: &str,
     sc: &Scenario,
 ) -> Result<(), Diagnostic> {
-    if sc
-        .statefulsets
-        .iter()
-        .any(|s| s.name == name && s.namespace == namespace)
-    {
-        return Ok(());
-    }
     let all: Vec<(&str, &str)> = sc
         .statefulsets
         .iter()
         .map(|s| (s.name.as_str(), s.namespace.as_str()))
         .collect();
-    Err(reference_error(
-        f,
-        "StatefulSet",
-        name,
-        namespace,
-        &all,
-        |other| format!("it is in namespace `{other}`: add `namespace: {other}`"),
-    ))
+    known(f, "StatefulSet", name, namespace, &all)
 }
 
 fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic> {
