@@ -555,12 +555,7 @@ impl<'s> Cluster<'s> {
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
-        let node = self.place();
-        let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
-            at: now,
-            cidr: self.sc.cluster.ipam.pod_cidr,
-            reuse: self.sc.cluster.ipam.reuse,
-        })?;
+        let (node, ip) = self.place_and_address(id, now)?;
         let spec = &self.sc.deployments[dep as usize];
         let state = &self.deps[dep as usize];
         let n = state.pods.len() as u32;
@@ -609,6 +604,17 @@ impl<'s> Cluster<'s> {
         }
         self.pod_changed(id, now);
         Ok(id)
+    }
+
+    /// A node and an address for the new pod `id`.
+    fn place_and_address(&mut self, id: PodId, now: SimTime) -> Result<(u32, u32), IpamExhausted> {
+        let node = self.place();
+        let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
+            at: now,
+            cidr: self.sc.cluster.ipam.pod_cidr,
+            reuse: self.sc.cluster.ipam.reuse,
+        })?;
+        Ok((node, ip))
     }
 
     /// The next node round-robin that takes pods (not cordoned, not failed);
@@ -953,12 +959,7 @@ impl<'s> Cluster<'s> {
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
         let id = self.pods.len() as PodId;
-        let node = self.place();
-        let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {
-            at: now,
-            cidr: self.sc.cluster.ipam.pod_cidr,
-            reuse: self.sc.cluster.ipam.reuse,
-        })?;
+        let (node, ip) = self.place_and_address(id, now)?;
         // An ordinal keeps its identity across replacements; ordinals can be
         // created out of order (Parallel), so unseen ones are u32::MAX.
         let known = self.sts[sts as usize]
