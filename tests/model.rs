@@ -1333,3 +1333,43 @@ fn a_broken_image_stalls_a_statefulset_after_one_pod_and_a_deployment_within_its
             .all(|p| p.ready_at.is_none())
     );
 }
+
+#[test]
+fn a_crashing_container_refuses_on_its_own_ip_and_comes_back_after_the_kubelet_back_off() {
+    // web-0 crashes at 10 s: the kubelet restarts it after 10 s, then it
+    // starts in 5 s (Ready at 25 s). In a loop (runs 5 s each time) the
+    // back-off doubles: up at 25 s, crash 30 s, up at 55 s (20 s + 5 s),
+    // crash 60 s, up at 105 s (40 s + 5 s).
+    let yaml = |crash: &str| {
+        headless(
+            1,
+            "",
+            "  - {name: app, target: 'nginx:80', rate: 20, resolver: {cache: fixed(300s)}, connect_timeout: 1s}\n",
+            &format!("events:\n  - {{at: 10s, crash_pod: {crash}}}\n"),
+        )
+        .replace("duration: 40s", "duration: 120s")
+    };
+    let once = parse(&yaml("web-0"));
+    let (out, a, _) = run(&once);
+    // The cached address keeps pointing at the same pod: refused, not timeouts.
+    assert!(all(&outcomes_between(&a, 0, 10.0, 25.0), Outcome::Refused));
+    assert!(all(&outcomes_between(&a, 0, 25.0, 120.0), Outcome::Ok));
+    assert_eq!(
+        out.cluster.pods.len(),
+        1,
+        "no replacement: the same pod restarts"
+    );
+    assert_eq!(out.cluster.pods[0].restarts, 1);
+
+    let looping = parse(&yaml("{pod: web-0, loop: 5s}"));
+    let (out, a, _) = run(&looping);
+    let ups = [(25.0, 30.0), (55.0, 60.0), (105.0, 110.0)];
+    for (up, down) in ups {
+        assert!(
+            all(&outcomes_between(&a, 0, up, down), Outcome::Ok),
+            "up {up}"
+        );
+    }
+    assert!(all(&outcomes_between(&a, 0, 60.0, 105.0), Outcome::Refused));
+    assert_eq!(out.cluster.pods[0].restarts, 4);
+}

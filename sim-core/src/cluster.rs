@@ -60,6 +60,12 @@ pub struct Pod {
     pub lost_at: Option<SimTime>,
     /// The node controller marked it not Ready (its node stopped reporting).
     pub not_ready_at: Option<SimTime>,
+    /// Its container crashed and has not come back yet.
+    pub down_since: Option<SimTime>,
+    /// Container restarts so far (the kubelet's back-off doubles with each).
+    pub restarts: u32,
+    /// CrashLoopBackOff: each start crashes again after this long.
+    pub crash_loop: Option<SimDuration>,
 }
 
 impl Pod {
@@ -73,13 +79,19 @@ impl Pod {
 
     /// Ready and not terminating: what an EndpointSlice marks `ready`.
     pub fn is_ready(&self) -> bool {
-        self.ready_at.is_some() && self.deleted_at.is_none() && self.not_ready_at.is_none()
+        self.ready_at.is_some()
+            && self.deleted_at.is_none()
+            && self.not_ready_at.is_none()
+            && self.down_since.is_none()
     }
 
     /// The process accepts connections (Ready, or terminating but still
     /// draining), on a node that is up.
     pub fn is_listening(&self) -> bool {
-        self.ready_at.is_some() && self.exited_at.is_none() && self.lost_at.is_none()
+        self.ready_at.is_some()
+            && self.exited_at.is_none()
+            && self.lost_at.is_none()
+            && self.down_since.is_none()
     }
 }
 
@@ -322,6 +334,11 @@ pub enum Follow {
     /// The node controller marks a failed node's pods not Ready.
     NodeNotReady {
         node: u32,
+        at: SimTime,
+    },
+    /// A crash-looping container crashes again.
+    Crash {
+        pod: PodId,
         at: SimTime,
     },
     /// ... and evicts them.
@@ -581,6 +598,9 @@ impl<'s> Cluster<'s> {
             gone_at: None,
             lost_at: None,
             not_ready_at: None,
+            down_since: None,
+            restarts: 0,
+            crash_loop: None,
         });
         self.deps[dep as usize].pods.push(id);
         if self
@@ -632,6 +652,32 @@ impl<'s> Cluster<'s> {
         let node = self.next_node;
         self.next_node = (node + 1) % n;
         node
+    }
+
+    /// Pod `p`'s container crashes: the port refuses at once, the pod is
+    /// not Ready (the kubelet reports the exit), and the kubelet restarts the
+    /// container after its back-off: 10 s, doubling with each restart, at
+    /// most 5 min (`CrashLoopBackOff`). With `crash_loop`, every start
+    /// crashes again after that long. False if it was not running.
+    pub fn crash_pod(&mut self, p: PodId, crash_loop: Option<SimDuration>, now: SimTime) -> bool {
+        let pod = &mut self.pods[p as usize];
+        if !pod.is_listening() || pod.deleted_at.is_some() {
+            return false;
+        }
+        if crash_loop.is_some() {
+            pod.crash_loop = crash_loop;
+        }
+        pod.down_since = Some(now);
+        let backoff_s = (10u64 << pod.restarts.min(5)).min(300);
+        pod.restarts += 1;
+        self.note(now, Note::PodExited(p));
+        self.pod_changed(p, now);
+        let startup = self.lifecycle(p).startup;
+        self.follow.push(Follow::PodReady {
+            pod: p,
+            at: now.plus(SimDuration::from_secs(backoff_s)).plus(startup),
+        });
+        true
     }
 
     /// Node `node` fails (power loss, kernel panic): its pods stop answering
@@ -886,6 +932,9 @@ impl<'s> Cluster<'s> {
                 gone_at: None,
                 lost_at: None,
                 not_ready_at: None,
+                down_since: None,
+                restarts: 0,
+                crash_loop: None,
             });
             self.ipam.hold(def.ip, id);
         }
@@ -921,6 +970,9 @@ impl<'s> Cluster<'s> {
                                 gone_at: None,
                                 lost_at: None,
                                 not_ready_at: None,
+                                down_since: None,
+                                restarts: 0,
+                                crash_loop: None,
                             });
                             self.ipam.hold(ip, id);
                             id
@@ -998,6 +1050,9 @@ impl<'s> Cluster<'s> {
             gone_at: None,
             lost_at: None,
             not_ready_at: None,
+            down_since: None,
+            restarts: 0,
+            crash_loop: None,
         });
         let st = &mut self.sts[sts as usize];
         if st.slots.len() <= ordinal as usize {
@@ -1145,6 +1200,19 @@ impl<'s> Cluster<'s> {
         let p = &mut self.pods[pod as usize];
         // Deleted meanwhile, or its node failed: it never starts.
         if p.deleted_at.is_some() || p.lost_at.is_some() {
+            return Ok(false);
+        }
+        if p.down_since.take().is_some() {
+            // A restarted container is up again (same pod, same IP).
+            p.ready_at = Some(now);
+            if let Some(runs_for) = p.crash_loop {
+                self.follow.push(Follow::Crash {
+                    pod,
+                    at: now.plus(runs_for),
+                });
+            }
+            self.note(now, Note::PodReady(pod));
+            self.pod_changed(pod, now);
             return Ok(false);
         }
         p.ready_at = Some(now);

@@ -38,6 +38,8 @@ pub enum Event {
     ReconcileDeployment(u32),
     /// Node `n` failed 40 s ago: its pods are marked not Ready.
     NodeNotReady(u32),
+    /// Pod `n`'s crash-looping container crashes again.
+    Crash(PodId),
     /// Node `n`'s pods are evicted.
     NodeEvict(u32),
 }
@@ -381,12 +383,35 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Follow::Reconcile { sts, at } => (at, Event::Reconcile(sts)),
                 Follow::ReconcileDeployment { dep, at } => (at, Event::ReconcileDeployment(dep)),
                 Follow::NodeNotReady { node, at } => (at, Event::NodeNotReady(node)),
+                Follow::Crash { pod, at } => (at, Event::Crash(pod)),
                 Follow::NodeEvict { node, at } => (at, Event::NodeEvict(node)),
             };
             if at < self.end {
                 self.queue.schedule(at, ev);
             }
         }
+    }
+
+    /// The pod an event names now: the pod holding a StatefulSet ordinal,
+    /// or a hand-written Pod (they are the first pods, in order).
+    fn pod_named(&self, namespace: &str, pod: &str) -> Option<PodId> {
+        let ordinal = self.sc.statefulsets.iter().enumerate().find_map(|(j, st)| {
+            let ord = pod
+                .strip_prefix(st.name.as_str())?
+                .strip_prefix('-')?
+                .parse::<u32>()
+                .ok()?;
+            (st.namespace == namespace).then_some((j as u32, ord))
+        });
+        let hand_written = self
+            .sc
+            .pods
+            .iter()
+            .position(|p| p.namespace == namespace && p.name == pod)
+            .map(|n| n as PodId);
+        ordinal
+            .and_then(|(j, ord)| self.cluster.pod_by_identity(j, ord))
+            .or(hand_written)
     }
 
     fn statefulset_index(&self, namespace: &str, name: &str) -> u32 {
@@ -473,6 +498,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::Reconcile(s) => self.cluster.reconcile(s, now)?,
             Event::ReconcileDeployment(d) => self.cluster.reconcile_deployment(d, now)?,
             Event::NodeNotReady(n) => self.cluster.node_not_ready(n, now),
+            Event::Crash(p) => {
+                self.cluster.crash_pod(p, None, now);
+            }
             Event::NodeEvict(n) => {
                 for p in self.cluster.node_evict(n, now) {
                     self.cluster.deleted_by_user(p, now)?;
@@ -492,26 +520,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
     fn timeline(&mut self, i: usize, now: SimTime) -> Result<(), RunError> {
         match &self.sc.events[i].action {
             Action::DeletePod { namespace, pod } => {
-                let found = self.sc.statefulsets.iter().enumerate().find_map(|(j, st)| {
-                    let ord = pod
-                        .strip_prefix(st.name.as_str())?
-                        .strip_prefix('-')?
-                        .parse::<u32>()
-                        .ok()?;
-                    (st.namespace == *namespace).then_some((j as u32, ord))
-                });
-                // A hand-written Pod (they are the first pods, in order).
-                let hand_written = self
-                    .sc
-                    .pods
-                    .iter()
-                    .position(|p| p.namespace == *namespace && p.name == *pod)
-                    .map(|n| n as PodId);
-                let deleted = found
-                    .and_then(|(j, ord)| self.cluster.pod_by_identity(j, ord))
-                    .or(hand_written)
-                    .is_some_and(|p| self.cluster.delete_pod(p, now));
-                if !deleted {
+                let p = self.pod_named(namespace, pod);
+                if !p.is_some_and(|p| self.cluster.delete_pod(p, now)) {
                     self.warnings.push(format!(
                         "events[{i}] at {now}: delete_pod {pod}: no such running pod at that time"
                     ));
@@ -541,6 +551,18 @@ impl<'s, O: Observer> World<'s, '_, O> {
             } => {
                 let j = self.statefulset_index(namespace, workload);
                 self.cluster.rollout(j, *broken, now)?;
+            }
+            Action::CrashPod {
+                namespace,
+                pod,
+                crash_loop,
+            } => {
+                let p = self.pod_named(namespace, pod);
+                if !p.is_some_and(|p| self.cluster.crash_pod(p, *crash_loop, now)) {
+                    self.warnings.push(format!(
+                        "events[{i}] at {now}: crash_pod {pod}: no such running pod at that time"
+                    ));
+                }
             }
             Action::FailNode { node } => self.cluster.fail_node(*node, now),
             Action::DrainNode { node } => {

@@ -742,6 +742,14 @@ pub enum Action {
         deployment: bool,
         broken: bool,
     },
+    /// `crash_pod: web-1` or `{pod: web-1, loop: 10s}`: the container exits
+    /// and the kubelet restarts it after its back-off; with `loop`, every
+    /// restart crashes again after that long (CrashLoopBackOff).
+    CrashPod {
+        namespace: String,
+        pod: String,
+        crash_loop: Option<SimDuration>,
+    },
     /// `fail_node: node-1`: the node stops (power loss); its pods go dark.
     FailNode { node: u32 },
     /// `drain_node: node-1` (`kubectl drain`): cordon, evict its pods.

@@ -1886,6 +1886,40 @@ fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnost
     }
 }
 
+/// A pod named by an event (`web-1` or `ns/web-1`): a StatefulSet's
+/// ordinal or a hand-written Pod, as (namespace, name).
+fn pod_ref_field(pf: &Field, sc: &Scenario) -> Result<(String, String), Diagnostic> {
+    let text = pf.str()?;
+    let (namespace, pod) = match text.split_once('/') {
+        Some((ns, p)) => (ns.to_string(), p.to_string()),
+        None => (d::NAMESPACE.to_string(), text.to_string()),
+    };
+    if namespace.is_empty() || pod.is_empty() || pod.contains('/') {
+        return Err(pf
+            .expected("a pod name, `web-1` or `namespace/web-1`")
+            .hint("StatefulSet pods are named `<set>-<ordinal>`"));
+    }
+    let owner = sc.statefulsets.iter().find(|st| {
+        st.namespace == namespace
+            && pod
+                .strip_prefix(st.name.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|r| {
+                    r.parse::<u32>()
+                        .is_ok_and(|o| pod == format!("{}-{o}", st.name))
+                })
+    });
+    // A hand-written Pod can be named too.
+    let written = sc
+        .pods
+        .iter()
+        .any(|p| p.name == pod && p.namespace == namespace);
+    if owner.is_none() && !written {
+        return Err(unknown_pod(pf, sc, &namespace, &pod));
+    }
+    Ok((namespace, pod))
+}
+
 /// `name` is one of `objects` (name, namespace) in `namespace`, or a
 /// located error naming the `kind`, with a hint.
 fn known(
@@ -1950,8 +1984,9 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             ))
             .hint("events must happen within `duration`"));
     }
-    const VERBS: [&str; 6] = [
+    const VERBS: [&str; 7] = [
         "delete_pod",
+        "crash_pod",
         "scale",
         "rollout_restart",
         "update_image",
@@ -1964,35 +1999,29 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             let pf = m
                 .opt("delete_pod")
                 .ok_or_else(|| f.err("`delete_pod` needs a pod name"))?;
-            let text = pf.str()?;
-            let (namespace, pod) = match text.split_once('/') {
-                Some((ns, p)) => (ns.to_string(), p.to_string()),
-                None => (d::NAMESPACE.to_string(), text.to_string()),
-            };
-            if namespace.is_empty() || pod.is_empty() || pod.contains('/') {
-                return Err(pf
-                    .expected("a pod name, `web-1` or `namespace/web-1`")
-                    .hint("StatefulSet pods are named `<set>-<ordinal>`"));
-            }
-            let owner = sc.statefulsets.iter().find(|st| {
-                st.namespace == namespace
-                    && pod
-                        .strip_prefix(st.name.as_str())
-                        .and_then(|r| r.strip_prefix('-'))
-                        .is_some_and(|r| {
-                            r.parse::<u32>()
-                                .is_ok_and(|o| pod == format!("{}-{o}", st.name))
-                        })
-            });
-            // A hand-written Pod can be deleted too (nothing replaces it).
-            let written = sc
-                .pods
-                .iter()
-                .any(|p| p.name == pod && p.namespace == namespace);
-            if owner.is_none() && !written {
-                return Err(unknown_pod(&pf, sc, &namespace, &pod));
-            }
+            let (namespace, pod) = pod_ref_field(&pf, sc)?;
             Action::DeletePod { namespace, pod }
+        }
+        ["crash_pod"] => {
+            let cf = m
+                .opt("crash_pod")
+                .ok_or_else(|| f.err("`crash_pod` needs a pod name"))?;
+            let (pf, crash_loop) = match cf.node.kind {
+                yaml::Kind::Map(_) => {
+                    let mut cm = Map::of(&cf)?;
+                    let pf = cm.req("pod", "the pod whose container crashes, e.g. `web-1`")?;
+                    let crash_loop = cm.opt("loop").map(|f| f.positive_duration()).transpose()?;
+                    cm.finish()?;
+                    (pf, crash_loop)
+                }
+                _ => (cf, None),
+            };
+            let (namespace, pod) = pod_ref_field(&pf, sc)?;
+            Action::CrashPod {
+                namespace,
+                pod,
+                crash_loop,
+            }
         }
         ["scale"] => {
             let sf = m
