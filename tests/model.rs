@@ -1373,3 +1373,26 @@ fn a_crashing_container_refuses_on_its_own_ip_and_comes_back_after_the_kubelet_b
     assert!(all(&outcomes_between(&a, 0, 60.0, 105.0), Outcome::Refused));
     assert_eq!(out.cluster.pods[0].restarts, 4);
 }
+
+#[test]
+fn ordinals_start_numbers_the_pods_from_there() {
+    let yaml = |event: &str| {
+        format!(
+            "name: t\nduration: 30s\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 2, start_ready: true, ordinals: {{start: 1}}}}\n\
+             clients:\n  - {{name: app, target: 'web-2.nginx:80', rate: 5}}\n\
+             events:\n  - {{at: 10s, delete_pod: {event}}}\n"
+        )
+    };
+    let sc = parse(&yaml("web-1"));
+    let (_, _, r) = run(&sc);
+    assert_eq!(
+        r.skew.per_identity.keys().collect::<Vec<_>>(),
+        ["web-1", "web-2"]
+    );
+    assert_eq!(r.totals.outcomes.ok, r.totals.attempts);
+    assert_eq!(r.pods.deleted, 1);
+    // `web-0` is below the start: not a pod of the set.
+    assert!(scenario::parse(&yaml("web-0")).is_err());
+}

@@ -1485,7 +1485,7 @@ impl<'s> Cluster<'s> {
             Owner::StatefulSet { sts, ordinal } => {
                 let st = &self.sc.statefulsets[sts as usize];
                 (st.service == service.name && st.namespace == service.namespace)
-                    .then(|| format!("{}-{ordinal}", st.name))
+                    .then(|| st.pod_name(ordinal))
             }
             // Deployment pods have no hostname (their template sets none).
             Owner::Deployment { .. } => None,
@@ -1519,10 +1519,9 @@ impl<'s> Cluster<'s> {
     /// The name of the pod behind `a`, for EndpointSlice `targetRef`.
     pub fn pod_name(&self, a: Addr) -> Option<String> {
         match self.pods.get(a.pod as usize)?.owner {
-            Owner::StatefulSet { sts, ordinal } => Some(format!(
-                "{}-{ordinal}",
-                self.sc.statefulsets[sts as usize].name
-            )),
+            Owner::StatefulSet { sts, ordinal } => {
+                Some(self.sc.statefulsets[sts as usize].pod_name(ordinal))
+            }
             Owner::Deployment { .. } => Some(self.pod_display_name(a.pod)),
             Owner::Pod(n) => Some(self.sc.pods[n as usize].name.clone()),
             Owner::External { .. } => None,
@@ -1616,9 +1615,9 @@ impl<'s> Cluster<'s> {
     pub fn identity_name(&self, sts: u32, ordinal: u32) -> String {
         let st = &self.sc.statefulsets[sts as usize];
         if st.namespace == crate::scenario::defaults::NAMESPACE {
-            format!("{}-{}", st.name, ordinal)
+            st.pod_name(ordinal)
         } else {
-            format!("{}/{}-{}", st.namespace, st.name, ordinal)
+            format!("{}/{}", st.namespace, st.pod_name(ordinal))
         }
     }
 }

@@ -396,12 +396,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// or a hand-written Pod (they are the first pods, in order).
     fn pod_named(&self, namespace: &str, pod: &str) -> Option<PodId> {
         let ordinal = self.sc.statefulsets.iter().enumerate().find_map(|(j, st)| {
-            let ord = pod
-                .strip_prefix(st.name.as_str())?
-                .strip_prefix('-')?
-                .parse::<u32>()
-                .ok()?;
-            (st.namespace == namespace).then_some((j as u32, ord))
+            (st.namespace == namespace)
+                .then(|| st.index_of(pod))
+                .flatten()
+                .map(|i| (j as u32, i))
         });
         let hand_written = self
             .sc

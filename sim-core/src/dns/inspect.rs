@@ -243,13 +243,10 @@ fn find_client(sc: &Scenario, from: &str) -> Result<Asker, InspectError> {
     }
     let (ns, pod) = from.split_once('/').unwrap_or((defaults::NAMESPACE, from));
     let is_pod = sc.pods.iter().any(|p| p.namespace == ns && p.name == pod)
-        || sc.statefulsets.iter().any(|st| {
-            st.namespace == ns
-                && pod
-                    .strip_prefix(st.name.as_str())
-                    .and_then(|r| r.strip_prefix('-'))
-                    .is_some_and(|r| r.parse::<u32>().is_ok())
-        });
+        || sc
+            .statefulsets
+            .iter()
+            .any(|st| st.namespace == ns && st.index_of(pod).is_some());
     if is_pod {
         return Ok(Asker::Pod(from.to_string()));
     }

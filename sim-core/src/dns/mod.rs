@@ -307,12 +307,7 @@ fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
         if st.namespace != s.namespace || st.service != s.name {
             continue;
         }
-        if let Some(ord) = label
-            .strip_prefix(st.name.as_str())
-            .and_then(|r| r.strip_prefix('-'))
-            .and_then(|r| r.parse::<u32>().ok())
-            .filter(|o| label == format!("{}-{o}", st.name))
-        {
+        if let Some(ord) = st.index_of(label) {
             return QTarget::PodHostname {
                 svc,
                 sts: j as u32,
@@ -329,11 +324,7 @@ fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
         for (j, st) in sc.statefulsets.iter().enumerate() {
             if st.namespace == s.namespace
                 && selected(&st.labels)
-                && let Some(ord) = label
-                    .strip_prefix(st.name.as_str())
-                    .and_then(|r| r.strip_prefix('-'))
-                    .and_then(|r| r.parse::<u32>().ok())
-                    .filter(|o| label == format!("{}-{o}", st.name))
+                && let Some(ord) = st.index_of(label)
             {
                 return QTarget::PodHostname {
                     svc,
@@ -751,7 +742,7 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
         },
         &QTarget::PodHostname { svc, sts, ordinal } => named(
             svc,
-            &format!("{}-{ordinal}", cluster.sc.statefulsets[sts as usize].name),
+            &cluster.sc.statefulsets[sts as usize].pod_name(ordinal),
         ),
         &QTarget::EndpointIp { svc, ip } => named(svc, &dashed(ip)),
         QTarget::Hostname { svc, name } => named(*svc, name),

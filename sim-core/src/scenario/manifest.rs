@@ -1180,17 +1180,7 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
     let pod_management_policy = pod_management_policy(sm.opt("podManagementPolicy"))?;
     let selector_f = sm.req("selector", "which pods are the set's (`matchLabels`)")?;
     let template_f = sm.req("template", "the pods' `metadata.labels` and `spec`")?;
-    if let Some(of) = sm.opt("ordinals") {
-        let mut om = Map::of(&of)?;
-        if let Some(start) = om.opt("start")
-            && start.u32()? != 0
-        {
-            return Err(start
-                .err("ksim numbers StatefulSet pods from 0")
-                .hint("remove `ordinals`"));
-        }
-        om.finish()?;
-    }
+    let ordinals_start = super::parse::ordinals_start(sm.opt("ordinals"))?;
     let update_strategy = super::parse::update_strategy(sm.opt("updateStrategy"))?;
     let min_ready = super::parse::min_ready_seconds(sm.opt("minReadySeconds"))?;
     sm.skip(&STATEFULSET_SPEC_IGNORED);
@@ -1244,6 +1234,7 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
                 lifetime: churn_lifetime,
             },
             update_strategy,
+            ordinals_start,
             min_ready,
         },
         declared_ports: !pod.ports.is_empty(),
@@ -1524,14 +1515,11 @@ pub(super) fn pods(objs: &Objects, sc: &Scenario) -> Result<Vec<PodDef>, Diagnos
                 ))
                 .hint("add the StatefulSet (ksim creates its pods), or remove `ownerReferences` to take the Pod as given"));
         }
-        if let Some(st) = sc.statefulsets.iter().find(|st| {
-            st.namespace == p.namespace
-                && p.name
-                    .strip_prefix(st.name.as_str())
-                    .and_then(|r| r.strip_prefix('-'))
-                    .and_then(|r| r.parse::<u32>().ok())
-                    .is_some_and(|o| p.name == format!("{}-{o}", st.name))
-        }) {
+        if let Some(st) = sc
+            .statefulsets
+            .iter()
+            .find(|st| st.namespace == p.namespace && st.index_of(&p.name).is_some())
+        {
             return Err(draft
                 .name
                 .err(format!(

@@ -383,6 +383,9 @@ pub struct StatefulSet {
     pub churn: Churn,
     #[serde(rename = "updateStrategy", serialize_with = "as_display")]
     pub update_strategy: UpdateStrategy,
+    /// `ordinals.start`: the first pod is `<name>-<start>`.
+    #[serde(rename = "ordinalsStart", skip_serializing_if = "is_zero")]
+    pub ordinals_start: u32,
     /// `minReadySeconds`: a pod counts as available (for rolling updates)
     /// once it has been Ready this long.
     #[serde(rename = "minReadySeconds")]
@@ -462,6 +465,31 @@ impl fmt::Display for DeploymentStrategy {
             ),
             DeploymentStrategy::Recreate => f.write_str("Recreate"),
         }
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl StatefulSet {
+    /// The name of the pod at index `i` (0-based among `replicas`): the
+    /// set's name and its ordinal, `ordinals.start + i` (`web-0`).
+    pub fn pod_name(&self, i: u32) -> String {
+        format!("{}-{}", self.name, self.ordinals_start + i)
+    }
+
+    /// The index (0-based) of the pod named `pod`, if it is one of this set's
+    /// names (`<name>-<ordinal>`, ordinal in canonical form, not below the start).
+    pub fn index_of(&self, pod: &str) -> Option<u32> {
+        let ordinal: u32 = pod
+            .strip_prefix(self.name.as_str())?
+            .strip_prefix('-')?
+            .parse()
+            .ok()?;
+        (pod == format!("{}-{ordinal}", self.name))
+            .then(|| ordinal.checked_sub(self.ordinals_start))
+            .flatten()
     }
 }
 

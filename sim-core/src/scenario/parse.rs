@@ -380,9 +380,10 @@ fn check_pod_exists(sc: &Scenario, i: usize, at: &Field) -> Result<(), Diagnosti
         return Ok(());
     };
     let Some((st, ordinal)) = sc.statefulsets.iter().find_map(|st| {
-        let o = pod.strip_prefix(st.name.as_str())?.strip_prefix('-')?;
-        let o = o.parse::<u32>().ok()?;
-        (&st.namespace == namespace).then_some((st, o))
+        (&st.namespace == namespace)
+            .then(|| st.index_of(pod))
+            .flatten()
+            .map(|o| (st, o))
     }) else {
         return Ok(());
     };
@@ -410,9 +411,9 @@ fn check_pod_exists(sc: &Scenario, i: usize, at: &Field) -> Result<(), Diagnosti
         d.hint(format!("`{}` has no pods; scale it up first", st.name))
     } else {
         d.hint(format!(
-            "its pods are `{0}-0` to `{0}-{1}`",
-            st.name,
-            most - 1
+            "its pods are `{}` to `{}`",
+            st.pod_name(0),
+            st.pod_name(most - 1)
         ))
     })
 }
@@ -1192,8 +1193,10 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
     };
     let update_strategy = update_strategy(m.opt("updateStrategy"))?;
     let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
+    let ordinals_start = ordinals_start(m.opt("ordinals"))?;
     m.finish()?;
     Ok(StatefulSet {
+        ordinals_start,
         name,
         namespace,
         service,
@@ -1240,6 +1243,17 @@ pub(super) fn update_strategy(f: Option<Field>) -> Result<UpdateStrategy, Diagno
         "OnDelete" => UpdateStrategy::OnDelete,
         _ => UpdateStrategy::RollingUpdate { partition },
     })
+}
+
+/// `ordinals: {start: N}` (GA in 1.31): the first ordinal.
+pub(super) fn ordinals_start(f: Option<Field>) -> Result<u32, Diagnostic> {
+    let Some(f) = f else {
+        return Ok(0);
+    };
+    let mut m = Map::of(&f)?;
+    let start = m.opt("start").map(|f| f.u32()).transpose()?.unwrap_or(0);
+    m.finish()?;
+    Ok(start)
 }
 
 /// `minReadySeconds`: whole seconds, as in the API.
@@ -1899,16 +1913,10 @@ fn pod_ref_field(pf: &Field, sc: &Scenario) -> Result<(String, String), Diagnost
             .expected("a pod name, `web-1` or `namespace/web-1`")
             .hint("StatefulSet pods are named `<set>-<ordinal>`"));
     }
-    let owner = sc.statefulsets.iter().find(|st| {
-        st.namespace == namespace
-            && pod
-                .strip_prefix(st.name.as_str())
-                .and_then(|r| r.strip_prefix('-'))
-                .is_some_and(|r| {
-                    r.parse::<u32>()
-                        .is_ok_and(|o| pod == format!("{}-{o}", st.name))
-                })
-    });
+    let owner = sc
+        .statefulsets
+        .iter()
+        .find(|st| st.namespace == namespace && st.index_of(&pod).is_some());
     // A hand-written Pod can be named too.
     let written = sc
         .pods
