@@ -69,6 +69,34 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// A pod just created: not yet Ready, nothing happened to it yet.
+    pub fn new(
+        owner: Owner,
+        identity: u32,
+        revision: u32,
+        node: u32,
+        ip: u32,
+        created_at: SimTime,
+    ) -> Pod {
+        Pod {
+            owner,
+            identity,
+            revision,
+            node,
+            ip,
+            created_at,
+            ready_at: None,
+            deleted_at: None,
+            exited_at: None,
+            gone_at: None,
+            lost_at: None,
+            not_ready_at: None,
+            down_since: None,
+            restarts: 0,
+            crash_loop: None,
+        }
+    }
+
     /// `(sts, ordinal)` of a StatefulSet pod.
     pub fn ordinal(&self) -> Option<(u32, u32)> {
         match self.owner {
@@ -585,23 +613,14 @@ impl<'s> Cluster<'s> {
             format!("{}/{name}", spec.namespace)
         };
         let identity = self.new_identity(name);
-        self.pods.push(Pod {
-            owner: Owner::Deployment { dep, n },
+        self.pods.push(Pod::new(
+            Owner::Deployment { dep, n },
             identity,
             revision,
             node,
             ip,
-            created_at: now,
-            ready_at: None,
-            deleted_at: None,
-            exited_at: None,
-            gone_at: None,
-            lost_at: None,
-            not_ready_at: None,
-            down_since: None,
-            restarts: 0,
-            crash_loop: None,
-        });
+            now,
+        ));
         self.deps[dep as usize].pods.push(id);
         if self
             .nodes
@@ -920,21 +939,8 @@ impl<'s> Cluster<'s> {
                     format!("{}/{}", def.namespace, def.name)
                 });
             self.pods.push(Pod {
-                owner: Owner::Pod(n as u32),
-                identity,
-                revision: 0,
-                node: 0,
-                ip: def.ip,
-                created_at: SimTime::ZERO,
                 ready_at: def.ready.then_some(SimTime::ZERO),
-                deleted_at: None,
-                exited_at: None,
-                gone_at: None,
-                lost_at: None,
-                not_ready_at: None,
-                down_since: None,
-                restarts: 0,
-                crash_loop: None,
+                ..Pod::new(Owner::Pod(n as u32), identity, 0, 0, def.ip, SimTime::ZERO)
             });
             self.ipam.hold(def.ip, id);
         }
@@ -958,21 +964,15 @@ impl<'s> Cluster<'s> {
                             let id = self.pods.len() as PodId;
                             let identity = self.new_identity(v4.to_string());
                             self.pods.push(Pod {
-                                owner: Owner::External { slice: k as u32 },
-                                identity,
-                                revision: 0,
-                                node: 0,
-                                ip,
-                                created_at: SimTime::ZERO,
                                 ready_at: Some(SimTime::ZERO),
-                                deleted_at: None,
-                                exited_at: None,
-                                gone_at: None,
-                                lost_at: None,
-                                not_ready_at: None,
-                                down_since: None,
-                                restarts: 0,
-                                crash_loop: None,
+                                ..Pod::new(
+                                    Owner::External { slice: k as u32 },
+                                    identity,
+                                    0,
+                                    0,
+                                    ip,
+                                    SimTime::ZERO,
+                                )
                             });
                             self.ipam.hold(ip, id);
                             id
@@ -1030,30 +1030,22 @@ impl<'s> Cluster<'s> {
                 i
             }
         };
-        self.pods.push(Pod {
-            owner: Owner::StatefulSet { sts, ordinal },
+        // Ordinals below a RollingUpdate partition keep (and are recreated
+        // at) the current revision.
+        let revision = match self.sc.statefulsets[sts as usize].update_strategy {
+            UpdateStrategy::RollingUpdate { partition } if ordinal < partition => {
+                self.sts[sts as usize].current_revision
+            }
+            _ => self.sts[sts as usize].update_revision,
+        };
+        self.pods.push(Pod::new(
+            Owner::StatefulSet { sts, ordinal },
             identity,
-            // Ordinals below a RollingUpdate partition keep (and are
-            // recreated at) the current revision.
-            revision: match self.sc.statefulsets[sts as usize].update_strategy {
-                UpdateStrategy::RollingUpdate { partition } if ordinal < partition => {
-                    self.sts[sts as usize].current_revision
-                }
-                _ => self.sts[sts as usize].update_revision,
-            },
+            revision,
             node,
             ip,
-            created_at: now,
-            ready_at: None,
-            deleted_at: None,
-            exited_at: None,
-            gone_at: None,
-            lost_at: None,
-            not_ready_at: None,
-            down_since: None,
-            restarts: 0,
-            crash_loop: None,
-        });
+            now,
+        ));
         let st = &mut self.sts[sts as usize];
         if st.slots.len() <= ordinal as usize {
             st.slots.resize(ordinal as usize + 1, None);
@@ -1066,7 +1058,6 @@ impl<'s> Cluster<'s> {
         {
             self.pods[id as usize].lost_at = Some(now);
         }
-        let revision = self.pods[id as usize].revision;
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             // A broken revision's pods never start.
