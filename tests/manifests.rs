@@ -1003,6 +1003,50 @@ fn manifest_files_that_cannot_be_read_are_exit_2_and_named() {
     );
 }
 
+/// `pod_traces` files are read like manifests: a missing file points at
+/// its entry, a broken one at the line and column inside it.
+#[test]
+fn pod_trace_files_that_cannot_be_read_are_exit_2_and_located() {
+    check(
+        "traces",
+        vec![
+            case(
+                "missing_trace",
+                vec![("s.yaml", format!("{HEADER}pod_traces: [night.json]\n"))],
+            )
+            .at("s.yaml", "night.json")
+            .path("pod_traces[0]")
+            .says(&["cannot read the pod trace `night.json`"])
+            .hint("relative to the scenario file"),
+            case(
+                "broken_json",
+                vec![
+                    ("s.yaml", format!("{HEADER}pod_traces: [t.json]\n")),
+                    (
+                        "t.json",
+                        "{\"kind\": \"Pod\",\n \"metadata\": }\n".to_string(),
+                    ),
+                ],
+            )
+            .at("t.json", "}")
+            .says(&["not a JSON pod trace"])
+            .hint("kubectl get pods -w -o json"),
+            case(
+                "not_a_pod",
+                vec![
+                    ("s.yaml", format!("{HEADER}pod_traces: [t.json]\n")),
+                    (
+                        "t.json",
+                        "{\"kind\": \"Service\", \"metadata\": {\"name\": \"x\"}}\n".to_string(),
+                    ),
+                ],
+            )
+            .at("t.json", "{")
+            .says(&["a pod trace holds Pod objects only"]),
+        ],
+    );
+}
+
 #[test]
 fn a_scenario_with_manifests_runs_from_the_command_line() {
     let dir = TempDir::new("run");

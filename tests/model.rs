@@ -1396,3 +1396,144 @@ fn ordinals_start_numbers_the_pods_from_there() {
     // `web-0` is below the start: not a pod of the set.
     assert!(scenario::parse(&yaml("web-0")).is_err());
 }
+
+/// `pod_traces`: a recorded pod watch replaces the controllers. Each change
+/// lands at the time the object records for it (sim-core/src/scenario/trace.rs).
+mod trace_replay {
+    use super::*;
+
+    /// One watch line for pod `name` (uid `uid`, IP `ip`), created at
+    /// second `created`, Ready since `ready`, with `extra` metadata fields.
+    fn pod(name: &str, uid: &str, ip: &str, created: u32, ready: u32, extra: &str) -> String {
+        let t = |s: u32| format!("2026-11-20T03:00:{s:02}Z");
+        format!(
+            r#"{{"kind": "Pod", "metadata": {{"name": "{name}", "namespace": "default", "uid": "{uid}",
+ "labels": {{"app": "web"}}, "creationTimestamp": "{c}"{extra}}},
+ "spec": {{"containers": [{{"name": "c", "ports": [{{"containerPort": 80}}]}}]}},
+ "status": {{"podIP": "{ip}", "conditions": [{{"type": "Ready", "status": "True", "lastTransitionTime": "{r}"}}]}}}}
+"#,
+            c = t(created),
+            r = t(ready),
+        )
+    }
+
+    /// web-0 and web-1 from 0 s (Ready at 2 s); web-1 is deleted at 10 s
+    /// with a 5 s grace period, its process exits at 14 s, it is gone at
+    /// 15 s, and its replacement (same name, new uid and IP) is Ready at 20 s.
+    fn trace() -> String {
+        let deleting =
+            r#", "deletionTimestamp": "2026-11-20T03:00:15Z", "deletionGracePeriodSeconds": 5"#;
+        let mut t = pod("web-0", "a", "10.244.1.10", 0, 2, "");
+        t += &pod("web-1", "b", "10.244.1.11", 0, 2, "");
+        t += &pod("web-1", "b", "10.244.1.11", 0, 2, deleting);
+        // The exit: every container terminated at 14 s.
+        let exited = pod("web-1", "b", "10.244.1.11", 0, 2, deleting).replace(
+            r#""conditions""#,
+            r#""containerStatuses": [{"name": "c", "state": {"terminated": {"finishedAt": "2026-11-20T03:00:14Z"}}}], "conditions""#,
+        );
+        t += &exited;
+        t += &format!(
+            "{{\"type\": \"DELETED\", \"object\": {}}}\n",
+            exited.trim_end()
+        )
+        .replace("03:00:14Z\"}}}]", "03:00:15Z\"}}}]");
+        t += &pod("web-1", "c", "10.244.2.20", 16, 20, "");
+        t
+    }
+
+    fn scenario(cache: &str) -> Scenario {
+        let src = format!(
+            "name: t\nseed: 3\nduration: 40s\n\
+             cluster: {{propagation: 1s, unassigned_ip: timeout}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             pod_traces: [night.json]\n\
+             clients:\n  - {{name: app, count: 2, target: 'nginx:80', rate: 20, balancer: round-robin, \
+             resolver: {{cache: {cache}}}, connect_timeout: 1s}}\n"
+        );
+        let trace = trace();
+        scenario::parse_with(&src, &|name| {
+            if name == "night.json" {
+                Ok(trace.clone())
+            } else {
+                Err("no such file".into())
+            }
+        })
+        .unwrap_or_else(|d| panic!("{}", d.render("t.yaml", &src)))
+    }
+
+    #[test]
+    fn a_traced_deletion_drains_leaves_dns_and_its_replacement_keeps_the_name() {
+        let sc = scenario("none");
+        assert_eq!(sc.traced_pods.len(), 3, "web-0, web-1 (b), web-1 (c)");
+        let (_, attempts, report) = run(&sc);
+        let old = "10.244.1.11".parse::<std::net::Ipv4Addr>().unwrap();
+        let to_old = |from: f64, to: f64| {
+            attempts
+                .iter()
+                .filter(|a| a.at > s(from) && a.at < s(to))
+                .filter(|a| a.dialled.map(|d| d.ip) == Some(u32::from(old)))
+                .count()
+        };
+        // Not Ready before 2 s: nothing to resolve.
+        assert!(all(
+            &outcomes_between(&attempts, 0, 0.0, 1.9),
+            Outcome::NoAddress
+        ));
+        // Until the deletion web-1 takes its share; an uncached client stops
+        // dialling it once the deletion has propagated (10 s + 1 s).
+        assert!(to_old(3.0, 10.0) > 50);
+        assert_eq!(to_old(11.1, 40.0), 0);
+        // web-0 alone serves 11-20 s, then the replacement joins.
+        assert!(all(
+            &outcomes_between(&attempts, 0, 11.1, 40.0),
+            Outcome::Ok
+        ));
+        assert_eq!(report.pods.created, 3);
+        assert_eq!(
+            report.skew.per_identity.keys().collect::<Vec<_>>(),
+            ["web-0", "web-1"],
+            "a replacement with the same name is the same identity"
+        );
+    }
+
+    /// A trace and a declared StatefulSet share the pod CIDR: ksim never
+    /// hands a declared pod an address the trace assigns, even one it would
+    /// otherwise give first (10.244.0.1).
+    #[test]
+    fn declared_pods_never_take_an_address_the_trace_uses() {
+        let src = "name: t\nduration: 10s\n\
+                   services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n\
+                   statefulsets:\n  - {name: db, service: nginx, replicas: 3, start_ready: true}\n\
+                   pod_traces: [t.json]\n";
+        let trace =
+            pod("web-0", "a", "10.244.0.1", 0, 0, "") + &pod("web-9", "z", "10.244.0.3", 5, 5, "");
+        let sc = scenario::parse_with(src, &|_| Ok(trace.clone())).unwrap();
+        let out = world::run(&sc, sc.seed, SimDuration::from_secs(10)).unwrap();
+        let mut ips: Vec<u32> = out.cluster.pods.iter().map(|p| p.ip).collect();
+        assert_eq!(ips.len(), 5);
+        ips.sort();
+        ips.dedup();
+        assert_eq!(ips.len(), 5, "five pods, five addresses");
+    }
+
+    #[test]
+    fn a_cached_client_serves_from_the_draining_pod_then_times_out_after_the_recorded_exit() {
+        let (_, attempts, report) = run(&scenario("fixed(30s)"));
+        let old = u32::from("10.244.1.11".parse::<std::net::Ipv4Addr>().unwrap());
+        let to_old = |from: f64, to: f64| -> Vec<Outcome> {
+            attempts
+                .iter()
+                .filter(|a| a.at > s(from) && a.at < s(to))
+                .filter(|a| a.dialled.map(|d| d.ip) == Some(old))
+                .map(|a| a.outcome)
+                .collect()
+        };
+        // Deleted at 10 s but still running: it serves its drain.
+        assert!(all(&to_old(10.0, 13.9), Outcome::Ok));
+        // Exited at 14 s: the sandbox still holds the address and refuses;
+        // gone at 15 s, the address is free and the cached address times out.
+        assert!(all(&to_old(14.05, 14.95), Outcome::Refused));
+        assert!(all(&to_old(15.05, 30.0), Outcome::Timeout));
+        assert!(report.totals.stale_ip_errors > 0);
+    }
+}

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::scenario::{
     Cidr, ClusterIp, DeploymentStrategy, IpReuse, PodManagementPolicy, Scenario, UpdateStrategy,
@@ -34,6 +34,8 @@ pub enum Owner {
     Deployment { dep: u32, n: u32 },
     /// Hand-written Pod `n` of the scenario (`sc.pods[n]`): exists all run.
     Pod(u32),
+    /// Pod `n` of the replayed traces (`sc.traced_pods[n]`).
+    Traced(u32),
     /// An address of hand-written EndpointSlice `slice` that no Pod holds: a
     /// host outside the cluster's control (the "manual endpoints" pattern),
     /// listening on the slice's ports all run.
@@ -153,6 +155,8 @@ pub struct ServiceState {
     pub selects_deps: Vec<u32>,
     /// Hand-written Pods it selects (indices into `sc.pods`).
     pub selects_pods: Vec<u32>,
+    /// Traced pods it selects (indices into `sc.traced_pods`).
+    pub selects_traced: Vec<u32>,
     /// Its hand-written EndpointSlices' ready IPv4 endpoints, and the pod
     /// (hand-written or external) behind each.
     pub static_endpoints: Vec<Addr>,
@@ -227,6 +231,9 @@ pub struct Ipam {
     /// `cooldown`: the oldest, once it has cooled down).
     released: VecDeque<(SimTime, u32)>,
     holder: FxHashMap<u32, PodId>,
+    /// Addresses a pod trace assigns at some time: never handed to a
+    /// declared pod, so replay and simulation do not collide.
+    traced: FxHashSet<u32>,
 }
 
 impl Ipam {
@@ -253,7 +260,14 @@ impl Ipam {
             ranges,
             released: VecDeque::new(),
             holder: FxHashMap::default(),
+            traced: FxHashSet::default(),
         }
+    }
+
+    /// Whether `ip` may be handed to a new pod.
+    #[inline]
+    fn free(&self, ip: u32) -> bool {
+        !self.holder.contains_key(&ip) && !self.traced.contains(&ip)
     }
 
     /// An address for `pod` on `node` at `now`, per the reuse policy.
@@ -286,7 +300,7 @@ impl Ipam {
             }
             let ip = self.cidr.base + 1 + self.next as u32;
             self.next += 1;
-            if !self.holder.contains_key(&ip) {
+            if self.free(ip) {
                 return Some(ip);
             }
         }
@@ -295,18 +309,16 @@ impl Ipam {
     /// CNI host-local `GetIter`: from the address after the last reserved,
     /// the first free one, wrapping around the node's range.
     fn round_robin(&mut self, node: usize) -> Option<u32> {
-        let r = self.ranges.get_mut(node)?;
+        let r = self.ranges.get(node)?;
         let size = (r.last - r.first + 1) as u64;
         // `last_reserved` starts just below `first`.
         let after = r.last_reserved as u64 + 1 - r.first as u64;
-        for k in 0..size {
-            let ip = r.first + ((after + k) % size) as u32;
-            if !self.holder.contains_key(&ip) {
-                r.last_reserved = ip;
-                return Some(ip);
-            }
-        }
-        None
+        let first = r.first;
+        let ip = (0..size)
+            .map(|k| first + ((after + k) % size) as u32)
+            .find(|&ip| self.free(ip))?;
+        self.ranges[node].last_reserved = ip;
+        Some(ip)
     }
 
     /// An address a hand-written object holds for the whole run.
@@ -318,7 +330,10 @@ impl Ipam {
         self.holder.remove(&ip);
         let mask = u32::MAX << (32 - self.cidr.prefix as u32);
         let in_cidr = ip & mask == self.cidr.base;
-        if in_cidr && matches!(self.policy, IpReuse::Immediate | IpReuse::Cooldown(_)) {
+        if in_cidr
+            && !self.traced.contains(&ip)
+            && matches!(self.policy, IpReuse::Immediate | IpReuse::Cooldown(_))
+        {
             self.released.push_back((now, ip));
         }
     }
@@ -420,6 +435,8 @@ pub struct IpamExhausted {
 pub struct Cluster<'s> {
     pub sc: &'s Scenario,
     pub pods: Vec<Pod>,
+    /// The pod of each traced pod, once its trace created it.
+    pub traced: Vec<Option<PodId>>,
     pub deps: Vec<DepState>,
     /// Names of the pod identities traffic is counted by: `web-3` (an
     /// ordinal, whichever pod holds it), a hand-written Pod's name, or an
@@ -487,11 +504,14 @@ impl<'s> Cluster<'s> {
                 let selects_deps =
                     matching(&mut sc.deployments.iter().map(|o| (&o.namespace, &o.labels)));
                 let selects_pods = matching(&mut sc.pods.iter().map(|o| (&o.namespace, &o.labels)));
+                let selects_traced =
+                    matching(&mut sc.traced_pods.iter().map(|o| (&o.namespace, &o.labels)));
                 ServiceState {
                     vip,
                     selects,
                     selects_deps,
                     selects_pods,
+                    selects_traced,
                     static_endpoints: Vec::new(),
                     static_hostnames: Vec::new(),
                     view: Rc::new(View::default()),
@@ -537,15 +557,26 @@ impl<'s> Cluster<'s> {
         Cluster {
             sc,
             pods: Vec::new(),
+            traced: vec![None; sc.traced_pods.len()],
             deps,
             identities: Vec::new(),
             sts,
             services,
-            ipam: Ipam::new(
-                sc.cluster.ipam.pod_cidr,
-                sc.cluster.ipam.reuse,
-                sc.cluster.nodes,
-            ),
+            ipam: {
+                let mut ipam = Ipam::new(
+                    sc.cluster.ipam.pod_cidr,
+                    sc.cluster.ipam.reuse,
+                    sc.cluster.nodes,
+                );
+                ipam.traced = (sc.traced_pods.iter())
+                    .flat_map(|p| p.steps.iter())
+                    .filter_map(|(_, s)| match s {
+                        crate::scenario::trace::Step::Ip(ip) => Some(*ip),
+                        _ => None,
+                    })
+                    .collect();
+                ipam
+            },
             next_node: 0,
             nodes: (0..sc.cluster.nodes)
                 .map(|_| NodeState::default())
@@ -671,6 +702,75 @@ impl<'s> Cluster<'s> {
         let node = self.next_node;
         self.next_node = (node + 1) % n;
         node
+    }
+
+    /// Apply one recorded change of traced pod `n` (see `scenario::trace`).
+    pub fn trace_step(&mut self, n: u32, step: crate::scenario::trace::Step, now: SimTime) {
+        use crate::scenario::trace::Step;
+        let p = match (self.traced[n as usize], step) {
+            (None, _) => {
+                let def = &self.sc.traced_pods[n as usize];
+                let name = if def.namespace == crate::scenario::defaults::NAMESPACE {
+                    def.name.clone()
+                } else {
+                    format!("{}/{}", def.namespace, def.name)
+                };
+                // A pod name is one identity: a StatefulSet replacement in
+                // the trace (same name, new uid) keeps its predecessor's.
+                let identity = match self.identities.iter().position(|i| *i == name) {
+                    Some(i) => i as u32,
+                    None => self.new_identity(name),
+                };
+                let id = self.pods.len() as PodId;
+                self.pods
+                    .push(Pod::new(Owner::Traced(n), identity, 0, 0, 0, now));
+                self.traced[n as usize] = Some(id);
+                self.note(now, Note::PodCreated(id));
+                if step == Step::Created {
+                    return;
+                }
+                id
+            }
+            (Some(p), _) => p,
+        };
+        let pod = &mut self.pods[p as usize];
+        match step {
+            Step::Created => return,
+            Step::Ip(ip) => {
+                pod.ip = ip;
+                // A traced address wins over whatever held it.
+                self.ipam.hold(ip, p);
+            }
+            Step::Ready(true) => {
+                pod.not_ready_at = None;
+                if pod.ready_at.is_none() {
+                    pod.ready_at = Some(now);
+                }
+                self.note(now, Note::PodReady(p));
+            }
+            Step::Ready(false) => {
+                if pod.ready_at.is_some() && pod.not_ready_at.is_none() {
+                    pod.not_ready_at = Some(now);
+                }
+            }
+            Step::Deleted => {
+                pod.deleted_at = Some(now);
+                self.note(now, Note::PodTerminating(p));
+            }
+            Step::Exited => {
+                pod.exited_at = Some(now);
+                self.note(now, Note::PodExited(p));
+            }
+            Step::Gone => {
+                pod.gone_at = Some(now);
+                let ip = pod.ip;
+                if self.ipam.holder(ip) == Some(p) {
+                    self.ipam.release(ip, now);
+                }
+                self.note(now, Note::PodGone(p));
+            }
+        }
+        self.pod_changed(p, now);
     }
 
     /// Pod `p`'s container crashes: the port refuses at once, the pod is
@@ -1338,6 +1438,17 @@ impl<'s> Cluster<'s> {
                 });
             }
         }
+        for &n in &s.selects_traced {
+            if let Some(p) = self.traced[n as usize]
+                && self.is_endpoint(svc, &self.pods[p as usize])
+                && self.pods[p as usize].ip != 0
+            {
+                endpoints.push(Addr {
+                    ip: self.pods[p as usize].ip,
+                    pod: p,
+                });
+            }
+        }
         endpoints.extend_from_slice(&s.static_endpoints);
         endpoints
     }
@@ -1357,7 +1468,11 @@ impl<'s> Cluster<'s> {
             .selects_deps
             .iter()
             .flat_map(|&d| self.deps[d as usize].pods.iter().copied());
-        for p in sts_pods.chain(dep_pods) {
+        let traced = s
+            .selects_traced
+            .iter()
+            .filter_map(|&n| self.traced[n as usize]);
+        for p in sts_pods.chain(dep_pods).chain(traced) {
             let pod = &self.pods[p as usize];
             if pod.deleted_at.is_some() && pod.is_listening() {
                 out.push(Addr { ip: pod.ip, pod: p });
@@ -1480,6 +1595,14 @@ impl<'s> Cluster<'s> {
             }
             // Deployment pods have no hostname (their template sets none).
             Owner::Deployment { .. } => None,
+            Owner::Traced(n) => {
+                let def = &self.sc.traced_pods[n as usize];
+                if def.subdomain.as_deref() == Some(service.name.as_str()) {
+                    def.hostname.clone()
+                } else {
+                    None
+                }
+            }
             Owner::Pod(n) => {
                 let def = &self.sc.pods[n as usize];
                 if def.subdomain.as_deref() == Some(service.name.as_str()) {
@@ -1498,6 +1621,7 @@ impl<'s> Cluster<'s> {
             Owner::StatefulSet { sts, .. } => &self.sc.statefulsets[sts as usize].namespace,
             Owner::Deployment { dep, .. } => &self.sc.deployments[dep as usize].namespace,
             Owner::Pod(n) => &self.sc.pods[n as usize].namespace,
+            Owner::Traced(n) => &self.sc.traced_pods[n as usize].namespace,
             Owner::External { slice } => &self.sc.endpoint_slices[slice as usize].namespace,
         }
     }
@@ -1515,6 +1639,7 @@ impl<'s> Cluster<'s> {
             }
             Owner::Deployment { .. } => Some(self.pod_display_name(a.pod)),
             Owner::Pod(n) => Some(self.sc.pods[n as usize].name.clone()),
+            Owner::Traced(n) => Some(self.sc.traced_pods[n as usize].name.clone()),
             Owner::External { .. } => None,
         }
     }
@@ -1539,6 +1664,7 @@ impl<'s> Cluster<'s> {
             Owner::Pod(n) => {
                 s.selects_pods.contains(&n) || s.static_endpoints.iter().any(|a| a.pod == p)
             }
+            Owner::Traced(n) => s.selects_traced.contains(&n),
             Owner::External { .. } => s.static_endpoints.iter().any(|a| a.pod == p),
         }
     }
@@ -1558,6 +1684,12 @@ impl<'s> Cluster<'s> {
                     self.sc.deployments[dep as usize].ports.contains(&port)
                 }
                 Owner::Pod(n) => self.sc.pods[n as usize].ports.contains(&port),
+                // `kubectl get pods` often shows no container ports (they
+                // are informational); such a pod serves whatever it is asked.
+                Owner::Traced(n) => {
+                    let ports = &self.sc.traced_pods[n as usize].ports;
+                    ports.is_empty() || ports.contains(&port)
+                }
                 Owner::External { slice } => self.sc.endpoint_slices[slice as usize]
                     .ports
                     .iter()
@@ -1589,6 +1721,11 @@ impl<'s> Cluster<'s> {
         }
         for &n in &s.selects_pods {
             out.push(self.pods[n as usize].identity);
+        }
+        for &n in &s.selects_traced {
+            if let Some(p) = self.traced[n as usize] {
+                out.push(self.pods[p as usize].identity);
+            }
         }
         for a in &s.static_endpoints {
             out.push(self.pods[a.pod as usize].identity);

@@ -40,6 +40,8 @@ pub enum Event {
     NodeNotReady(u32),
     /// Pod `n`'s crash-looping container crashes again.
     Crash(PodId),
+    /// Recorded change `n` of the replayed pod traces.
+    Trace(u32),
     /// Node `n`'s pods are evicted.
     NodeEvict(u32),
 }
@@ -161,6 +163,8 @@ struct World<'s, 'o, O: Observer> {
     shuffle: Option<Stream>,
     /// Lifetime streams per StatefulSet, per ordinal (created on first use).
     churn: Vec<Vec<Stream>>,
+    /// The replayed traces' changes: (traced pod, change), by event index.
+    trace_steps: Vec<(u32, crate::scenario::trace::Step)>,
     warnings: Vec<String>,
     seed: u64,
 }
@@ -274,6 +278,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 .shuffle
                 .then(|| Stream::derive(seed, "dns/shuffle", 0)),
             churn: vec![Vec::new(); sc.statefulsets.len() + sc.deployments.len()],
+            trace_steps: Vec::new(),
             warnings: Vec::new(),
             seed,
         };
@@ -303,6 +308,16 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
         self.flush_follow();
         self.flush_notes();
+        for (n, pod) in self.sc.traced_pods.iter().enumerate() {
+            for &(at, step) in &pod.steps {
+                let at = SimTime(at.as_ns());
+                if at < self.end {
+                    self.queue
+                        .schedule(at, Event::Trace(self.trace_steps.len() as u32));
+                    self.trace_steps.push((n as u32, step));
+                }
+            }
+        }
         for (i, e) in self.sc.events.iter().enumerate() {
             self.queue
                 .schedule(SimTime(e.at.as_ns()), Event::Timeline(i as u32));
@@ -498,6 +513,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::NodeNotReady(n) => self.cluster.node_not_ready(n, now),
             Event::Crash(p) => {
                 self.cluster.crash_pod(p, None, now);
+            }
+            Event::Trace(k) => {
+                let (n, step) = self.trace_steps[k as usize];
+                self.cluster.trace_step(n, step, now);
             }
             Event::NodeEvict(n) => {
                 for p in self.cluster.node_evict(n, now) {

@@ -85,6 +85,7 @@ pub fn namespaces(sc: &Scenario) -> Vec<String> {
         .chain(sc.statefulsets.iter().map(|s| &s.namespace))
         .chain(sc.deployments.iter().map(|d| &d.namespace))
         .chain(sc.pods.iter().map(|p| &p.namespace))
+        .chain(sc.traced_pods.iter().map(|p| &p.namespace))
         .chain(sc.endpoint_slices.iter().map(|e| &e.namespace))
         .chain(sc.clients.iter().map(|c| &c.namespace));
     for ns in named {
@@ -347,6 +348,10 @@ fn classify_endpoint(label: &str, svc: u32, sc: &Scenario) -> QTarget {
     // Hand-written Pods whose subdomain is this Service, and hand-written
     // endpoints, carry the hostnames they were given.
     let pod_hostname = sc.pods.iter().any(|p| {
+        p.namespace == s.namespace
+            && p.subdomain.as_deref() == Some(s.name.as_str())
+            && p.hostname.as_deref() == Some(label)
+    }) || sc.traced_pods.iter().any(|p| {
         p.namespace == s.namespace
             && p.subdomain.as_deref() == Some(s.name.as_str())
             && p.hostname.as_deref() == Some(label)

@@ -18,6 +18,7 @@ pub mod limits;
 mod manifest;
 mod parse;
 pub mod read;
+pub mod trace;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -59,6 +60,9 @@ pub struct Scenario {
     /// Hand-written Pods: taken as given, never replaced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<PodDef>,
+    /// Pods whose lifecycle replays a recorded watch (`pod_traces`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub traced_pods: Vec<trace::TracedPod>,
     pub clients: Vec<ClientGroup>,
     pub events: Vec<TimelineEvent>,
 }

@@ -79,6 +79,7 @@ pub fn parse_with(
     let deployment_fields = m.opt("deployments");
     let object_fields = m.opt("objects");
     let manifest_fields = m.opt("manifests");
+    let trace_fields = m.opt("pod_traces");
     let client_fields = m.opt("clients");
     let event_fields = m.opt("events");
     m.finish()?;
@@ -107,9 +108,20 @@ pub fn parse_with(
         deployments: Vec::new(),
         endpoint_slices: Vec::new(),
         pods: Vec::new(),
+        traced_pods: Vec::new(),
         clients: Vec::new(),
         events: Vec::new(),
     };
+    if let Some(tf) = &trace_fields {
+        for item in tf.seq()? {
+            let path = item.str()?;
+            let text = load(path).map_err(|why| {
+                item.err(format!("cannot read the pod trace `{path}`: {why}"))
+                    .hint("a path relative to the scenario file")
+            })?;
+            sc.traced_pods.extend(trace::read(&text, path)?);
+        }
+    }
     check_services(&sc, &svc_decls)?;
     assign_cluster_ips(&sc, &svc_decls, &root)?;
     // Pods alive at once per StatefulSet, at its largest (initial replicas or
