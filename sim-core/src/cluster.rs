@@ -326,7 +326,12 @@ impl Ipam {
         self.holder.insert(ip, pod);
     }
 
-    fn release(&mut self, ip: u32, now: SimTime) {
+    /// `pod` lets go of `ip`; a no-op when another pod holds it now (a
+    /// traced address already taken by the trace's next pod).
+    fn release(&mut self, ip: u32, pod: PodId, now: SimTime) {
+        if self.holder(ip) != Some(pod) {
+            return;
+        }
         self.holder.remove(&ip);
         let mask = u32::MAX << (32 - self.cidr.prefix as u32);
         let in_cidr = ip & mask == self.cidr.base;
@@ -638,12 +643,7 @@ impl<'s> Cluster<'s> {
         let revision = state.update_revision;
         let hash = crate::rng::splitmix64(&mut (revision as u64 ^ 0x6b73_696d)) as u32;
         let name = format!("{}-{hash:08x}-{n:05}", spec.name);
-        let name = if spec.namespace == crate::scenario::defaults::NAMESPACE {
-            name
-        } else {
-            format!("{}/{name}", spec.namespace)
-        };
-        let identity = self.new_identity(name);
+        let identity = self.new_identity(qualified(&spec.namespace, &name));
         self.pods.push(Pod::new(
             Owner::Deployment { dep, n },
             identity,
@@ -653,13 +653,7 @@ impl<'s> Cluster<'s> {
             now,
         ));
         self.deps[dep as usize].pods.push(id);
-        if self
-            .nodes
-            .get(node as usize)
-            .is_some_and(|n| n.failed_at.is_some())
-        {
-            self.pods[id as usize].lost_at = Some(now);
-        }
+        self.mark_lost_if_node_failed(id, node, now);
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             Startup::Normal if self.deps[dep as usize].broken.contains(&revision) => {}
@@ -710,11 +704,7 @@ impl<'s> Cluster<'s> {
         let p = match (self.traced[n as usize], step) {
             (None, _) => {
                 let def = &self.sc.traced_pods[n as usize];
-                let name = if def.namespace == crate::scenario::defaults::NAMESPACE {
-                    def.name.clone()
-                } else {
-                    format!("{}/{}", def.namespace, def.name)
-                };
+                let name = qualified(&def.namespace, &def.name);
                 // A pod name is one identity: a StatefulSet replacement in
                 // the trace (same name, new uid) keeps its predecessor's.
                 let identity = match self.identities.iter().position(|i| *i == name) {
@@ -762,12 +752,9 @@ impl<'s> Cluster<'s> {
                 self.note(now, Note::PodExited(p));
             }
             Step::Gone => {
-                pod.gone_at = Some(now);
-                let ip = pod.ip;
-                if self.ipam.holder(ip) == Some(p) {
-                    self.ipam.release(ip, now);
-                }
-                self.note(now, Note::PodGone(p));
+                let replaced = self.pod_gone(p, now);
+                debug_assert!(replaced.is_ok(), "no controller replaces a traced pod");
+                return;
             }
         }
         self.pod_changed(p, now);
@@ -1032,12 +1019,7 @@ impl<'s> Cluster<'s> {
         let sc = self.sc;
         for (n, def) in sc.pods.iter().enumerate() {
             let id = self.pods.len() as PodId;
-            let identity =
-                self.new_identity(if def.namespace == crate::scenario::defaults::NAMESPACE {
-                    def.name.clone()
-                } else {
-                    format!("{}/{}", def.namespace, def.name)
-                });
+            let identity = self.new_identity(qualified(&def.namespace, &def.name));
             self.pods.push(Pod {
                 ready_at: def.ready.then_some(SimTime::ZERO),
                 ..Pod::new(Owner::Pod(n as u32), identity, 0, 0, def.ip, SimTime::ZERO)
@@ -1098,6 +1080,17 @@ impl<'s> Cluster<'s> {
         }
     }
 
+    /// A pod placed on a node that has already failed is lost from the start.
+    fn mark_lost_if_node_failed(&mut self, id: PodId, node: u32, now: SimTime) {
+        if self
+            .nodes
+            .get(node as usize)
+            .is_some_and(|n| n.failed_at.is_some())
+        {
+            self.pods[id as usize].lost_at = Some(now);
+        }
+    }
+
     fn new_identity(&mut self, name: String) -> u32 {
         self.identities.push(name);
         (self.identities.len() - 1) as u32
@@ -1151,13 +1144,7 @@ impl<'s> Cluster<'s> {
             st.slots.resize(ordinal as usize + 1, None);
         }
         st.slots[ordinal as usize] = Some(id);
-        if self
-            .nodes
-            .get(node as usize)
-            .is_some_and(|n| n.failed_at.is_some())
-        {
-            self.pods[id as usize].lost_at = Some(now);
-        }
+        self.mark_lost_if_node_failed(id, node, now);
         match startup {
             Startup::AlreadyReady => self.pods[id as usize].ready_at = Some(now),
             // A broken revision's pods never start.
@@ -1359,7 +1346,7 @@ impl<'s> Cluster<'s> {
         let p = &mut self.pods[pod as usize];
         p.gone_at = Some(now);
         let ip = p.ip;
-        self.ipam.release(ip, now);
+        self.ipam.release(ip, pod, now);
         self.note(now, Note::PodGone(pod));
         // A service publishing not-ready addresses loses it only now.
         self.pod_changed(pod, now);
@@ -1742,10 +1729,16 @@ impl<'s> Cluster<'s> {
     /// Pod name, e.g. `web-3` (`ns/web-3` outside the default namespace).
     pub fn identity_name(&self, sts: u32, ordinal: u32) -> String {
         let st = &self.sc.statefulsets[sts as usize];
-        if st.namespace == crate::scenario::defaults::NAMESPACE {
-            st.pod_name(ordinal)
-        } else {
-            format!("{}/{}", st.namespace, st.pod_name(ordinal))
-        }
+        qualified(&st.namespace, &st.pod_name(ordinal))
+    }
+}
+
+/// A pod's name as reports show it: bare in the default namespace,
+/// `namespace/name` elsewhere.
+fn qualified(namespace: &str, name: &str) -> String {
+    if namespace == crate::scenario::defaults::NAMESPACE {
+        name.to_string()
+    } else {
+        format!("{namespace}/{name}")
     }
 }
