@@ -800,18 +800,8 @@ fn endpoint_slice<'n>(
             ("FQDN", AddressType::Fqdn),
         ],
     )?;
-    let mut endpoints = Vec::new();
-    if let Some(ef) = m.opt("endpoints") {
-        for item in ef.seq()? {
-            endpoints.push(slice_endpoint(&item, address_type)?);
-        }
-    }
-    let mut ports = Vec::new();
-    if let Some(pf) = m.opt("ports") {
-        for item in pf.seq()? {
-            ports.push(endpoint_port(&item)?);
-        }
-    }
+    let endpoints = m.opt_list("endpoints", |item| slice_endpoint(item, address_type))?;
+    let ports = m.opt_list("ports", endpoint_port)?;
     m.finish()?;
     Ok(Some(SliceSource {
         endpoints: false,
@@ -946,18 +936,9 @@ fn endpoints<'n>(mut m: Map<'n>) -> Result<SliceSource<'n>, Diagnostic> {
             let mut sm = Map::of(&subset)?;
             let mut eps: Vec<(SliceEndpoint, AddressType)> = Vec::new();
             for (key, ready) in [("addresses", true), ("notReadyAddresses", false)] {
-                if let Some(af) = sm.opt(key) {
-                    for item in af.seq()? {
-                        eps.push(endpoint_address(&item, ready)?);
-                    }
-                }
+                eps.extend(sm.opt_list(key, |item| endpoint_address(item, ready))?);
             }
-            let mut ports = Vec::new();
-            if let Some(pf) = sm.opt("ports") {
-                for item in pf.seq()? {
-                    ports.push(endpoint_port(&item)?);
-                }
-            }
+            let ports = sm.opt_list("ports", endpoint_port)?;
             sm.finish()?;
             for family in [AddressType::IPv4, AddressType::IPv6] {
                 let endpoints: Vec<SliceEndpoint> = eps

@@ -59,6 +59,19 @@ impl<'n> Map<'n> {
         }
     }
 
+    /// Each item of the list under `key` read with `item`; empty when the
+    /// key is absent.
+    pub fn opt_list<T>(
+        &mut self,
+        key: &'static str,
+        mut item: impl FnMut(&Field<'n>) -> Result<T, Diagnostic>,
+    ) -> Result<Vec<T>, Diagnostic> {
+        match self.opt(key) {
+            Some(f) => f.seq()?.iter().map(&mut item).collect(),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The value of `key`, if present (a `key:` with no value counts as absent).
     pub fn opt(&mut self, key: &'static str) -> Option<Field<'n>> {
         self.known.push(key);
