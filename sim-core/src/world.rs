@@ -46,6 +46,9 @@ pub enum Event {
     NodeEvict(u32),
 }
 
+// Events fill the queue's hot path: keep each one a tag and a u32.
+const _: () = assert!(std::mem::size_of::<Event>() == 8);
+
 /// A run could not complete (the scenario asked for something impossible).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunError {
@@ -164,6 +167,8 @@ struct World<'s, 'o, O: Observer> {
     /// Lifetime streams per StatefulSet, per ordinal (created on first use).
     churn: Vec<Vec<Stream>>,
     /// The replayed traces' changes: (traced pod, change), by event index.
+    /// A flat copy so `Event::Trace` carries one u32 and every event stays
+    /// 8 bytes in the queue (a (pod, step) pair would widen them all).
     trace_steps: Vec<(u32, crate::scenario::trace::Step)>,
     warnings: Vec<String>,
     seed: u64,
