@@ -8,11 +8,15 @@
 //! connection failures (gRPC). Owns per-client state and the plan shared by a
 //! group; not the dial verdict (see `net`) nor the walk's queries (`world`).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::cluster::Addr;
 use crate::dns::{self, NameId, Nameserver};
 use crate::rng::Stream;
 use crate::scenario::{
-    Balancer, ClientGroup, NegativeCache, PortRef, Resolver, ResolverCache, Scenario, Service,
+    Balancer, ClientGroup, NegativeCache, PortRef, Resolver, ResolverCache, Retries, Scenario,
+    Service,
 };
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
@@ -30,6 +34,8 @@ pub struct GroupPlan {
     pub resolver: Resolver,
     pub balancer: Balancer,
     pub connect_timeout: SimDuration,
+    pub request_timeout: Option<SimDuration>,
+    pub retries: Option<Retries>,
     /// Mean inter-arrival time per client, ns.
     pub mean_gap_ns: f64,
 }
@@ -59,6 +65,8 @@ impl GroupPlan {
             resolver: g.resolver,
             balancer: g.balancer,
             connect_timeout: g.connect_timeout,
+            request_timeout: g.request_timeout,
+            retries: g.retries,
             mean_gap_ns: NS_PER_S as f64 / g.rate,
         }
     }
@@ -118,6 +126,35 @@ pub struct Client {
     pub last_resolved: SimTime,
     /// Consecutive failed re-resolutions (gRPC back-off exponent).
     pub failed_resolutions: u32,
+    /// Retry bookkeeping, for a client whose group retries.
+    pub retry: Option<Box<RetryState>>,
+}
+
+/// A retrying client's draws and its requests in flight (for the retry budget).
+pub struct RetryState {
+    /// Back-off draws (`client/<ns>/<group>/retries` #index).
+    pub stream: Stream,
+    /// Requests sent and not yet answered.
+    pub active_requests: u32,
+    /// Of those, requests that have been retried.
+    pub active_retries: u32,
+    /// When each request whose last try is decided ends, and whether it was
+    /// retried: popped as time passes them.
+    pub ends: BinaryHeap<Reverse<(SimTime, bool)>>,
+}
+
+impl RetryState {
+    /// Forget the requests that have ended by `now`.
+    pub fn settle(&mut self, now: SimTime) {
+        while let Some(&Reverse((t, retried))) = self.ends.peek() {
+            if t > now {
+                break;
+            }
+            self.ends.pop();
+            self.active_requests -= 1;
+            self.active_retries -= retried as u32;
+        }
+    }
 }
 
 impl Client {
@@ -141,6 +178,14 @@ impl Client {
             refresh_pending: false,
             last_resolved: SimTime::ZERO,
             failed_resolutions: 0,
+            retry: g.retries.map(|_| {
+                Box::new(RetryState {
+                    stream: Stream::derive(seed, &format!("{base}/retries"), index as u64),
+                    active_requests: 0,
+                    active_retries: 0,
+                    ends: BinaryHeap::new(),
+                })
+            }),
         }
     }
 

@@ -21,16 +21,26 @@ pub enum Outcome {
     WrongBackend = 4,
     /// Resolution gave no usable address.
     NoAddress = 5,
+    /// The pod's workers were busy and its queue full: it answered 503.
+    Overloaded = 6,
+    /// The answer did not come before the client's request (or per-try) timeout.
+    RequestTimeout = 7,
+    /// An established connection was reset: its pod exited, or its address
+    /// now belongs to a pod that knows no such connection.
+    Reset = 8,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::Refused,
         Outcome::Timeout,
         Outcome::Unreachable,
         Outcome::WrongBackend,
         Outcome::NoAddress,
+        Outcome::Overloaded,
+        Outcome::RequestTimeout,
+        Outcome::Reset,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,12 +51,20 @@ impl Outcome {
             Outcome::Unreachable => "unreachable",
             Outcome::WrongBackend => "wrong_backend",
             Outcome::NoAddress => "no_address",
+            Outcome::Overloaded => "overloaded",
+            Outcome::RequestTimeout => "request_timeout",
+            Outcome::Reset => "reset",
         }
     }
 
-    /// A failed connection attempt to an address (stale-IP candidates).
+    /// A failed connection to an address, or a connection that reached the
+    /// wrong pod (stale-IP candidates). A pod that answered, even with a 503
+    /// or too late, was reached: not a dial failure.
     pub fn is_failed_dial(self) -> bool {
-        !matches!(self, Outcome::Ok | Outcome::NoAddress)
+        !matches!(
+            self,
+            Outcome::Ok | Outcome::NoAddress | Outcome::Overloaded | Outcome::RequestTimeout
+        )
     }
 }
 
@@ -86,7 +104,13 @@ impl Layer {
 pub struct Counts {
     pub requests: u64,
     pub attempts: u64,
-    pub outcomes: [u64; 6],
+    /// Attempts by outcome.
+    pub outcomes: [u64; 9],
+    /// Requests by the outcome of their last attempt (counted in the window
+    /// in which the request was sent).
+    pub request_outcomes: [u64; 9],
+    /// Retries a retry budget refused.
+    pub retries_denied: u64,
     pub stale_ip_errors: u64,
     pub stale_by_layer: [u64; 4],
     /// Time clients spent in connects that failed (timeouts and unreachables).
@@ -132,6 +156,57 @@ pub struct Metrics {
     pub ok_by_identity: Vec<u64>,
     /// Client-side DNS counters per client group.
     pub client_dns: Vec<ClientDns>,
+    /// Latency of requests that were answered `ok`, from sending to the
+    /// answer (retries and back-off included).
+    pub latency: Latency,
+    pub latency_by_group: Vec<Latency>,
+}
+
+/// A latency distribution: HdrHistogram at 3 significant digits (0.1 %),
+/// nanoseconds up to an hour (longer values count as an hour). Integer
+/// buckets, so merging is exact and order-independent; memory is fixed by
+/// the range, not the number of values (reference/ecosystem.md).
+#[derive(Clone, Debug)]
+pub struct Latency(hdrhistogram::Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(
+            hdrhistogram::Histogram::new_with_bounds(1, Latency::MAX_NS, 3)
+                .expect("valid histogram bounds"),
+        )
+    }
+}
+
+impl Latency {
+    pub const MAX_NS: u64 = 3_600 * 1_000_000_000;
+
+    #[inline]
+    pub fn record(&mut self, d: SimDuration) {
+        self.0.saturating_record(d.as_ns().min(Latency::MAX_NS));
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The value at quantile `q` (0..=1), ns; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        (self.count() > 0).then(|| self.0.value_at_quantile(q))
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.count() > 0).then(|| self.0.mean())
+    }
+
+    pub fn max(&self) -> Option<u64> {
+        (self.count() > 0).then(|| self.0.max())
+    }
+
+    /// Add `other`'s values (exact).
+    pub fn merge(&mut self, other: &Latency) {
+        self.0.add(&other.0).expect("same bounds");
+    }
 }
 
 impl ClientDns {
@@ -160,6 +235,8 @@ impl Metrics {
             by_group: vec![Counts::default(); groups],
             ok_by_identity: Vec::new(),
             client_dns: vec![ClientDns::default(); groups],
+            latency: Latency::default(),
+            latency_by_group: vec![Latency::default(); groups],
         }
     }
 
@@ -190,6 +267,32 @@ impl Metrics {
         self.totals.add(outcome, stale, wait);
         self.windows[w].add(outcome, stale, wait);
         self.by_group[group as usize].add(outcome, stale, wait);
+    }
+
+    /// Count a request's final outcome (`started`: when it was sent), and
+    /// its latency from sending to the final answer when it got one.
+    #[inline]
+    pub fn request_done(
+        &mut self,
+        started: SimTime,
+        group: u32,
+        outcome: Outcome,
+        latency: Option<SimDuration>,
+    ) {
+        let w = self.window_of(started);
+        self.totals.request_outcomes[outcome as usize] += 1;
+        self.windows[w].request_outcomes[outcome as usize] += 1;
+        self.by_group[group as usize].request_outcomes[outcome as usize] += 1;
+        if let Some(l) = latency {
+            self.latency.record(l);
+            self.latency_by_group[group as usize].record(l);
+        }
+    }
+
+    #[inline]
+    pub fn retry_denied(&mut self, group: u32) {
+        self.totals.retries_denied += 1;
+        self.by_group[group as usize].retries_denied += 1;
     }
 
     #[inline]

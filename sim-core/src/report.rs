@@ -9,13 +9,13 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::metrics::{ClientDns, Counts, Layer, Outcome, skew};
+use crate::metrics::{ClientDns, Latency, Layer, Outcome, skew};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 use crate::world::RunOutput;
 
 /// Version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Report {
@@ -28,6 +28,7 @@ pub struct Report {
     pub stale_ip_errors_by_layer: ByLayer,
     pub skew: SkewReport,
     pub dns: DnsReport,
+    pub latency: LatencyReport,
     pub client_groups: BTreeMap<String, GroupReport>,
     pub pods: PodSummary,
     pub window_s: f64,
@@ -50,11 +51,14 @@ pub struct Outcomes {
     pub unreachable: u64,
     pub wrong_backend: u64,
     pub no_address: u64,
+    pub overloaded: u64,
+    pub request_timeout: u64,
+    pub reset: u64,
 }
 
 impl Outcomes {
-    fn of(c: &Counts) -> Outcomes {
-        let o = |x: Outcome| c.outcomes[x as usize];
+    fn of(counts: &[u64; 9]) -> Outcomes {
+        let o = |x: Outcome| counts[x as usize];
         Outcomes {
             ok: o(Outcome::Ok),
             refused: o(Outcome::Refused),
@@ -62,6 +66,52 @@ impl Outcomes {
             unreachable: o(Outcome::Unreachable),
             wrong_backend: o(Outcome::WrongBackend),
             no_address: o(Outcome::NoAddress),
+            overloaded: o(Outcome::Overloaded),
+            request_timeout: o(Outcome::RequestTimeout),
+            reset: o(Outcome::Reset),
+        }
+    }
+
+    /// (name, count) in the taxonomy's order.
+    fn named(&self) -> [(&'static str, u64); 9] {
+        [
+            ("ok", self.ok),
+            ("refused", self.refused),
+            ("timeout", self.timeout),
+            ("unreachable", self.unreachable),
+            ("wrong_backend", self.wrong_backend),
+            ("no_address", self.no_address),
+            ("overloaded", self.overloaded),
+            ("request_timeout", self.request_timeout),
+            ("reset", self.reset),
+        ]
+    }
+}
+
+/// Latency of requests answered `ok`, from sending to the answer
+/// (milliseconds; `null` when no request was answered).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LatencyReport {
+    pub count: u64,
+    pub mean_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub p999_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl LatencyReport {
+    fn of(l: &Latency) -> LatencyReport {
+        let ms = |ns: Option<u64>| ns.map(|v| v as f64 / 1e6);
+        LatencyReport {
+            count: l.count(),
+            mean_ms: l.mean().map(|v| v / 1e6),
+            p50_ms: ms(l.quantile(0.5)),
+            p90_ms: ms(l.quantile(0.9)),
+            p99_ms: ms(l.quantile(0.99)),
+            p999_ms: ms(l.quantile(0.999)),
+            max_ms: ms(l.max()),
         }
     }
 }
@@ -70,7 +120,14 @@ impl Outcomes {
 pub struct Totals {
     pub requests: u64,
     pub attempts: u64,
+    /// Attempts (tries) by outcome.
     pub outcomes: Outcomes,
+    /// Requests by the outcome of their last try.
+    pub request_outcomes: Outcomes,
+    /// Tries after the first (`attempts − requests`).
+    pub retries: u64,
+    /// Retries a retry budget refused.
+    pub retries_denied: u64,
     pub stale_ip_errors: u64,
     pub failed_connect_wait_s: f64,
 }
@@ -79,6 +136,8 @@ pub struct Totals {
 pub struct Rates {
     pub stale_ip_error_rate: f64,
     pub connection_refused_rate: f64,
+    /// Requests whose last try was not `ok`, over requests.
+    pub request_failure_rate: f64,
     pub outcomes: BTreeMap<String, f64>,
 }
 
@@ -128,9 +187,11 @@ pub struct GroupReport {
     pub requests: u64,
     pub attempts: u64,
     pub outcomes: Outcomes,
+    pub request_outcomes: Outcomes,
     pub stale_ip_errors: u64,
     pub stale_ip_error_rate: f64,
     pub connection_refused_rate: f64,
+    pub latency: LatencyReport,
     /// The group's resolver profile and its client-side DNS counters.
     pub resolver: String,
     pub dns: ClientDns,
@@ -209,7 +270,8 @@ impl Report {
             .iter()
             .zip(&m.by_group)
             .zip(&m.client_dns)
-            .map(|((g, gc), dns)| {
+            .zip(&m.latency_by_group)
+            .map(|(((g, gc), dns), lat)| {
                 (
                     g.name.clone(),
                     GroupReport {
@@ -217,7 +279,9 @@ impl Report {
                         target: g.target.to_string(),
                         requests: gc.requests,
                         attempts: gc.attempts,
-                        outcomes: Outcomes::of(gc),
+                        outcomes: Outcomes::of(&gc.outcomes),
+                        request_outcomes: Outcomes::of(&gc.request_outcomes),
+                        latency: LatencyReport::of(lat),
                         stale_ip_errors: gc.stale_ip_errors,
                         stale_ip_error_rate: rate(gc.stale_ip_errors, gc.attempts),
                         connection_refused_rate: rate(
@@ -240,7 +304,7 @@ impl Report {
                 end_s: SimDuration(((i as u64 + 1) * w_ns).min(sc.duration.as_ns())).as_secs_f64(),
                 requests: wc.requests,
                 attempts: wc.attempts,
-                outcomes: Outcomes::of(wc),
+                outcomes: Outcomes::of(&wc.outcomes),
                 stale_ip_errors: wc.stale_ip_errors,
             })
             .collect();
@@ -258,13 +322,20 @@ impl Report {
             totals: Totals {
                 requests: t.requests,
                 attempts: t.attempts,
-                outcomes: Outcomes::of(t),
+                outcomes: Outcomes::of(&t.outcomes),
+                request_outcomes: Outcomes::of(&t.request_outcomes),
+                retries: t.attempts - t.requests,
+                retries_denied: t.retries_denied,
                 stale_ip_errors: t.stale_ip_errors,
                 failed_connect_wait_s: SimDuration(t.failed_connect_wait_ns).as_secs_f64(),
             },
             rates: Rates {
                 stale_ip_error_rate: rate(t.stale_ip_errors, t.attempts),
                 connection_refused_rate: rate(t.outcomes[Outcome::Refused as usize], t.attempts),
+                request_failure_rate: rate(
+                    t.requests - t.request_outcomes[Outcome::Ok as usize],
+                    t.requests,
+                ),
                 outcomes: outcome_rates,
             },
             stale_ip_errors_by_layer: ByLayer {
@@ -300,6 +371,7 @@ impl Report {
                 client_upstream_queries: cd.upstream_queries,
                 server_aaaa_queries: out.dns.aaaa_queries,
             },
+            latency: LatencyReport::of(&m.latency),
             client_groups,
             pods: PodSummary {
                 created: c.pods.len() as u64,
@@ -353,16 +425,29 @@ impl Report {
         let pct = |n: u64| 100.0 * rate(n, t.attempts);
         let _ = writeln!(o, "{:<24}{:>14}", "requests", group(t.requests));
         let _ = writeln!(o, "{:<24}{:>14}", "attempts", group(t.attempts));
-        let oc = &t.outcomes;
-        for (name, n) in [
-            ("ok", oc.ok),
-            ("refused", oc.refused),
-            ("timeout", oc.timeout),
-            ("unreachable", oc.unreachable),
-            ("wrong_backend", oc.wrong_backend),
-            ("no_address", oc.no_address),
-        ] {
-            let _ = writeln!(o, "  {:<22}{:>14}  {:>8.4}%", name, group(n), pct(n));
+        // Outcomes that cannot happen without a capacity model or pooled
+        // connections are listed only when they did.
+        let optional = ["overloaded", "request_timeout", "reset"];
+        for (name, n) in t.outcomes.named() {
+            if n > 0 || !optional.contains(&name) {
+                let _ = writeln!(o, "  {:<22}{:>14}  {:>8.4}%", name, group(n), pct(n));
+            }
+        }
+        if t.retries > 0 || t.retries_denied > 0 {
+            let _ = writeln!(
+                o,
+                "{:<24}{:>14}  ({} refused by the budget)",
+                "retries",
+                group(t.retries),
+                group(t.retries_denied)
+            );
+            let _ = writeln!(o, "requests by their last try:");
+            for (name, n) in t.request_outcomes.named() {
+                if n > 0 {
+                    let pr = 100.0 * rate(n, t.requests);
+                    let _ = writeln!(o, "  {:<22}{:>14}  {:>8.4}%", name, group(n), pr);
+                }
+            }
         }
         let _ = writeln!(
             o,
@@ -385,6 +470,15 @@ impl Report {
             "{:<24}{:>14.3}",
             "failed-connect wait (s)", t.failed_connect_wait_s
         );
+        let l = &self.latency;
+        if let (Some(p50), Some(p90), Some(p99), Some(p999), Some(max)) =
+            (l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms)
+        {
+            let _ = writeln!(
+                o,
+                "latency (ms, ok requests): p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  p99.9 {p999:.3}  max {max:.3}"
+            );
+        }
         let _ = writeln!(o);
         let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
         let _ = writeln!(

@@ -17,11 +17,11 @@
 //! first outputs so an accidental change of this function cannot go unnoticed.
 //!
 //! Sampling helpers below use only IEEE-754 basic arithmetic plus `rand_distr`'s
-//! `Exp1` (ziggurat; its tail uses the pure-Rust `libm`, never the platform one).
+//! `Exp1` and `StandardNormal` (ziggurat; its tail uses the pure-Rust `libm`, never the platform one).
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::Exp1;
+use rand_distr::{Exp1, StandardNormal};
 
 use crate::time::SimDuration;
 
@@ -79,6 +79,16 @@ impl Stream {
     /// A standard exponential variate (mean 1).
     pub fn exp1(&mut self) -> f64 {
         self.0.sample(Exp1)
+    }
+
+    /// A standard normal variate (mean 0, variance 1; rand_distr's ziggurat).
+    pub fn normal(&mut self) -> f64 {
+        self.0.sample(StandardNormal)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// An exponentially distributed duration with the given mean, rounded to the nanosecond.

@@ -5,15 +5,18 @@
 //! classify); the rules of each step live in `dns`, `client`, `net`, `cluster`.
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
+mod request;
+
+pub use request::{attribute, backoff, retriable};
+
 use crate::client::{Client, GroupPlan};
 use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, Note, Owner, PodId};
 use crate::dns::{self, Server};
-use crate::dns::{Ask, Nameserver};
 use crate::engine::Queue;
 use crate::metrics::{Layer, Metrics, Outcome};
 use crate::net;
 use crate::rng::Stream;
-use crate::scenario::{Action, Lifetime, Refresh, Scenario, SearchStyle};
+use crate::scenario::{Action, Lifetime, Refresh, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 /// Everything that can happen. Small and `Copy`: indices, not data.
@@ -44,6 +47,8 @@ pub enum Event {
     Trace(u32),
     /// Node `n`'s pods are evicted.
     NodeEvict(u32),
+    /// Pending request `n` (a slot of the world's pending table) tries again.
+    Retry(u32),
 }
 
 // Events fill the queue's hot path: keep each one a tag and a u32.
@@ -104,6 +109,8 @@ pub struct Attempt {
     /// Index of the client (in group order, then client order within the group).
     pub client: u32,
     pub group: u32,
+    /// 0 for a request's first try, n for its n-th retry.
+    pub try_index: u32,
     pub outcome: Outcome,
     /// Set when this was a stale-IP error: the layer that handed out the address.
     pub stale: Option<Layer>,
@@ -170,6 +177,11 @@ struct World<'s, 'o, O: Observer> {
     /// A flat copy so `Event::Trace` carries one u32 and every event stays
     /// 8 bytes in the queue (a (pod, step) pair would widen them all).
     trace_steps: Vec<(u32, crate::scenario::trace::Step)>,
+    /// Requests waiting to retry, by slot; free slots are reused.
+    pending: Vec<request::Pending>,
+    free_pending: Vec<u32>,
+    /// Pods' workers and queues.
+    serving: request::Serving,
     warnings: Vec<String>,
     seed: u64,
 }
@@ -284,6 +296,9 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 .then(|| Stream::derive(seed, "dns/shuffle", 0)),
             churn: vec![Vec::new(); sc.statefulsets.len() + sc.deployments.len()],
             trace_steps: Vec::new(),
+            pending: Vec::new(),
+            free_pending: Vec::new(),
+            serving: request::Serving::default(),
             warnings: Vec::new(),
             seed,
         };
@@ -533,6 +548,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 self.refresh(c, now);
                 return Ok(());
             }
+            Event::Retry(slot) => {
+                self.retry(slot, now);
+                return Ok(());
+            }
         }
         self.flush_follow();
         self.flush_notes();
@@ -617,325 +636,5 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
         Ok(())
-    }
-
-    /// Walk the client's candidate names, querying each (A, and AAAA when the
-    /// resolver sends both), as its search style says (reference/dns.md §4):
-    /// the first name with addresses wins; glibc goes on past NXDOMAIN and
-    /// NODATA, musl stops at NODATA. `Err` carries the last negative TTL.
-    fn walk(&mut self, c: u32, now: SimTime) -> Result<dns::Response, u64> {
-        let group = self.clients[c as usize].group as usize;
-        let plan = &self.plans[group];
-        let cd = &mut self.metrics.client_dns[group];
-        cd.lookups += 1;
-        let mut negative_ttl_s = 0;
-        for &name in &plan.candidates {
-            let asks: &[Ask] = if plan.resolver.aaaa {
-                &[Ask::A, Ask::Aaaa]
-            } else {
-                &[Ask::A]
-            };
-            let mut found = None;
-            let mut nxdomain = false;
-            let mut servfail = false;
-            for &ask in asks {
-                cd.queries += 1;
-                if plan.server == Nameserver::Upstream {
-                    // The node's upstream knows no cluster names.
-                    cd.upstream_queries += 1;
-                    nxdomain = true;
-                    continue;
-                }
-                let node = self.clients[c as usize].node;
-                let resp = if self.nodes.enabled() {
-                    self.nodes.query(
-                        node,
-                        name,
-                        ask,
-                        now,
-                        &mut self.server,
-                        &self.cluster,
-                        self.shuffle.as_mut(),
-                    )
-                } else {
-                    self.server.query(name, ask, now, &self.cluster)
-                };
-                nxdomain |= resp.data.rcode == dns::Rcode::NxDomain;
-                servfail |= resp.data.rcode == dns::Rcode::ServFail;
-                negative_ttl_s = resp.ttl_s;
-                if ask == Ask::A && resp.has_addresses() {
-                    found = Some(resp);
-                }
-            }
-            if let Some(resp) = found {
-                return Ok(resp);
-            }
-            // musl: SERVFAIL (EAI_AGAIN) or NODATA (EAI_NODATA) ends the
-            // lookup; NXDOMAIN moves on. glibc moves on past all three.
-            if (servfail || !nxdomain) && plan.resolver.search == SearchStyle::Musl {
-                break;
-            }
-        }
-        cd.failed_lookups += 1;
-        Err(negative_ttl_s)
-    }
-
-    /// Install a fresh answer in client `c`'s state.
-    fn receive(&mut self, c: u32, resp: &dns::Response, now: SimTime) {
-        let client = &mut self.clients[c as usize];
-        client.addrs.clear();
-        client.addrs.extend_from_slice(&resp.data.addrs);
-        // The server's `loadbalance` shuffles every response; an answer from
-        // a node cache keeps the order that cache stored.
-        if resp.node_at.is_none()
-            && let Some(s) = &mut self.shuffle
-        {
-            s.shuffle(&mut client.addrs);
-        }
-        client.node_at = resp.node_at;
-        client.svc = resp.data.svc.expect("address records belong to a service");
-        client.received_at = now;
-        client.built_at = resp.built_at;
-        client.last_resolved = now;
-        client.failed_resolutions = 0;
-    }
-
-    /// Count a request that found no address to dial.
-    fn no_address(&mut self, c: u32, group: u32, now: SimTime) {
-        self.metrics
-            .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
-        self.observer.attempt(&Attempt {
-            at: now,
-            client: c,
-            group,
-            outcome: Outcome::NoAddress,
-            stale: None,
-            chosen: None,
-            dialled: None,
-            reached: None,
-        });
-    }
-
-    /// A background re-resolution (Envoy's refresh timer, gRPC's ResolveNow).
-    fn refresh(&mut self, c: u32, now: SimTime) {
-        self.clients[c as usize].refresh_pending = false;
-        let refresh = self.plans[self.clients[c as usize].group as usize]
-            .resolver
-            .refresh;
-        let result = self.walk(c, now);
-        match result {
-            Ok(resp) => {
-                self.receive(c, &resp, now);
-                let client = &mut self.clients[c as usize];
-                client.cached = true;
-                client.valid_until = SimTime::MAX;
-            }
-            Err(_) => {
-                let client = &mut self.clients[c as usize];
-                client.last_resolved = now;
-                match refresh {
-                    // Envoy: a successful resolution with no hosts empties the cluster.
-                    Refresh::Every(_) => {
-                        client.addrs.clear();
-                        client.cached = false;
-                    }
-                    // gRPC keeps its last good addresses and retries with
-                    // back-off (base 1 s, x1.6, at most 120 s; grpc-go
-                    // backoff.DefaultConfig, without its ±20% jitter).
-                    Refresh::OnFailure(_) => {
-                        let k = client.failed_resolutions.min(20) as i32;
-                        client.failed_resolutions += 1;
-                        let secs = (1.6f64.powi(k)).min(120.0);
-                        let at = now.plus(SimDuration((secs * 1e9) as u64));
-                        client.refresh_pending = true;
-                        if at < self.end {
-                            self.queue.schedule(at, Event::Refresh(c));
-                        }
-                    }
-                    Refresh::Lazy => {}
-                }
-            }
-        }
-        if let Refresh::Every(period) = refresh {
-            let at = now.plus(period);
-            self.clients[c as usize].refresh_pending = true;
-            if at < self.end {
-                self.queue.schedule(at, Event::Refresh(c));
-            }
-        }
-    }
-
-    /// The request path: find an address (from the client's cache, or by
-    /// resolving), pick one, dial it, classify and count the attempt.
-    #[inline]
-    fn request(&mut self, c: u32, now: SimTime) {
-        let client = &mut self.clients[c as usize];
-        let group = client.group;
-        let plan = &self.plans[group as usize];
-        let next = now.plus(client.next_gap(plan.mean_gap_ns));
-        if next < self.end {
-            self.queue.schedule(next, Event::Arrival(c));
-        }
-        self.metrics.request(now, group);
-        let resolver = plan.resolver;
-
-        let from_cache = client.cache_valid(now);
-        if from_cache {
-            self.metrics.client_dns[group as usize].cache_hits += 1;
-        } else if resolver.refresh != Refresh::Lazy || client.negative_valid(now) {
-            // Background resolvers never resolve on the request path: no
-            // hosts means no address. A remembered failure fails at once.
-            if resolver.refresh == Refresh::Lazy {
-                self.metrics.client_dns[group as usize].negative_cache_hits += 1;
-            }
-            self.no_address(c, group, now);
-            return;
-        } else {
-            match self.walk(c, now) {
-                Ok(resp) => {
-                    self.receive(c, &resp, now);
-                    self.clients[c as usize].hold(resolver.cache, now, resp.ttl_s);
-                }
-                Err(ttl_s) => {
-                    let client = &mut self.clients[c as usize];
-                    client.cached = false;
-                    client.hold_failure(resolver.negative_cache, now, ttl_s);
-                    self.no_address(c, group, now);
-                    return;
-                }
-            }
-        }
-        let client = &mut self.clients[c as usize];
-        let plan = &self.plans[group as usize];
-        let idx = client.pick(plan.balancer);
-        let addr = client.addrs[idx];
-        let svc = client.svc;
-        let port = if addr.pod == crate::cluster::NO_POD {
-            plan.vip_port[svc as usize]
-        } else {
-            plan.direct_port[svc as usize]
-        };
-        let mut proxy = net::Proxy {
-            state: &mut self.proxy,
-            node: client.node,
-            client: c,
-            now,
-            affinity: &mut client.affinity,
-            picks: &mut client.picks,
-        };
-        let d = net::dial(
-            &self.cluster,
-            addr,
-            svc,
-            port,
-            plan.connect_timeout,
-            &mut proxy,
-        );
-        // A stale-IP error: a failed dial to a pod address that was not, at
-        // that instant, a ready endpoint of the target. (A VIP that kube-proxy
-        // rejects for want of endpoints handed out no stale address.)
-        let stale = match d.dialled {
-            Some(dialled)
-                if d.outcome.is_failed_dial() && !self.cluster.is_endpoint_ip(svc, dialled.ip) =>
-            {
-                Some(if d.via_vip {
-                    // kube-proxy chose from a view that had not caught up.
-                    Layer::Propagation
-                } else {
-                    let stale_since = self.cluster.pods[dialled.pod as usize].deleted_at;
-                    attribute(
-                        stale_since,
-                        client.received_at,
-                        client.node_at,
-                        client.built_at,
-                    )
-                })
-            }
-            _ => None,
-        };
-        self.metrics.attempt(now, group, d.outcome, stale, d.wait);
-        self.observer.attempt(&Attempt {
-            at: now,
-            client: c,
-            group,
-            outcome: d.outcome,
-            stale,
-            chosen: Some(addr),
-            dialled: d.dialled,
-            reached: d.reached,
-        });
-        if d.outcome == Outcome::Ok
-            && let Some(p) = d.reached
-        {
-            let pod = &self.cluster.pods[p as usize];
-            self.metrics.ok_at(pod.identity);
-        }
-        // gRPC: a failed connection asks the resolver to re-resolve
-        // (`ResolveNow`), no sooner than the minimum interval after the last.
-        if let Refresh::OnFailure(min_interval) = resolver.refresh
-            && d.outcome.is_failed_dial()
-            && !self.clients[c as usize].refresh_pending
-        {
-            let client = &mut self.clients[c as usize];
-            client.refresh_pending = true;
-            let at = now.max(client.last_resolved.plus(min_interval));
-            if at < self.end {
-                self.queue.schedule(at, Event::Refresh(c));
-            }
-        }
-    }
-}
-
-/// Which layer handed out an address that stopped being a ready endpoint at
-/// `stale_since`: the layer that held it across that instant. An answer is
-/// built by the server at `built_at` (when it was cached there, or made),
-/// stored by the node cache at `node_at` (if it passed through one) and
-/// received by the client at `received_at`; so the client cache if the change
-/// came after the client received it, else the node cache if after the node
-/// stored it, else the server cache if after the server built it, else
-/// propagation (the server built its answer from a view that had not seen
-/// the change).
-pub fn attribute(
-    stale_since: Option<SimTime>,
-    received_at: SimTime,
-    node_at: Option<SimTime>,
-    built_at: SimTime,
-) -> Layer {
-    match stale_since {
-        Some(t) if t > received_at => Layer::ClientCache,
-        Some(t) if node_at.is_some_and(|n| t > n) => Layer::NodeCache,
-        Some(t) if t > built_at => Layer::ServerCache,
-        _ => Layer::Propagation,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stale_address_is_blamed_on_the_layer_that_held_it_across_the_change() {
-        let t = SimTime;
-        // (deleted at, client received at, node stored at, server built at) -> layer
-        let cases = [
-            // Fresh when the client cached it at 10, pod deleted at 20.
-            (20, 10, None, 5, Layer::ClientCache),
-            // Client resolved at 25; the server cache had built it at 15.
-            (20, 25, None, 15, Layer::ServerCache),
-            // The node cache stored it at 22 from the server's cache (built
-            // at 15): already stale when the node got it, so the server's.
-            (20, 25, Some(22), 15, Layer::ServerCache),
-            // The node cache stored it at 19; it went stale in that cache.
-            (20, 25, Some(19), 15, Layer::NodeCache),
-            // The server built the answer at 21, after the deletion.
-            (20, 21, None, 21, Layer::Propagation),
-        ];
-        for (deleted, received, node, built, layer) in cases {
-            assert_eq!(
-                attribute(Some(t(deleted)), t(received), node.map(t), t(built)),
-                layer,
-                "deleted {deleted}, received {received}, node {node:?}, built {built}"
-            );
-        }
     }
 }

@@ -160,3 +160,35 @@ pub fn profile(p: ResolverProfile) -> Resolver {
 
 /// Width of report windows when `--window` is not given.
 pub const WINDOW: SimDuration = SimDuration::from_secs(10);
+
+/// Pod capacity: one worker unless told (a single-threaded server).
+pub const WORKERS: u32 = 1;
+
+/// Requests that may wait for a worker: Linux's accept backlog,
+/// `net.core.somaxconn`, 4096 since kernel 5.4 (Documentation/networking/ip-sysctl.rst).
+pub const QUEUE: u32 = 4096;
+
+/// Samples an `empirical(...)` service time may list.
+pub const MAX_EMPIRICAL: usize = 10_000;
+
+/// Retries when `retries:` is given without `attempts`: Istio's default
+/// `NumRetries` 2 (pilot `route/retry/retry.go`, reference/balancing.md §7.2).
+pub const RETRY_ATTEMPTS: u32 = 2;
+
+/// More retries than this is a typo, not a policy.
+pub const MAX_RETRY_ATTEMPTS: u32 = 10;
+
+/// Retried failures when `retry_on` is not given: Istio's default
+/// `connect-failure,refused-stream,unavailable,cancelled` without 503
+/// (dropped in 2024, istio PR #52111) — connection failures and resets.
+pub const RETRY_ON: super::traffic::RetryOn =
+    super::traffic::RetryOn::CONNECT_FAILURE.union(super::traffic::RetryOn::RESET);
+
+/// Envoy's retry back-off base interval, 25 ms; its maximum defaults to
+/// 10 × base (router docs, reference/balancing.md §6.9).
+pub const RETRY_BACKOFF_BASE: SimDuration = SimDuration::from_millis(25);
+
+/// Envoy `RetryBudget` defaults: `budget_percent` 20 %,
+/// `min_retry_concurrency` 3 (circuit_breaker.proto, reference §6.8).
+pub const RETRY_BUDGET_PERCENT: f64 = 20.0;
+pub const RETRY_BUDGET_MIN_CONCURRENCY: u32 = 3;

@@ -1217,6 +1217,7 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
             update_strategy,
             ordinals_start,
             min_ready,
+            capacity: None,
         },
         declared_ports: !pod.ports.is_empty(),
         named_ports: pod.named_ports,

@@ -19,6 +19,7 @@ mod manifest;
 mod parse;
 pub mod read;
 pub mod trace;
+pub mod traffic;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
 pub use parse::{parse, parse_with};
+pub use traffic::{Capacity, Retries, RetryBudget, RetryOn, ServiceTime};
 
 /// Where the field at `path` (as in a [`Diagnostic`] or a run error, e.g.
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
@@ -394,6 +396,9 @@ pub struct StatefulSet {
     /// once it has been Ready this long.
     #[serde(rename = "minReadySeconds")]
     pub min_ready: SimDuration,
+    /// What one pod can serve at once; `None`: every request at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 /// A Deployment (through its ReplicaSets): anonymous pods, replaced at once
@@ -413,6 +418,8 @@ pub struct Deployment {
     pub strategy: DeploymentStrategy,
     #[serde(rename = "minReadySeconds")]
     pub min_ready: SimDuration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 /// Deployment `strategy`.
@@ -571,6 +578,11 @@ pub struct ClientGroup {
     #[serde(serialize_with = "as_display")]
     pub balancer: Balancer,
     pub connect_timeout: SimDuration,
+    /// The client gives up on a request this long after sending it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<SimDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
 }
 
 /// Pod `dnsPolicy` (kubelet `pkg/kubelet/network/dns/dns.go`, reference/dns.md §4).

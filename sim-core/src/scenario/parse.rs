@@ -1206,8 +1206,13 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
     let update_strategy = update_strategy(m.opt("updateStrategy"))?;
     let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
     let ordinals_start = ordinals_start(m.opt("ordinals"))?;
+    let capacity = m
+        .opt("capacity")
+        .map(|f| traffic::capacity(&f))
+        .transpose()?;
     m.finish()?;
     Ok(StatefulSet {
+        capacity,
         ordinals_start,
         name,
         namespace,
@@ -1390,6 +1395,10 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
         }
     };
     let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
+    let capacity = m
+        .opt("capacity")
+        .map(|f| traffic::capacity(&f))
+        .transpose()?;
     m.finish()?;
     if ports.is_empty() {
         return Err(f
@@ -1410,6 +1419,7 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
         churn,
         strategy,
         min_ready,
+        capacity,
     })
 }
 
@@ -1525,6 +1535,11 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .map(|f| f.positive_duration())
         .transpose()?
         .unwrap_or(d::CONNECT_TIMEOUT);
+    let request_timeout = m
+        .opt("request_timeout")
+        .map(|f| f.positive_duration())
+        .transpose()?;
+    let retries = m.opt("retries").map(|f| traffic::retries(&f)).transpose()?;
     m.finish()?;
     Ok(ClientGroup {
         name,
@@ -1537,6 +1552,8 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         dns_config,
         balancer,
         connect_timeout,
+        request_timeout,
+        retries,
     })
 }
 

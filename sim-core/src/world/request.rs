@@ -1,0 +1,564 @@
+//! The client side of a run: resolving (the search walk and the resolver's
+//! cache), background re-resolution, and the request path — pick an
+//! address, dial it, let the pod serve it, classify the try, retry it.
+//!
+//! A request is one or more tries. Each try is decided when it starts: the
+//! dial's verdict is known at once (`net`), and a pod with a capacity model
+//! tells at admission when it will answer (`capacity`), so a try's outcome
+//! and end are computed in one step and only a retry needs another event.
+//! Tries are counted in the window in which they start; a request's final
+//! outcome and latency in the window in which it was sent.
+
+use std::cmp::Reverse;
+
+use super::{Attempt, Event, Observer, World};
+use crate::capacity::{self, Admission, PodQueue};
+use crate::cluster::{Owner, PodId};
+use crate::dns::{self, Ask, Nameserver};
+use crate::metrics::{Layer, Outcome};
+use crate::net;
+use crate::rng::Stream;
+use crate::scenario::{Capacity, Refresh, RetryOn, SearchStyle};
+use crate::time::{SimDuration, SimTime};
+
+/// Addresses a request remembers having tried (for `previous_hosts`).
+const MAX_TRIED: usize = crate::scenario::defaults::MAX_RETRY_ATTEMPTS as usize + 1;
+
+/// How many times a retry re-picks to avoid an address already tried
+/// (Istio's `HostSelectionRetryMaxAttempts`, reference/balancing.md §7.2).
+const HOST_SELECTION_RETRIES: u32 = 5;
+
+/// A request between tries.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Pending {
+    client: u32,
+    started: SimTime,
+    /// Tries made so far.
+    tries: u32,
+    /// The pod IPs earlier tries dialled (the first `tries` entries).
+    tried: [u32; MAX_TRIED],
+}
+
+/// The pod-side state of a run: one queue per pod that has a capacity
+/// model, created when the pod is first reached, and one service-time
+/// stream per workload (`service/<namespace>/<name>`).
+#[derive(Default)]
+pub(super) struct Serving {
+    queues: Vec<Option<PodQueue>>,
+    streams: Vec<Option<Stream>>,
+}
+
+/// Does `retry_on` cover a try that ended with `o`? (Envoy
+/// `x-envoy-retry-on`: `5xx` includes connect failures and resets.)
+pub fn retriable(retry_on: RetryOn, o: Outcome) -> bool {
+    let connect = matches!(
+        o,
+        Outcome::Refused | Outcome::Timeout | Outcome::Unreachable
+    );
+    let reset = matches!(o, Outcome::Reset | Outcome::RequestTimeout);
+    (retry_on.contains(RetryOn::CONNECT_FAILURE) && connect)
+        || (retry_on.contains(RetryOn::REFUSED) && o == Outcome::Refused)
+        || (retry_on.contains(RetryOn::RESET) && reset)
+        || (retry_on.contains(RetryOn::STATUS_5XX)
+            && (connect || reset || o == Outcome::Overloaded))
+}
+
+/// Envoy's fully jittered exponential back-off before retry `n` (1-based):
+/// uniform in `[0, min((2^n − 1)·base, max))` (reference/balancing.md §6.9).
+pub fn backoff(n: u32, base: SimDuration, max: SimDuration, unit: f64) -> SimDuration {
+    let factor = (1u64 << n.min(62)) - 1;
+    let ceiling = base.as_ns().saturating_mul(factor).min(max.as_ns());
+    SimDuration((unit * ceiling as f64) as u64)
+}
+
+impl<'s, O: Observer> World<'s, '_, O> {
+    /// Walk the client's candidate names, querying each (A, and AAAA when the
+    /// resolver sends both), as its search style says (reference/dns.md §4):
+    /// the first name with addresses wins; glibc goes on past NXDOMAIN and
+    /// NODATA, musl stops at NODATA. `Err` carries the last negative TTL.
+    fn walk(&mut self, c: u32, now: SimTime) -> Result<dns::Response, u64> {
+        let group = self.clients[c as usize].group as usize;
+        let plan = &self.plans[group];
+        let cd = &mut self.metrics.client_dns[group];
+        cd.lookups += 1;
+        let mut negative_ttl_s = 0;
+        for &name in &plan.candidates {
+            let asks: &[Ask] = if plan.resolver.aaaa {
+                &[Ask::A, Ask::Aaaa]
+            } else {
+                &[Ask::A]
+            };
+            let mut found = None;
+            let mut nxdomain = false;
+            let mut servfail = false;
+            for &ask in asks {
+                cd.queries += 1;
+                if plan.server == Nameserver::Upstream {
+                    // The node's upstream knows no cluster names.
+                    cd.upstream_queries += 1;
+                    nxdomain = true;
+                    continue;
+                }
+                let node = self.clients[c as usize].node;
+                let resp = if self.nodes.enabled() {
+                    self.nodes.query(
+                        node,
+                        name,
+                        ask,
+                        now,
+                        &mut self.server,
+                        &self.cluster,
+                        self.shuffle.as_mut(),
+                    )
+                } else {
+                    self.server.query(name, ask, now, &self.cluster)
+                };
+                nxdomain |= resp.data.rcode == dns::Rcode::NxDomain;
+                servfail |= resp.data.rcode == dns::Rcode::ServFail;
+                negative_ttl_s = resp.ttl_s;
+                if ask == Ask::A && resp.has_addresses() {
+                    found = Some(resp);
+                }
+            }
+            if let Some(resp) = found {
+                return Ok(resp);
+            }
+            // musl: SERVFAIL (EAI_AGAIN) or NODATA (EAI_NODATA) ends the
+            // lookup; NXDOMAIN moves on. glibc moves on past all three.
+            if (servfail || !nxdomain) && plan.resolver.search == SearchStyle::Musl {
+                break;
+            }
+        }
+        cd.failed_lookups += 1;
+        Err(negative_ttl_s)
+    }
+
+    /// Install a fresh answer in client `c`'s state.
+    fn receive(&mut self, c: u32, resp: &dns::Response, now: SimTime) {
+        let client = &mut self.clients[c as usize];
+        client.addrs.clear();
+        client.addrs.extend_from_slice(&resp.data.addrs);
+        // The server's `loadbalance` shuffles every response; an answer from
+        // a node cache keeps the order that cache stored.
+        if resp.node_at.is_none()
+            && let Some(s) = &mut self.shuffle
+        {
+            s.shuffle(&mut client.addrs);
+        }
+        client.node_at = resp.node_at;
+        client.svc = resp.data.svc.expect("address records belong to a service");
+        client.received_at = now;
+        client.built_at = resp.built_at;
+        client.last_resolved = now;
+        client.failed_resolutions = 0;
+    }
+
+    /// Count a request that found no address to dial.
+    fn no_address(&mut self, c: u32, group: u32, now: SimTime, try_index: u32) {
+        self.metrics
+            .attempt(now, group, Outcome::NoAddress, None, SimDuration::ZERO);
+        self.observer.attempt(&Attempt {
+            at: now,
+            client: c,
+            group,
+            try_index,
+            outcome: Outcome::NoAddress,
+            stale: None,
+            chosen: None,
+            dialled: None,
+            reached: None,
+        });
+    }
+
+    /// A background re-resolution (Envoy's refresh timer, gRPC's ResolveNow).
+    pub(super) fn refresh(&mut self, c: u32, now: SimTime) {
+        self.clients[c as usize].refresh_pending = false;
+        let refresh = self.plans[self.clients[c as usize].group as usize]
+            .resolver
+            .refresh;
+        let result = self.walk(c, now);
+        match result {
+            Ok(resp) => {
+                self.receive(c, &resp, now);
+                let client = &mut self.clients[c as usize];
+                client.cached = true;
+                client.valid_until = SimTime::MAX;
+            }
+            Err(_) => {
+                let client = &mut self.clients[c as usize];
+                client.last_resolved = now;
+                match refresh {
+                    // Envoy: a successful resolution with no hosts empties the cluster.
+                    Refresh::Every(_) => {
+                        client.addrs.clear();
+                        client.cached = false;
+                    }
+                    // gRPC keeps its last good addresses and retries with
+                    // back-off (base 1 s, x1.6, at most 120 s; grpc-go
+                    // backoff.DefaultConfig, without its ±20% jitter).
+                    Refresh::OnFailure(_) => {
+                        let k = client.failed_resolutions.min(20) as i32;
+                        client.failed_resolutions += 1;
+                        let secs = (1.6f64.powi(k)).min(120.0);
+                        let at = now.plus(SimDuration((secs * 1e9) as u64));
+                        client.refresh_pending = true;
+                        if at < self.end {
+                            self.queue.schedule(at, Event::Refresh(c));
+                        }
+                    }
+                    Refresh::Lazy => {}
+                }
+            }
+        }
+        if let Refresh::Every(period) = refresh {
+            let at = now.plus(period);
+            self.clients[c as usize].refresh_pending = true;
+            if at < self.end {
+                self.queue.schedule(at, Event::Refresh(c));
+            }
+        }
+    }
+
+    /// A client sends a request: schedule its next one, then make the first try.
+    #[inline]
+    pub(super) fn request(&mut self, c: u32, now: SimTime) {
+        let client = &mut self.clients[c as usize];
+        let group = client.group;
+        let plan = &self.plans[group as usize];
+        let next = now.plus(client.next_gap(plan.mean_gap_ns));
+        if next < self.end {
+            self.queue.schedule(next, Event::Arrival(c));
+        }
+        self.metrics.request(now, group);
+        if let Some(r) = client.retry.as_mut() {
+            r.settle(now);
+            r.active_requests += 1;
+        }
+        let mut p = Pending {
+            client: c,
+            started: now,
+            tries: 0,
+            tried: [0; MAX_TRIED],
+        };
+        self.next_try(&mut p, now);
+    }
+
+    /// A request's back-off ran out: its next try.
+    pub(super) fn retry(&mut self, slot: u32, now: SimTime) {
+        let mut p = self.pending[slot as usize];
+        self.free_pending.push(slot);
+        self.next_try(&mut p, now);
+    }
+
+    /// Make a try; then schedule a retry, or count the request as done.
+    #[inline]
+    fn next_try(&mut self, p: &mut Pending, now: SimTime) {
+        let (outcome, end) = self.try_once(p, now);
+        p.tries += 1;
+        let c = p.client;
+        let group = self.clients[c as usize].group;
+        let plan = &self.plans[group as usize];
+        let deadline = plan
+            .request_timeout
+            .map_or(SimTime::MAX, |t| p.started.plus(t));
+        if let Some(r) = plan.retries
+            && p.tries <= r.attempts
+            && retriable(r.retry_on, outcome)
+            && end < deadline
+        {
+            let state = self.clients[c as usize]
+                .retry
+                .as_mut()
+                .expect("a client with a retry policy has retry state");
+            state.settle(now);
+            let first_retry = p.tries == 1;
+            // Envoy's budget: retries in flight below max(min concurrency,
+            // percent of requests in flight).
+            let allowed = r.budget.is_none_or(|b| {
+                let limit = (b.percent / 100.0 * state.active_requests as f64)
+                    .max(b.min_concurrency as f64);
+                (state.active_retries + first_retry as u32) as f64 <= limit
+            });
+            if allowed {
+                let wait = backoff(p.tries, r.backoff_base, r.backoff_max, state.stream.unit());
+                let at = end.plus(wait);
+                if at < self.end && at < deadline {
+                    if first_retry {
+                        state.active_retries += 1;
+                    }
+                    let slot = match self.free_pending.pop() {
+                        Some(s) => {
+                            self.pending[s as usize] = *p;
+                            s
+                        }
+                        None => {
+                            self.pending.push(*p);
+                            self.pending.len() as u32 - 1
+                        }
+                    };
+                    self.queue.schedule(at, Event::Retry(slot));
+                    return;
+                }
+            } else {
+                self.metrics.retry_denied(group);
+            }
+        }
+        if let Some(state) = self.clients[c as usize].retry.as_mut() {
+            state.ends.push(Reverse((end, p.tries > 1)));
+        }
+        let latency = (outcome == Outcome::Ok).then(|| end.since(p.started));
+        self.metrics
+            .request_done(p.started, group, outcome, latency);
+    }
+
+    /// One try of request `p`: find an address (from the client's cache, or
+    /// by resolving), pick one, dial it, let the pod serve it; classify and
+    /// count the try. Returns its outcome and when the client knows it.
+    #[inline]
+    fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
+        let c = p.client;
+        let client = &mut self.clients[c as usize];
+        let group = client.group;
+        let plan = &self.plans[group as usize];
+        let resolver = plan.resolver;
+
+        let from_cache = client.cache_valid(now);
+        if from_cache {
+            self.metrics.client_dns[group as usize].cache_hits += 1;
+        } else if resolver.refresh != Refresh::Lazy || client.negative_valid(now) {
+            // Background resolvers never resolve on the request path: no
+            // hosts means no address. A remembered failure fails at once.
+            if resolver.refresh == Refresh::Lazy {
+                self.metrics.client_dns[group as usize].negative_cache_hits += 1;
+            }
+            self.no_address(c, group, now, p.tries);
+            return (Outcome::NoAddress, now);
+        } else {
+            match self.walk(c, now) {
+                Ok(resp) => {
+                    self.receive(c, &resp, now);
+                    self.clients[c as usize].hold(resolver.cache, now, resp.ttl_s);
+                }
+                Err(ttl_s) => {
+                    let client = &mut self.clients[c as usize];
+                    client.cached = false;
+                    client.hold_failure(resolver.negative_cache, now, ttl_s);
+                    self.no_address(c, group, now, p.tries);
+                    return (Outcome::NoAddress, now);
+                }
+            }
+        }
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[group as usize];
+        let mut idx = client.pick(plan.balancer);
+        // `previous_hosts`: re-pick a few times to avoid an address tried before.
+        if p.tries > 0 && plan.retries.is_some_and(|r| r.previous_hosts) {
+            let tried = &p.tried[..p.tries as usize];
+            let mut n = 0;
+            while n < HOST_SELECTION_RETRIES && tried.contains(&client.addrs[idx].ip) {
+                idx = client.pick(plan.balancer);
+                n += 1;
+            }
+        }
+        let addr = client.addrs[idx];
+        let svc = client.svc;
+        let port = if addr.pod == crate::cluster::NO_POD {
+            plan.vip_port[svc as usize]
+        } else {
+            plan.direct_port[svc as usize]
+        };
+        let mut proxy = net::Proxy {
+            state: &mut self.proxy,
+            node: client.node,
+            client: c,
+            now,
+            affinity: &mut client.affinity,
+            picks: &mut client.picks,
+        };
+        let d = net::dial(
+            &self.cluster,
+            addr,
+            svc,
+            port,
+            plan.connect_timeout,
+            &mut proxy,
+        );
+        if (p.tries as usize) < MAX_TRIED {
+            p.tried[p.tries as usize] = addr.ip;
+        }
+        // The try's deadline: its own timeout, and the request's.
+        let limit = plan
+            .retries
+            .and_then(|r| r.per_try_timeout)
+            .map_or(SimTime::MAX, |t| now.plus(t))
+            .min(
+                plan.request_timeout
+                    .map_or(SimTime::MAX, |t| p.started.plus(t)),
+            );
+        let mut outcome = d.outcome;
+        let mut end = now.plus(d.wait).min(limit);
+        if outcome == Outcome::Ok
+            && let Some(pod) = d.reached
+        {
+            match self.serve(pod, now) {
+                Some(Admission::Served { done }) if done > limit => {
+                    outcome = Outcome::RequestTimeout;
+                    end = limit;
+                }
+                Some(Admission::Served { done }) => end = done,
+                Some(Admission::Overloaded) => outcome = Outcome::Overloaded,
+                None => {}
+            }
+        }
+        let client = &self.clients[c as usize];
+        // A stale-IP error: a failed dial to a pod address that was not, at
+        // that instant, a ready endpoint of the target. (A VIP that kube-proxy
+        // rejects for want of endpoints handed out no stale address.)
+        let stale = match d.dialled {
+            Some(dialled)
+                if outcome.is_failed_dial() && !self.cluster.is_endpoint_ip(svc, dialled.ip) =>
+            {
+                Some(if d.via_vip {
+                    // kube-proxy chose from a view that had not caught up.
+                    Layer::Propagation
+                } else {
+                    let stale_since = self.cluster.pods[dialled.pod as usize].deleted_at;
+                    attribute(
+                        stale_since,
+                        client.received_at,
+                        client.node_at,
+                        client.built_at,
+                    )
+                })
+            }
+            _ => None,
+        };
+        self.metrics.attempt(now, group, outcome, stale, d.wait);
+        self.observer.attempt(&Attempt {
+            at: now,
+            client: c,
+            group,
+            try_index: p.tries,
+            outcome,
+            stale,
+            chosen: Some(addr),
+            dialled: d.dialled,
+            reached: d.reached,
+        });
+        if outcome == Outcome::Ok
+            && let Some(pod) = d.reached
+        {
+            let pod = &self.cluster.pods[pod as usize];
+            self.metrics.ok_at(pod.identity);
+        }
+        // gRPC: a failed connection asks the resolver to re-resolve
+        // (`ResolveNow`), no sooner than the minimum interval after the last.
+        if let Refresh::OnFailure(min_interval) = resolver.refresh
+            && outcome.is_failed_dial()
+            && !self.clients[c as usize].refresh_pending
+        {
+            let client = &mut self.clients[c as usize];
+            client.refresh_pending = true;
+            let at = now.max(client.last_resolved.plus(min_interval));
+            if at < self.end {
+                self.queue.schedule(at, Event::Refresh(c));
+            }
+        }
+        (outcome, end)
+    }
+
+    /// Hand a request that reached `pod` at `now` to the pod's workers;
+    /// `None` when the pod has no capacity model (it answers at once).
+    #[inline]
+    fn serve(&mut self, pod: PodId, now: SimTime) -> Option<Admission> {
+        let (slot, cap, namespace, name) = self.capacity_of(pod)?;
+        let s = &mut self.serving;
+        if s.queues.len() <= pod as usize {
+            s.queues.resize(pod as usize + 1, None);
+        }
+        if s.streams.len() <= slot {
+            s.streams.resize(slot + 1, None);
+        }
+        let stream = s.streams[slot].get_or_insert_with(|| {
+            Stream::derive(self.seed, &format!("service/{namespace}/{name}"), 0)
+        });
+        let service = capacity::draw(&cap.service_time, stream);
+        let q = s.queues[pod as usize].get_or_insert_with(|| PodQueue::new(cap));
+        Some(q.admit(now, service))
+    }
+
+    /// The capacity model of `pod`'s workload: (stream slot, model, namespace, name).
+    fn capacity_of(&self, pod: PodId) -> Option<(usize, &'s Capacity, &'s str, &'s str)> {
+        let sc = self.sc;
+        match self.cluster.pods[pod as usize].owner {
+            Owner::StatefulSet { sts, .. } => {
+                let st = &sc.statefulsets[sts as usize];
+                Some((sts as usize, st.capacity.as_ref()?, &st.namespace, &st.name))
+            }
+            Owner::Deployment { dep, .. } => {
+                let d = &sc.deployments[dep as usize];
+                Some((
+                    sc.statefulsets.len() + dep as usize,
+                    d.capacity.as_ref()?,
+                    &d.namespace,
+                    &d.name,
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Which layer handed out an address that stopped being a ready endpoint at
+/// `stale_since`: the layer that held it across that instant. An answer is
+/// built by the server at `built_at` (when it was cached there, or made),
+/// stored by the node cache at `node_at` (if it passed through one) and
+/// received by the client at `received_at`; so the client cache if the change
+/// came after the client received it, else the node cache if after the node
+/// stored it, else the server cache if after the server built it, else
+/// propagation (the server built its answer from a view that had not seen
+/// the change).
+pub fn attribute(
+    stale_since: Option<SimTime>,
+    received_at: SimTime,
+    node_at: Option<SimTime>,
+    built_at: SimTime,
+) -> Layer {
+    match stale_since {
+        Some(t) if t > received_at => Layer::ClientCache,
+        Some(t) if node_at.is_some_and(|n| t > n) => Layer::NodeCache,
+        Some(t) if t > built_at => Layer::ServerCache,
+        _ => Layer::Propagation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_address_is_blamed_on_the_layer_that_held_it_across_the_change() {
+        let t = SimTime;
+        // (deleted at, client received at, node stored at, server built at) -> layer
+        let cases = [
+            // Fresh when the client cached it at 10, pod deleted at 20.
+            (20, 10, None, 5, Layer::ClientCache),
+            // Client resolved at 25; the server cache had built it at 15.
+            (20, 25, None, 15, Layer::ServerCache),
+            // The node cache stored it at 22 from the server's cache (built
+            // at 15): already stale when the node got it, so the server's.
+            (20, 25, Some(22), 15, Layer::ServerCache),
+            // The node cache stored it at 19; it went stale in that cache.
+            (20, 25, Some(19), 15, Layer::NodeCache),
+            // The server built the answer at 21, after the deletion.
+            (20, 21, None, 21, Layer::Propagation),
+        ];
+        for (deleted, received, node, built, layer) in cases {
+            assert_eq!(
+                attribute(Some(t(deleted)), t(received), node.map(t), t(built)),
+                layer,
+                "deleted {deleted}, received {received}, node {node:?}, built {built}"
+            );
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Client traffic as capacity planners rely on it: pods that queue and
+//! overload, request timeouts, retries. Statistical checks compare runs
+//! with closed forms from queueing theory; each tolerance is derived from
+//! the run length (stated next to it), and the seed is pinned, so a test
+//! fails only when the model changes.
+
+use sim_core::metrics::Outcome;
+use sim_core::report::Report;
+use sim_core::scenario::{self, Scenario};
+use sim_core::time::SimDuration;
+use sim_core::world::{self, Attempt, Observer};
+
+fn parse(yaml: &str) -> Scenario {
+    scenario::parse(yaml).unwrap_or_else(|d| panic!("{}", d.render("test.yaml", yaml)))
+}
+
+#[derive(Default)]
+struct Keep(Vec<Attempt>);
+impl Observer for Keep {
+    fn attempt(&mut self, a: &Attempt) {
+        self.0.push(*a);
+    }
+}
+
+fn run(sc: &Scenario) -> (Vec<Attempt>, Report) {
+    let mut keep = Keep::default();
+    let out = world::run_observed(sc, sc.seed, SimDuration::from_secs(10), &mut keep)
+        .expect("run completes");
+    let report = Report::build(sc, sc.seed, &out);
+    (keep.0, report)
+}
+
+/// One Ready pod of Deployment `api` behind headless `api`, with `capacity`;
+/// one client group with `client` fields.
+fn one_pod(duration: &str, capacity: &str, client: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 3\nduration: {duration}\n\
+         services:\n  - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [8080]}}\n\
+         deployments:\n  - {{name: api, replicas: 1, start_ready: true, ports: [8080], capacity: {capacity}}}\n\
+         clients:\n  - {{name: app, target: 'api:8080', resolver: {{cache: fixed(1h)}}, {client}}}\n"
+    ))
+}
+
+#[test]
+fn a_single_exponential_server_has_the_m_m_1_sojourn_time() {
+    // λ = 50/s into one worker with exponential service of mean 10 ms
+    // (μ = 100/s, ρ = 0.5): FIFO sojourn time is Exp(μ − λ), mean 20 ms,
+    // median 20·ln 2 = 13.86 ms.
+    let sc = one_pod(
+        "2000s",
+        "{workers: 1, service_time: exponential(10ms)}",
+        "rate: 50",
+    );
+    let (_, r) = run(&sc);
+    let l = &r.latency;
+    assert_eq!(l.count, r.totals.requests);
+    // Tolerance: the relative asymptotic variance of an M/M/1 mean over a
+    // run of length t is 2(1+ρ)/(ρ·μ·(1−ρ)²·t) (Whitt 1989, number in
+    // system; sojourn times follow by Little's law) = 1.2e-4 here, a
+    // relative standard deviation of 1.1 %. Six of those: 6.6 %.
+    let mean = l.mean_ms.unwrap();
+    assert!((mean - 20.0).abs() < 20.0 * 0.066, "mean {mean} ms");
+    let p50 = l.p50_ms.unwrap();
+    assert!((p50 - 13.86).abs() < 13.86 * 0.066, "p50 {p50} ms");
+    // Without a queue discipline (every request served at once) the mean
+    // would be 10 ms; without queueing at all, no request would wait.
+    assert!(l.p99_ms.unwrap() > 80.0, "p99 {:?}", l.p99_ms);
+}
+
+#[test]
+fn one_worker_without_a_queue_loses_the_erlang_b_fraction() {
+    // One worker, no waiting room, offered load a = λ·S = 10/s · 100 ms = 1:
+    // Erlang B blocks a/(1+a) = 1/2 of arrivals, whatever the service-time
+    // distribution (insensitivity).
+    let sc = one_pod(
+        "2000s",
+        "{workers: 1, queue: 0, service_time: constant(100ms)}",
+        "rate: 10",
+    );
+    let (_, r) = run(&sc);
+    let t = &r.totals;
+    let blocked = t.outcomes.overloaded as f64 / t.attempts as f64;
+    // n ≈ 20,000 arrivals: a binomial standard deviation of 0.0035; the
+    // alternating busy/idle cycles correlate neighbours, so allow 0.03.
+    assert!((blocked - 0.5).abs() < 0.03, "blocked {blocked}");
+    assert_eq!(t.outcomes.ok + t.outcomes.overloaded, t.attempts);
+    // A 503 from a reachable pod is not a stale IP.
+    assert_eq!(t.stale_ip_errors, 0);
+}
+
+#[test]
+fn a_request_timeout_shorter_than_the_service_time_fails_every_served_request() {
+    let sc = one_pod(
+        "60s",
+        "{workers: 8, service_time: constant(50ms)}",
+        "rate: 5, request_timeout: 20ms",
+    );
+    let (attempts, r) = run(&sc);
+    assert!(!attempts.is_empty());
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.outcome == Outcome::RequestTimeout)
+    );
+    assert_eq!(r.latency.count, 0, "no request was answered in time");
+    assert_eq!(r.rates.request_failure_rate, 1.0);
+}
+
+#[test]
+fn several_workers_serve_in_parallel_with_constant_latency_below_saturation() {
+    // 4 workers, constant 100 ms, λ = 20/s (ρ = 0.5 per worker): waiting
+    // happens, but the p50 is the bare service time (to the histogram's
+    // 0.1 % precision).
+    let sc = one_pod(
+        "300s",
+        "{workers: 4, service_time: constant(100ms)}",
+        "rate: 20",
+    );
+    let (_, r) = run(&sc);
+    let p50 = r.latency.p50_ms.unwrap();
+    assert!((100.0..100.1).contains(&p50), "p50 {p50}");
+    assert!(r.latency.max_ms.unwrap() > 100.0);
+    assert_eq!(r.totals.outcomes.overloaded, 0);
+}
+
+/// Three pods; web-1 deleted at 10 s; clients cache answers for 60 s and
+/// pick at random, so a third of their picks go to a dark address after it.
+fn stale_cache(retries: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 11\nduration: 40s\n\
+         cluster: {{propagation: 1s, unassigned_ip: unreachable(3ms)}}\n\
+         services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+         statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true, \
+         podManagementPolicy: Parallel, lifecycle: {{startup: 60s, drain: 1s, teardown: 1s}}}}\n\
+         clients:\n  - {{name: app, count: 20, target: 'nginx:80', rate: 20, balancer: random, \
+         resolver: {{cache: fixed(60s)}}{retries}}}\n\
+         events:\n  - {{at: 10s, delete_pod: web-1}}\n"
+    ))
+}
+
+#[test]
+fn retries_that_avoid_the_previous_host_hide_stale_ips_from_requests() {
+    let (_, plain) = run(&stale_cache(""));
+    let (attempts, r) = run(&stale_cache(", retries: {attempts: 2}"));
+    let t = &r.totals;
+    // Without retries every stale try is a failed request.
+    assert!(plain.totals.stale_ip_errors > 1000);
+    assert_eq!(plain.totals.retries, 0);
+    assert_eq!(
+        plain.totals.request_outcomes.unreachable,
+        plain.totals.outcomes.unreachable
+    );
+    // With them the tries still fail, but the retry picks another address:
+    // with previous_hosts, two retries among two live pods always land.
+    assert!(t.outcomes.unreachable > 1000);
+    assert_eq!(t.retries, t.attempts - t.requests);
+    // Every failed try was retried or ended its request.
+    assert_eq!(
+        t.retries + t.request_outcomes.unreachable + t.request_outcomes.refused,
+        t.outcomes.unreachable + t.outcomes.refused
+    );
+    // Only a try whose retry would fall after the end of the run (back-off
+    // under 25 ms after a 3 ms failure) stays a failed request.
+    let at_the_end = attempts
+        .iter()
+        .filter(|a| a.outcome == Outcome::Unreachable && a.at.as_ns() > 39_970_000_000)
+        .count() as u64;
+    assert!(t.request_outcomes.unreachable <= at_the_end);
+    assert_eq!(t.request_outcomes.refused, 0);
+    // Every retry waited its back-off: retry 1 within [0, 25 ms) after the
+    // failure (3 ms for an unreachable address, at once for a refusal).
+    let mut last_fail = std::collections::BTreeMap::new();
+    for a in &attempts {
+        if a.try_index == 0 && a.outcome == Outcome::Unreachable {
+            last_fail.insert(a.client, a.at.plus(SimDuration::from_millis(3)));
+        } else if a.try_index == 0 && a.outcome == Outcome::Refused {
+            last_fail.insert(a.client, a.at);
+        } else if a.try_index == 1 {
+            let failed = last_fail[&a.client];
+            let gap = a.at.since(failed).as_ns();
+            assert!(
+                (0..25_000_000).contains(&gap),
+                "retry {gap} ns after the failure"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_retry_budget_refuses_retries_beyond_its_share_of_requests_in_flight() {
+    // 1 % of the requests in flight, no minimum: never a whole retry.
+    let (_, r) = run(&stale_cache(
+        ", retries: {attempts: 2, budget: {percent: 1, min_concurrency: 0}}",
+    ));
+    let t = &r.totals;
+    assert_eq!(t.retries, 0);
+    assert_eq!(
+        t.retries_denied,
+        t.outcomes.unreachable + t.outcomes.refused
+    );
+    assert!(t.retries_denied > 1000);
+    // The default minimum of 3 concurrent retries lets them through.
+    let (_, r) = run(&stale_cache(
+        ", retries: {attempts: 2, budget: {percent: 1}}",
+    ));
+    assert!(r.totals.retries > 1000);
+    assert!(r.totals.request_outcomes.unreachable < 10);
+}
+
+#[test]
+fn retry_on_names_the_failures_that_are_retried() {
+    // Only resets are retried: an unreachable address is not.
+    let (_, r) = run(&stale_cache(", retries: {attempts: 2, retry_on: [reset]}"));
+    assert_eq!(r.totals.retries, 0);
+    assert!(r.totals.request_outcomes.unreachable > 1000);
+}
+
+#[test]
+fn back_off_is_envoys_fully_jittered_exponential_with_a_cap() {
+    use sim_core::world::backoff;
+    let base = SimDuration::from_millis(25);
+    let max = SimDuration::from_millis(250);
+    // Retry n waits U[0, min((2^n - 1)·25 ms, 250 ms)).
+    let ceilings = [(1, 25), (2, 75), (3, 175), (4, 250), (9, 250)];
+    for (n, ms) in ceilings {
+        assert_eq!(backoff(n, base, max, 0.0), SimDuration::ZERO);
+        assert_eq!(
+            backoff(n, base, max, 0.5).as_ns(),
+            ms * 1_000_000 / 2,
+            "retry {n}"
+        );
+        assert!(backoff(n, base, max, 0.999_999) < SimDuration::from_millis(ms));
+    }
+}
