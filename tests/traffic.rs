@@ -232,3 +232,72 @@ fn back_off_is_envoys_fully_jittered_exponential_with_a_cap() {
         assert!(backoff(n, base, max, 0.999_999) < SimDuration::from_millis(ms));
     }
 }
+
+/// ClusterIP `api` over StatefulSet `web` (2 pods, scaled to 4 at 10 s);
+/// 20 clients through kube-proxy with `connections`.
+fn scale_up(connections: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 5\nduration: 60s\n\
+         services:\n  - {{name: api, selector: {{app: web}}, ports: [{{port: 80, targetPort: 8080}}]}}\n\
+         statefulsets:\n  - {{name: web, service: api, replicas: 2, start_ready: true, ports: [8080], \
+         podManagementPolicy: Parallel, lifecycle: {{startup: 2s}}}}\n\
+         clients:\n  - {{name: app, count: 20, target: 'api:80', rate: 20, connections: {connections}}}\n\
+         events:\n  - {{at: 10s, scale: {{statefulset: web, replicas: 4}}}}\n"
+    ))
+}
+
+fn share_of_new_pods(r: &Report) -> f64 {
+    let p = &r.skew.per_identity;
+    let new = p["web-2"] + p["web-3"];
+    new as f64 / p.values().sum::<u64>() as f64
+}
+
+#[test]
+fn pooled_connections_pin_traffic_to_the_pods_that_existed_before_a_scale_up() {
+    // Per request, kube-proxy spreads every connection: after 12 s half the
+    // traffic (48 of 60 s at 1/2 ⇒ 0.4 of the run) reaches the new pods.
+    let (_, per_request) = run(&scale_up("per_request"));
+    let fresh = share_of_new_pods(&per_request);
+    assert!((fresh - 0.4).abs() < 0.02, "{fresh}");
+    // One HTTP/2 connection per client, opened at the start: the new pods
+    // never see a request, the old ones take all of it.
+    let (_, pinned) = run(&scale_up("{pool: {http2: true}}"));
+    assert_eq!(share_of_new_pods(&pinned), 0.0);
+    assert!(pinned.skew.max_over_mean.unwrap() > 1.9);
+    // A maximum connection age makes clients reconnect, and kube-proxy
+    // spreads the new connections: the new pods catch up.
+    let (_, aged) = run(&scale_up("{pool: {http2: true, max_age: 5s}}"));
+    let caught_up = share_of_new_pods(&aged);
+    assert!(caught_up > 0.3, "{caught_up}");
+}
+
+#[test]
+fn conntrack_keeps_a_pooled_connection_on_its_pod_until_the_pod_exits() {
+    // web-1 is deleted at 20 s: it drains 5 s (still answering), exits at
+    // 25 s (RST), and is gone at 26 s. A pooled connection to it through
+    // the VIP keeps going there after it left the endpoints at 21 s.
+    let sc = parse(
+        "name: t\nseed: 9\nduration: 40s\n\
+         cluster: {propagation: 1s}\n\
+         services:\n  - {name: api, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}\n\
+         statefulsets:\n  - {name: web, service: api, replicas: 2, start_ready: true, ports: [8080], \
+         podManagementPolicy: Parallel, lifecycle: {startup: 60s, drain: 5s, teardown: 1s}}\n\
+         clients:\n  - {name: app, count: 10, target: 'api:80', rate: 50, connections: {pool: {http2: true}}}\n\
+         events:\n  - {at: 20s, delete_pod: web-1}\n",
+    );
+    let (attempts, r) = run(&sc);
+    // Between 21 s and 25 s, clients pinned to web-1 are still answered.
+    let draining: Vec<_> = attempts
+        .iter()
+        .filter(|a| a.at.as_ns() > 21_500_000_000 && a.at.as_ns() < 24_500_000_000)
+        .collect();
+    assert!(draining.iter().all(|a| a.outcome == Outcome::Ok));
+    // Each pinned client meets exactly one reset (then reconnects to web-0).
+    let resets = r.totals.outcomes.reset;
+    assert!(resets > 0 && resets <= 10, "{resets}");
+    assert_eq!(r.stale_ip_errors_by_layer.pooled_connection, resets);
+    // After the reset, everything goes to web-0.
+    let late = attempts.iter().filter(|a| a.at.as_ns() > 26_000_000_000);
+    assert!(late.clone().all(|a| a.outcome == Outcome::Ok));
+    assert_eq!(r.totals.request_outcomes.reset, resets);
+}

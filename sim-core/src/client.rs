@@ -15,8 +15,8 @@ use crate::cluster::Addr;
 use crate::dns::{self, NameId, Nameserver};
 use crate::rng::Stream;
 use crate::scenario::{
-    Balancer, ClientGroup, NegativeCache, PortRef, Resolver, ResolverCache, Retries, Scenario,
-    Service,
+    Balancer, ClientGroup, Connections, NegativeCache, Pool, PortRef, Resolver, ResolverCache,
+    Retries, Scenario, Service,
 };
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
@@ -36,6 +36,7 @@ pub struct GroupPlan {
     pub connect_timeout: SimDuration,
     pub request_timeout: Option<SimDuration>,
     pub retries: Option<Retries>,
+    pub connections: Connections,
     /// Mean inter-arrival time per client, ns.
     pub mean_gap_ns: f64,
 }
@@ -67,7 +68,21 @@ impl GroupPlan {
             connect_timeout: g.connect_timeout,
             request_timeout: g.request_timeout,
             retries: g.retries,
+            connections: g.connections,
             mean_gap_ns: NS_PER_S as f64 / g.rate,
+        }
+    }
+}
+
+impl GroupPlan {
+    /// The port a pod serves when the client dials `addr` for service `svc`:
+    /// the target port behind a VIP, else the port the group names.
+    #[inline]
+    pub fn port_for(&self, addr: Addr, svc: u32) -> u16 {
+        if addr.pod == crate::cluster::NO_POD {
+            self.vip_port[svc as usize]
+        } else {
+            self.direct_port[svc as usize]
         }
     }
 }
@@ -128,6 +143,77 @@ pub struct Client {
     pub failed_resolutions: u32,
     /// Retry bookkeeping, for a client whose group retries.
     pub retry: Option<Box<RetryState>>,
+    /// Open keep-alive connections (a pooling client's), oldest first.
+    pub conns: Vec<Conn>,
+}
+
+/// One established keep-alive connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conn {
+    /// The pod address it reached (after kube-proxy, for a VIP: conntrack
+    /// keeps the flow on that pod even after it leaves the endpoints).
+    pub backend: Addr,
+    /// The address the client dialled (a pod IP, or a Service VIP).
+    pub addr: Addr,
+    /// That address was a Service VIP.
+    pub via_vip: bool,
+    pub svc: u32,
+    /// The port the pod serves it on.
+    pub port: u16,
+    /// Closed at this instant (max connection age), or `SimTime::MAX`.
+    pub closes_at: SimTime,
+    /// HTTP/1.1: carrying a request until then.
+    pub busy_until: SimTime,
+    pub last_used: SimTime,
+    pub requests: u32,
+}
+
+/// Why connections left a pool at a visit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Closed {
+    /// Closed by the server for age (GOAWAY): a connection loss to the client.
+    pub aged: bool,
+}
+
+impl Client {
+    /// Close the connections that are idle too long or too old at `now`.
+    pub fn expire_conns(&mut self, now: SimTime, pool: &Pool) -> Closed {
+        let mut closed = Closed::default();
+        self.conns.retain(|c| {
+            if now >= c.closes_at && c.busy_until <= now {
+                closed.aged = true;
+                return false;
+            }
+            !(c.busy_until <= now && now.since(c.last_used) >= pool.idle_timeout)
+        });
+        closed
+    }
+
+    /// The connection a new request goes on: the most recently used one
+    /// free to carry it (Go's transport takes the newest idle connection).
+    pub fn usable_conn(&self, now: SimTime, pool: &Pool) -> Option<usize> {
+        self.conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                now < c.closes_at
+                    && (pool.http2 || c.busy_until <= now)
+                    && (pool.max_requests == 0 || c.requests < pool.max_requests)
+            })
+            .max_by_key(|(i, c)| (c.last_used, *i))
+            .map(|(i, _)| i)
+    }
+
+    /// A request on connection `k` ended at `end` (`failed`: the connection broke).
+    pub fn used_conn(&mut self, k: usize, end: SimTime, failed: bool, pool: &Pool) {
+        let c = &mut self.conns[k];
+        c.requests += 1;
+        c.last_used = c.last_used.max(end);
+        c.busy_until = c.busy_until.max(end);
+        if failed || (pool.max_requests != 0 && c.requests >= pool.max_requests) {
+            self.conns.remove(k);
+        }
+    }
 }
 
 /// A retrying client's draws and its requests in flight (for the retry budget).
@@ -186,6 +272,7 @@ impl Client {
                     ends: BinaryHeap::new(),
                 })
             }),
+            conns: Vec::new(),
         }
     }
 

@@ -80,14 +80,17 @@ pub enum Layer {
     ServerCache = 2,
     /// DNS or kube-proxy had not yet seen the endpoint change.
     Propagation = 3,
+    /// A keep-alive connection outlived its pod's time as an endpoint.
+    PooledConnection = 4,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 4] = [
+    pub const ALL: [Layer; 5] = [
         Layer::ClientCache,
         Layer::NodeCache,
         Layer::ServerCache,
         Layer::Propagation,
+        Layer::PooledConnection,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +99,7 @@ impl Layer {
             Layer::NodeCache => "node_cache",
             Layer::ServerCache => "server_cache",
             Layer::Propagation => "propagation",
+            Layer::PooledConnection => "pooled_connection",
         }
     }
 }
@@ -112,7 +116,7 @@ pub struct Counts {
     /// Retries a retry budget refused.
     pub retries_denied: u64,
     pub stale_ip_errors: u64,
-    pub stale_by_layer: [u64; 4],
+    pub stale_by_layer: [u64; 5],
     /// Time clients spent in connects that failed (timeouts and unreachables).
     pub failed_connect_wait_ns: u64,
 }

@@ -156,6 +156,44 @@ impl Proxy<'_> {
     }
 }
 
+/// A request sent on an established connection to pod address `backend`
+/// (reached at `port` when the connection opened). Conntrack keeps the flow
+/// whatever the endpoints say (reference/balancing.md §5): the pod answers
+/// while it listens; once its process exited, or another pod took the
+/// address, the kernel answers RST (`reset`); if nothing holds the address
+/// the request hangs, and `dark_wait` (the client's timeout) ends it.
+#[inline]
+pub fn over_connection(
+    cluster: &Cluster,
+    backend: Addr,
+    svc: u32,
+    port: u16,
+    dark_wait: SimDuration,
+) -> Dial {
+    let holder = cluster
+        .ipam
+        .holder(backend.ip)
+        .filter(|&p| cluster.pods[p as usize].lost_at.is_none());
+    let (outcome, reached, wait) = match holder {
+        None => (Outcome::Timeout, None, dark_wait),
+        Some(p) if p == backend.pod && cluster.listens(p, port) => {
+            if cluster.member(svc, p) {
+                (Outcome::Ok, Some(p), SimDuration::ZERO)
+            } else {
+                (Outcome::WrongBackend, Some(p), SimDuration::ZERO)
+            }
+        }
+        Some(_) => (Outcome::Reset, None, SimDuration::ZERO),
+    };
+    Dial {
+        outcome,
+        reached,
+        dialled: Some(backend),
+        via_vip: false,
+        wait,
+    }
+}
+
 #[inline]
 fn dial_pod_ip(
     cluster: &Cluster,

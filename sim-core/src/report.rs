@@ -147,6 +147,7 @@ pub struct ByLayer {
     pub node_cache: u64,
     pub server_cache: u64,
     pub propagation: u64,
+    pub pooled_connection: u64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -343,6 +344,7 @@ impl Report {
                 node_cache: l(Layer::NodeCache),
                 server_cache: l(Layer::ServerCache),
                 propagation: l(Layer::Propagation),
+                pooled_connection: l(Layer::PooledConnection),
             },
             skew: SkewReport {
                 identities: counts.len() as u64,
@@ -462,6 +464,7 @@ impl Report {
             ("node cache", b.node_cache),
             ("server cache", b.server_cache),
             ("propagation", b.propagation),
+            ("pooled connection", b.pooled_connection),
         ] {
             let _ = writeln!(o, "  {:<22}{:>14}", name, group(n));
         }

@@ -192,3 +192,12 @@ pub const RETRY_BACKOFF_BASE: SimDuration = SimDuration::from_millis(25);
 /// `min_retry_concurrency` 3 (circuit_breaker.proto, reference §6.8).
 pub const RETRY_BUDGET_PERCENT: f64 = 20.0;
 pub const RETRY_BUDGET_MIN_CONCURRENCY: u32 = 3;
+
+/// Keep-alive pools: Go `net/http` `DefaultMaxIdleConnsPerHost` 2 and
+/// `DefaultTransport.IdleConnTimeout` 90 s (reference/balancing.md §8, the
+/// HTTP/1.1 note).
+pub const POOL_MAX_IDLE: u32 = 2;
+pub const POOL_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(90);
+
+/// gRPC `MAX_CONNECTION_AGE` jitter, ±10 % (grpc-go keepalive, gRFC A9).
+pub const POOL_MAX_AGE_JITTER: f64 = 0.1;

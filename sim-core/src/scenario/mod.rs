@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
 pub use parse::{parse, parse_with};
-pub use traffic::{Capacity, Retries, RetryBudget, RetryOn, ServiceTime};
+pub use traffic::{Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime};
 
 /// Where the field at `path` (as in a [`Diagnostic`] or a run error, e.g.
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
@@ -583,6 +583,12 @@ pub struct ClientGroup {
     pub request_timeout: Option<SimDuration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retries: Option<Retries>,
+    #[serde(skip_serializing_if = "is_per_request")]
+    pub connections: Connections,
+}
+
+fn is_per_request(c: &Connections) -> bool {
+    *c == Connections::PerRequest
 }
 
 /// Pod `dnsPolicy` (kubelet `pkg/kubelet/network/dns/dns.go`, reference/dns.md §4).

@@ -1540,6 +1540,11 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .map(|f| f.positive_duration())
         .transpose()?;
     let retries = m.opt("retries").map(|f| traffic::retries(&f)).transpose()?;
+    let connections = m
+        .opt("connections")
+        .map(|f| traffic::connections(&f))
+        .transpose()?
+        .unwrap_or(Connections::PerRequest);
     m.finish()?;
     Ok(ClientGroup {
         name,
@@ -1554,6 +1559,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         connect_timeout,
         request_timeout,
         retries,
+        connections,
     })
 }
 

@@ -352,3 +352,108 @@ pub(super) fn retries(f: &Field) -> Result<Retries, Diagnostic> {
         budget,
     })
 }
+
+/// How a client holds connections (`clients[].connections`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connections {
+    /// A new connection per request (`Connection: close`): every request
+    /// resolves (subject to the resolver cache), picks and dials.
+    PerRequest,
+    /// Keep-alive: connections are reused for later requests to the same
+    /// host name without consulting DNS, as HTTP clients pool them by host.
+    Pool(Pool),
+}
+
+/// A keep-alive pool's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Pool {
+    /// Idle connections kept (Go `http.Transport` `MaxIdleConnsPerHost`,
+    /// default 2). With HTTP/1.1 a connection carries one request at a
+    /// time; when all are busy another is opened, and closed after use if
+    /// the pool is full.
+    pub max_idle: u32,
+    /// Requests after which a connection is closed (0: unlimited; Envoy
+    /// `max_requests_per_connection`).
+    pub max_requests: u32,
+    /// An idle connection is closed after this long (Go `IdleConnTimeout` 90 s).
+    pub idle_timeout: SimDuration,
+    /// A connection is closed this long after it opened (gRPC
+    /// `MAX_CONNECTION_AGE`, Envoy `max_connection_duration`); `None`: never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<SimDuration>,
+    /// ± this fraction of `max_age`, drawn per connection (gRPC: 0.1).
+    pub max_age_jitter: f64,
+    /// HTTP/2: one connection multiplexes every request (never busy).
+    pub http2: bool,
+}
+
+/// `connections: per_request` or `connections: {pool: {...}}`.
+pub(super) fn connections(f: &Field) -> Result<Connections, Diagnostic> {
+    if let Ok(t) = f.str() {
+        return match t {
+            "per_request" => Ok(Connections::PerRequest),
+            "pool" => Ok(Connections::Pool(pool_defaults())),
+            other => {
+                let e = f.err(format!(
+                    "expected `per_request`, `pool` or `{{pool: {{...}}}}`, found `{other}`"
+                ));
+                Err(match nearest(other, ["per_request", "pool"]) {
+                    Some(n) => e.hint(format!("did you mean `{n}`?")),
+                    None => e,
+                })
+            }
+        };
+    }
+    let mut m = Map::of(f)?;
+    let pf = m.req(
+        "pool",
+        "the keep-alive pool's settings, e.g. `{pool: {http2: true}}`",
+    )?;
+    m.finish()?;
+    let mut pm = Map::of(&pf)?;
+    let mut p = pool_defaults();
+    if let Some(v) = pm.opt("max_idle") {
+        p.max_idle = v.positive_u32()?;
+    }
+    if let Some(v) = pm.opt("max_requests") {
+        p.max_requests = v.u32()?;
+    }
+    if let Some(v) = pm.opt("idle_timeout") {
+        p.idle_timeout = v.positive_duration()?;
+    }
+    p.max_age = pm
+        .opt("max_age")
+        .map(|v| v.positive_duration())
+        .transpose()?;
+    if let Some(v) = pm.opt("max_age_jitter") {
+        let t = v.str()?;
+        let j = t
+            .parse::<f64>()
+            .ok()
+            .filter(|j| (0.0..1.0).contains(j))
+            .ok_or_else(|| {
+                v.err(format!(
+                    "expected a fraction from 0 to below 1, found `{t}`"
+                ))
+                .hint("gRPC uses 0.1 (±10 %)")
+            })?;
+        p.max_age_jitter = j;
+    }
+    if let Some(v) = pm.opt("http2") {
+        p.http2 = v.bool()?;
+    }
+    pm.finish()?;
+    Ok(Connections::Pool(p))
+}
+
+fn pool_defaults() -> Pool {
+    Pool {
+        max_idle: d::POOL_MAX_IDLE,
+        max_requests: 0,
+        idle_timeout: d::POOL_IDLE_TIMEOUT,
+        max_age: None,
+        max_age_jitter: d::POOL_MAX_AGE_JITTER,
+        http2: false,
+    }
+}

@@ -13,12 +13,13 @@ use std::cmp::Reverse;
 
 use super::{Attempt, Event, Observer, World};
 use crate::capacity::{self, Admission, PodQueue};
-use crate::cluster::{Owner, PodId};
+use crate::client::Conn;
+use crate::cluster::{Addr, Owner, PodId};
 use crate::dns::{self, Ask, Nameserver};
 use crate::metrics::{Layer, Outcome};
 use crate::net;
 use crate::rng::Stream;
-use crate::scenario::{Capacity, Refresh, RetryOn, SearchStyle};
+use crate::scenario::{Capacity, Connections, Refresh, RetryOn, SearchStyle};
 use crate::time::{SimDuration, SimTime};
 
 /// Addresses a request remembers having tried (for `previous_hosts`).
@@ -315,7 +316,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// by resolving), pick one, dial it, let the pod serve it; classify and
     /// count the try. Returns its outcome and when the client knows it.
     #[inline]
-    fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
+    fn dial_new(&mut self, p: &Pending, now: SimTime) -> Option<(Addr, net::Dial, u32)> {
         let c = p.client;
         let client = &mut self.clients[c as usize];
         let group = client.group;
@@ -332,7 +333,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 self.metrics.client_dns[group as usize].negative_cache_hits += 1;
             }
             self.no_address(c, group, now, p.tries);
-            return (Outcome::NoAddress, now);
+            return None;
         } else {
             match self.walk(c, now) {
                 Ok(resp) => {
@@ -344,7 +345,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     client.cached = false;
                     client.hold_failure(resolver.negative_cache, now, ttl_s);
                     self.no_address(c, group, now, p.tries);
-                    return (Outcome::NoAddress, now);
+                    return None;
                 }
             }
         }
@@ -362,11 +363,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
         let addr = client.addrs[idx];
         let svc = client.svc;
-        let port = if addr.pod == crate::cluster::NO_POD {
-            plan.vip_port[svc as usize]
-        } else {
-            plan.direct_port[svc as usize]
-        };
+        let port = plan.port_for(addr, svc);
         let mut proxy = net::Proxy {
             state: &mut self.proxy,
             node: client.node,
@@ -383,8 +380,45 @@ impl<'s, O: Observer> World<'s, '_, O> {
             plan.connect_timeout,
             &mut proxy,
         );
+        Some((addr, d, svc))
+    }
+
+    fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
+        let c = p.client;
+        let group = self.clients[c as usize].group;
+        let plan = &self.plans[group as usize];
+        let pool = match plan.connections {
+            Connections::Pool(pool) => Some(pool),
+            Connections::PerRequest => None,
+        };
+        // A pooling client sends on an open connection when it has one free,
+        // without asking DNS (HTTP clients pool by host name).
+        let mut on_conn = None;
+        if let Some(pool) = &pool {
+            let client = &mut self.clients[c as usize];
+            if client.expire_conns(now, pool).aged {
+                self.connection_lost(c, now);
+            }
+            on_conn = self.clients[c as usize].usable_conn(now, pool);
+        }
+        let (addr, d, svc) = match on_conn {
+            Some(k) => {
+                let conn = self.clients[c as usize].conns[k];
+                let plan = &self.plans[group as usize];
+                let wait = plan.request_timeout.unwrap_or(plan.connect_timeout);
+                let mut d =
+                    net::over_connection(&self.cluster, conn.backend, conn.svc, conn.port, wait);
+                d.via_vip = conn.via_vip;
+                (conn.addr, d, conn.svc)
+            }
+            None => match self.dial_new(p, now) {
+                Some(x) => x,
+                None => return (Outcome::NoAddress, now),
+            },
+        };
+        let plan = &self.plans[group as usize];
         if (p.tries as usize) < MAX_TRIED {
-            p.tried[p.tries as usize] = addr.ip;
+            p.tried[p.tries as usize] = d.dialled.unwrap_or(addr).ip;
         }
         // The try's deadline: its own timeout, and the request's.
         let limit = plan
@@ -418,7 +452,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Some(dialled)
                 if outcome.is_failed_dial() && !self.cluster.is_endpoint_ip(svc, dialled.ip) =>
             {
-                Some(if d.via_vip {
+                Some(if on_conn.is_some() {
+                    // The connection outlived the pod's time as an endpoint.
+                    Layer::PooledConnection
+                } else if d.via_vip {
                     // kube-proxy chose from a view that had not caught up.
                     Layer::Propagation
                 } else {
@@ -451,10 +488,44 @@ impl<'s, O: Observer> World<'s, '_, O> {
             let pod = &self.cluster.pods[pod as usize];
             self.metrics.ok_at(pod.identity);
         }
-        // gRPC: a failed connection asks the resolver to re-resolve
-        // (`ResolveNow`), no sooner than the minimum interval after the last.
-        if let Refresh::OnFailure(min_interval) = resolver.refresh
-            && outcome.is_failed_dial()
+        if outcome.is_failed_dial() {
+            self.connection_lost(c, now);
+        }
+        if let Some(pool) = &pool {
+            let client = &mut self.clients[c as usize];
+            match on_conn {
+                Some(k) => client.used_conn(k, end, outcome.is_failed_dial(), pool),
+                // A new connection joins the pool if there is room (else it
+                // is closed after this request).
+                None if d.reached.is_some() && client.conns.len() < pool.max_idle as usize => {
+                    let closes_at = pool.max_age.map_or(SimTime::MAX, |age| {
+                        let j = pool.max_age_jitter * (2.0 * client.picks.unit() - 1.0);
+                        now.plus(SimDuration((age.as_ns() as f64 * (1.0 + j)) as u64))
+                    });
+                    client.conns.push(Conn {
+                        addr,
+                        backend: d.dialled.expect("a reached pod was dialled"),
+                        via_vip: d.via_vip,
+                        svc,
+                        port: self.plans[group as usize].port_for(addr, svc),
+                        closes_at,
+                        busy_until: end,
+                        last_used: end,
+                        requests: 1,
+                    });
+                }
+                None => {}
+            }
+        }
+        (outcome, end)
+    }
+
+    /// Client `c` lost a connection (it failed, or the server closed it):
+    /// gRPC asks its resolver to re-resolve (`ResolveNow`), no sooner than
+    /// the minimum interval after the last (reference/balancing.md §8).
+    fn connection_lost(&mut self, c: u32, now: SimTime) {
+        let group = self.clients[c as usize].group;
+        if let Refresh::OnFailure(min_interval) = self.plans[group as usize].resolver.refresh
             && !self.clients[c as usize].refresh_pending
         {
             let client = &mut self.clients[c as usize];
@@ -464,7 +535,6 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 self.queue.schedule(at, Event::Refresh(c));
             }
         }
-        (outcome, end)
     }
 
     /// Hand a request that reached `pod` at `now` to the pod's workers;
