@@ -46,6 +46,7 @@
 //! assert!(report.totals.outcomes.ok > 0);
 //! ```
 
+pub mod balance;
 pub mod capacity;
 pub mod client;
 pub mod cluster;
