@@ -301,3 +301,130 @@ fn conntrack_keeps_a_pooled_connection_on_its_pod_until_the_pod_exits() {
     assert!(late.clone().all(|a| a.outcome == Outcome::Ok));
     assert_eq!(r.totals.request_outcomes.reset, resets);
 }
+
+/// `pods` single-worker pods with exponential service (mean 10 ms) behind
+/// headless `api`, fed by one client (one proxy's view) at `rate`.
+fn farm(pods: u32, rate: u32, balancer: &str, duration: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 21\nduration: {duration}\n\
+         dns: {{shuffle: false}}\n\
+         services:\n  - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [8080]}}\n\
+         deployments:\n  - {{name: api, replicas: {pods}, start_ready: true, ports: [8080], \
+         capacity: {{workers: 1, service_time: exponential(10ms)}}}}\n\
+         clients:\n  - {{name: gw, target: 'api:8080', rate: {rate}, balancer: '{balancer}', \
+         resolver: {{cache: fixed(1h)}}}}\n"
+    ))
+}
+
+#[test]
+fn power_of_two_choices_beats_random_as_the_supermarket_model_predicts() {
+    // 100 servers at ρ = 0.8 (μ = 100/s each, λ = 8000/s in all).
+    // Random splitting makes each an M/M/1: E[T] = 1/(μ − λ) = 50 ms.
+    // Least-request with two choices is JSQ(2): in the fluid limit the
+    // fraction of servers with at least k requests is ρ^(2^k − 1)
+    // (Mitzenmacher 2001), so the mean number per server is
+    // Σ_k ρ^(2^k − 1) = 1.5580 and, by Little's law, E[T] = 1.5580 / 80 s
+    // = 19.47 ms.
+    let (_, random) = run(&farm(100, 8000, "random", "200s"));
+    let (_, p2c) = run(&farm(100, 8000, "least-request", "200s"));
+    let r = random.latency.mean_ms.unwrap();
+    let p = p2c.latency.mean_ms.unwrap();
+    // Random: each server's mean over t = 200 s has relative variance
+    // 2(1+ρ)/(ρμ(1−ρ)²t) = 0.0056; averaged over 100 independent servers,
+    // a relative standard deviation of 0.75 %. Allow four: 3 %.
+    assert!((r - 50.0).abs() < 50.0 * 0.03, "random: mean {r} ms");
+    // JSQ(2): the fluid limit is exact as N → ∞; at N = 100 the finite-size
+    // correction is of order 1/N. Allow 6 %.
+    assert!(
+        (p - 19.47).abs() < 19.47 * 0.06,
+        "least-request: mean {p} ms"
+    );
+}
+
+/// Five pods behind headless `nginx`; ten clients with `balancer`; the
+/// server does not shuffle answers.
+fn five(balancer: &str, events: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 2\nduration: 30s\n\
+         cluster: {{propagation: 1s}}\n\
+         dns: {{shuffle: false, ttl: 1s}}\n\
+         services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+         statefulsets:\n  - {{name: web, service: nginx, replicas: 5, start_ready: true, \
+         podManagementPolicy: Parallel, lifecycle: {{startup: 60s, drain: 0s, teardown: 0s}}}}\n\
+         clients:\n  - {{name: app, count: 10, target: 'nginx:80', rate: 20, balancer: '{balancer}', \
+         resolver: {{cache: none}}}}\n{events}"
+    ))
+}
+
+/// The pod each client's `ok` attempts reached, per client.
+fn pods_per_client(attempts: &[Attempt]) -> Vec<std::collections::BTreeSet<u32>> {
+    let mut v = vec![std::collections::BTreeSet::new(); 10];
+    for a in attempts {
+        if let Some(p) = a.reached {
+            v[a.client as usize].insert(p);
+        }
+    }
+    v
+}
+
+#[test]
+fn hashing_on_the_client_pins_each_client_and_on_the_request_spreads_them() {
+    for b in ["ring-hash(client)", "maglev(client)"] {
+        let (attempts, r) = run(&five(b, ""));
+        let per = pods_per_client(&attempts);
+        assert!(per.iter().all(|s| s.len() == 1), "{b}: {per:?}");
+        // Different clients land on different pods.
+        let distinct: std::collections::BTreeSet<_> = per.iter().flatten().collect();
+        assert!(distinct.len() >= 3, "{b}: {distinct:?}");
+        assert_eq!(r.totals.outcomes.ok, r.totals.attempts);
+    }
+    for b in ["ring-hash(request)", "maglev(request)"] {
+        let (attempts, _) = run(&five(b, ""));
+        assert!(
+            pods_per_client(&attempts).iter().all(|s| s.len() == 5),
+            "{b}"
+        );
+    }
+}
+
+#[test]
+fn pick_first_follows_the_answer_order_unless_it_shuffles() {
+    // Without `loadbalance` every answer lists the pods in the same order:
+    // pick_first puts every client on one pod; A62's shuffle spreads them.
+    let (attempts, r) = run(&five("pick-first", ""));
+    let per = pods_per_client(&attempts);
+    let all: std::collections::BTreeSet<_> = per.iter().flatten().collect();
+    assert_eq!(all.len(), 1);
+    assert!((r.skew.max_over_mean.unwrap() - 5.0).abs() < 1e-9);
+    let (_, shuffled) = run(&five("pick-first(shuffle)", ""));
+    assert!(shuffled.skew.max_over_mean.unwrap() < 2.5);
+}
+
+#[test]
+fn prefer_ordinal_sends_everything_to_the_primary_while_it_is_an_endpoint() {
+    let (attempts, r) = run(&five(
+        "prefer-ordinal(0)",
+        "events:\n  - {at: 10s, delete_pod: web-0}\n",
+    ));
+    let p = &r.skew.per_identity;
+    // Until web-0 leaves the answer (deleted at 10 s, gone from DNS at 11 s,
+    // its replacement not Ready within the run), only web-0 is asked.
+    assert!(p["web-0"] > 0);
+    let early_elsewhere = attempts
+        .iter()
+        .filter(|a| a.at.as_ns() < 10_000_000_000)
+        .filter(|a| a.reached.is_some_and(|pod| pod != 0))
+        .count();
+    assert_eq!(early_elsewhere, 0);
+    // Afterwards the others share the traffic round robin.
+    for n in 1..5 {
+        assert!(p[&format!("web-{n}")] > 100, "{p:?}");
+    }
+}
+
+#[test]
+fn grpc_round_robin_cycles_from_a_random_start_over_connected_addresses() {
+    let (attempts, r) = run(&five("grpc-round-robin", ""));
+    assert!(pods_per_client(&attempts).iter().all(|s| s.len() == 5));
+    assert!(r.skew.max_over_mean.unwrap() < 1.05);
+}

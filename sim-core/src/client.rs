@@ -145,6 +145,8 @@ pub struct Client {
     pub retry: Option<Box<RetryState>>,
     /// Open keep-alive connections (a pooling client's), oldest first.
     pub conns: Vec<Conn>,
+    /// Balancer state beyond the cursor (least-request, hashing, gRPC).
+    pub lb: crate::lb::Lb,
 }
 
 /// One established keep-alive connection.
@@ -246,11 +248,18 @@ impl RetryState {
 impl Client {
     pub fn new(seed: u64, g: &ClientGroup, group: u32, index: u32) -> Client {
         let base = format!("client/{}/{}", g.namespace, g.name);
+        let mut picks = Stream::derive(seed, &format!("{base}/picks"), index as u64);
+        // Envoy seeds its round-robin cursor at random (reference §6.1).
+        let cursor = match g.balancer {
+            Balancer::RoundRobin { random_start: true } => picks.next_u64(),
+            _ => 0,
+        };
+        let lb = crate::lb::Lb::new(g.balancer, index, &mut picks);
         Client {
             group,
             arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
-            picks: Stream::derive(seed, &format!("{base}/picks"), index as u64),
-            cursor: 0,
+            picks,
+            cursor,
             addrs: Vec::new(),
             svc: 0,
             cached: false,
@@ -273,6 +282,7 @@ impl Client {
                 })
             }),
             conns: Vec::new(),
+            lb,
         }
     }
 
@@ -316,14 +326,21 @@ impl Client {
         self.cached && now < self.valid_until
     }
 
-    /// Index into `addrs` chosen by the balancer (`addrs` is non-empty).
+    /// Index into `addrs` chosen by the balancer at `now` (`addrs` is
+    /// non-empty). `prefer-ordinal` is decided by the caller, which knows
+    /// the pods; here it is round robin.
     #[inline]
-    pub fn pick(&mut self, balancer: Balancer) -> usize {
+    pub fn pick(&mut self, balancer: Balancer, now: SimTime) -> usize {
         let n = self.addrs.len();
+        if let Some(i) = self.lb.pick(&self.addrs, now, &mut self.picks) {
+            return i;
+        }
         match balancer {
             Balancer::First => 0,
             Balancer::Random => self.picks.below(n),
-            Balancer::RoundRobin => {
+            // Round robin, and the fallback of a stateful policy with
+            // nothing to pick (e.g. pick_first after every address failed).
+            _ => {
                 let i = (self.cursor % n as u64) as usize;
                 self.cursor = self.cursor.wrapping_add(1);
                 i

@@ -52,6 +52,7 @@ pub mod client;
 pub mod cluster;
 pub mod dns;
 pub mod engine;
+pub mod lb;
 pub mod metrics;
 pub mod net;
 pub mod report;

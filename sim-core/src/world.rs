@@ -182,6 +182,8 @@ struct World<'s, 'o, O: Observer> {
     free_pending: Vec<u32>,
     /// Pods' workers and queues.
     serving: request::Serving,
+    /// Ring-hash and Maglev tables per client group.
+    hash_tables: Vec<crate::lb::HashTables>,
     warnings: Vec<String>,
     seed: u64,
 }
@@ -299,6 +301,9 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             pending: Vec::new(),
             free_pending: Vec::new(),
             serving: request::Serving::default(),
+            hash_tables: (0..sc.clients.len())
+                .map(|_| crate::lb::HashTables::default())
+                .collect(),
             warnings: Vec::new(),
             seed,
         };

@@ -201,3 +201,6 @@ pub const POOL_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(90);
 
 /// gRPC `MAX_CONNECTION_AGE` jitter, ±10 % (grpc-go keepalive, gRFC A9).
 pub const POOL_MAX_AGE_JITTER: f64 = 0.1;
+
+/// Envoy LEAST_REQUEST `choice_count` default 2 (reference/balancing.md §6.2).
+pub const LEAST_REQUEST_CHOICES: u32 = 2;

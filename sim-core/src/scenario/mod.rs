@@ -753,8 +753,36 @@ pub enum Balancer {
     /// Always the first address.
     First,
     /// A per-client cursor: `list[cursor % len]`, then `cursor += 1`; the
-    /// cursor survives answer refreshes.
-    RoundRobin,
+    /// cursor survives answer refreshes. `random_start`: the cursor starts
+    /// at a random index (Envoy seeds it so), else at 0.
+    RoundRobin { random_start: bool },
+    /// Envoy LEAST_REQUEST over the requests this client has in flight to
+    /// each address: `choices` draws with replacement, fewest active wins,
+    /// ties to the earlier draw; `choices: 0` scans every address.
+    LeastRequest { choices: u32 },
+    /// Envoy RING_HASH (Ketama, XXH64, minimum ring 1024).
+    RingHash { on: HashOn },
+    /// Envoy MAGLEV (table 65537).
+    Maglev { on: HashOn },
+    /// gRPC `pick_first`: the first address that connects, kept until it
+    /// fails; `shuffle`: gRFC A62 `shuffleAddressList`.
+    PickFirst { shuffle: bool },
+    /// gRPC `round_robin`: from a random start over the addresses whose
+    /// connection is up.
+    GrpcRoundRobin,
+    /// A "smart" client: the address of StatefulSet ordinal `ordinal` when
+    /// the answer has it (writes to the primary), else round robin.
+    PreferOrdinal { ordinal: u32 },
+}
+
+/// What a hash balancer hashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashOn {
+    /// The client's source address (Istio `useSourceIp`): a client sticks
+    /// to one pod.
+    Client,
+    /// A per-request key (a header carrying, say, a user id).
+    Request,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -975,10 +1003,25 @@ impl fmt::Display for DnsPolicy {
 
 impl fmt::Display for Balancer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Balancer::Random => "random",
-            Balancer::First => "first",
-            Balancer::RoundRobin => "round-robin",
-        })
+        let on = |o: &HashOn| match o {
+            HashOn::Client => "client",
+            HashOn::Request => "request",
+        };
+        match self {
+            Balancer::Random => f.write_str("random"),
+            Balancer::First => f.write_str("first"),
+            Balancer::RoundRobin {
+                random_start: false,
+            } => f.write_str("round-robin"),
+            Balancer::RoundRobin { random_start: true } => f.write_str("round-robin(random-start)"),
+            Balancer::LeastRequest { choices: 0 } => f.write_str("least-request(full-scan)"),
+            Balancer::LeastRequest { choices } => write!(f, "least-request({choices})"),
+            Balancer::RingHash { on: o } => write!(f, "ring-hash({})", on(o)),
+            Balancer::Maglev { on: o } => write!(f, "maglev({})", on(o)),
+            Balancer::PickFirst { shuffle: false } => f.write_str("pick-first"),
+            Balancer::PickFirst { shuffle: true } => f.write_str("pick-first(shuffle)"),
+            Balancer::GrpcRoundRobin => f.write_str("grpc-round-robin"),
+            Balancer::PreferOrdinal { ordinal } => write!(f, "prefer-ordinal({ordinal})"),
+        }
     }
 }

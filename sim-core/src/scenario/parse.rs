@@ -1516,19 +1516,8 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
     let path = dns::SearchPath::of(dns_policy, &dns_config, &namespace, &sc.cluster.domain);
     let target = target(&tf, &namespace, &path, resolver.search, sc)?;
     let balancer = match m.opt("balancer") {
-        None => balancer_named(d::BALANCER).expect("default balancer is valid"),
-        Some(f) => {
-            let t = f.str()?;
-            balancer_named(t).ok_or_else(|| {
-                let d = f.err(format!(
-                    "expected `random`, `first` or `round-robin`, found `{t}`"
-                ));
-                match nearest(t, ["random", "first", "round-robin"]) {
-                    Some(n) => d.hint(format!("did you mean `{n}`?")),
-                    None => d,
-                }
-            })?
-        }
+        None => traffic::balancer_named(d::BALANCER).expect("default balancer is valid"),
+        Some(f) => traffic::balancer(&f)?,
     };
     let connect_timeout = m
         .opt("connect_timeout")
@@ -1561,15 +1550,6 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         retries,
         connections,
     })
-}
-
-fn balancer_named(t: &str) -> Option<Balancer> {
-    match t {
-        "random" => Some(Balancer::Random),
-        "first" => Some(Balancer::First),
-        "round-robin" => Some(Balancer::RoundRobin),
-        _ => None,
-    }
 }
 
 /// One of a fixed set of words, with a did-you-mean hint.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::defaults as d;
 use super::diag::{Diagnostic, nearest};
 use super::read::{Field, Map};
+use super::{Balancer, HashOn};
 use crate::time::{SimDuration, parse_duration};
 
 /// How much work a pod can do at once (`statefulsets[].capacity`,
@@ -456,4 +457,96 @@ fn pool_defaults() -> Pool {
         max_age_jitter: d::POOL_MAX_AGE_JITTER,
         http2: false,
     }
+}
+
+/// Balancer names as written in a scenario.
+pub const BALANCERS: [&str; 9] = [
+    "first",
+    "random",
+    "round-robin",
+    "least-request",
+    "ring-hash",
+    "maglev",
+    "pick-first",
+    "grpc-round-robin",
+    "prefer-ordinal",
+];
+
+/// A balancer written without arguments.
+pub(super) fn balancer_named(t: &str) -> Option<Balancer> {
+    Some(match t {
+        "first" => Balancer::First,
+        "random" => Balancer::Random,
+        "round-robin" => Balancer::RoundRobin {
+            random_start: false,
+        },
+        "least-request" => Balancer::LeastRequest {
+            choices: d::LEAST_REQUEST_CHOICES,
+        },
+        "ring-hash" => Balancer::RingHash { on: HashOn::Client },
+        "maglev" => Balancer::Maglev { on: HashOn::Client },
+        "pick-first" => Balancer::PickFirst { shuffle: false },
+        "grpc-round-robin" => Balancer::GrpcRoundRobin,
+        _ => return None,
+    })
+}
+
+/// `random`, `round-robin(random-start)`, `least-request(3)`,
+/// `least-request(full-scan)`, `ring-hash(request)`, `maglev(client)`,
+/// `pick-first(shuffle)`, `prefer-ordinal(0)`, ...
+pub(super) fn balancer(f: &Field) -> Result<Balancer, Diagnostic> {
+    let bad_arg = |name: &str, arg: &str, allowed: &str| {
+        f.err(format!("`{name}` takes {allowed}, found `{arg}`"))
+            .hint(format!(
+                "e.g. `{name}` or `{name}({})`",
+                allowed.split('`').nth(1).unwrap_or("")
+            ))
+    };
+    let hash_on = |name: &str, a: &str| match a {
+        "client" => Ok(HashOn::Client),
+        "request" => Ok(HashOn::Request),
+        _ => Err(bad_arg(name, a, "`client` or `request`")),
+    };
+    let (name, arg) = f.call()?;
+    let b = match (name, arg) {
+        (n, None) => balancer_named(n),
+        ("round-robin", Some("random-start")) => Some(Balancer::RoundRobin { random_start: true }),
+        ("round-robin", Some(a)) => return Err(bad_arg("round-robin", a, "`random-start`")),
+        ("least-request", Some("full-scan")) => Some(Balancer::LeastRequest { choices: 0 }),
+        ("least-request", Some(a)) => match a.parse::<u32>() {
+            Ok(c) if (2..=100).contains(&c) => Some(Balancer::LeastRequest { choices: c }),
+            _ => {
+                return Err(bad_arg(
+                    "least-request",
+                    a,
+                    "`2`..`100` choices or `full-scan`",
+                ));
+            }
+        },
+        ("ring-hash", Some(a)) => Some(Balancer::RingHash {
+            on: hash_on("ring-hash", a)?,
+        }),
+        ("maglev", Some(a)) => Some(Balancer::Maglev {
+            on: hash_on("maglev", a)?,
+        }),
+        ("pick-first", Some("shuffle")) => Some(Balancer::PickFirst { shuffle: true }),
+        ("pick-first", Some(a)) => return Err(bad_arg("pick-first", a, "`shuffle`")),
+        ("prefer-ordinal", Some(a)) => match a.parse::<u32>() {
+            Ok(o) => Some(Balancer::PreferOrdinal { ordinal: o }),
+            Err(_) => return Err(bad_arg("prefer-ordinal", a, "`0` (an ordinal)")),
+        },
+        _ => None,
+    };
+    b.ok_or_else(|| {
+        let e = f.err(format!(
+            "expected a balancer: `{}`, found `{}`",
+            BALANCERS.join("`, `"),
+            f.str().unwrap_or_default()
+        ));
+        match nearest(name, BALANCERS) {
+            Some("prefer-ordinal") => e.hint("did you mean `prefer-ordinal(0)`?"),
+            Some(n) if n != name => e.hint(format!("did you mean `{n}`?")),
+            _ => e,
+        }
+    })
 }

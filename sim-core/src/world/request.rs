@@ -19,7 +19,7 @@ use crate::dns::{self, Ask, Nameserver};
 use crate::metrics::{Layer, Outcome};
 use crate::net;
 use crate::rng::Stream;
-use crate::scenario::{Capacity, Connections, Refresh, RetryOn, SearchStyle};
+use crate::scenario::{Balancer, Capacity, Connections, Refresh, RetryOn, SearchStyle};
 use crate::time::{SimDuration, SimTime};
 
 /// Addresses a request remembers having tried (for `previous_hosts`).
@@ -152,6 +152,21 @@ impl<'s, O: Observer> World<'s, '_, O> {
         client.built_at = resp.built_at;
         client.last_resolved = now;
         client.failed_resolutions = 0;
+        if !matches!(client.lb, crate::lb::Lb::Inline) {
+            let group = client.group as usize;
+            let plan = &self.plans[group];
+            let port = client
+                .addrs
+                .first()
+                .map_or(0, |&a| plan.port_for(a, client.svc));
+            client.lb.answer(
+                plan.balancer,
+                &client.addrs,
+                port,
+                &mut self.hash_tables[group],
+                &mut client.picks,
+            );
+        }
     }
 
     /// Count a request that found no address to dial.
@@ -316,7 +331,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// by resolving), pick one, dial it, let the pod serve it; classify and
     /// count the try. Returns its outcome and when the client knows it.
     #[inline]
-    fn dial_new(&mut self, p: &Pending, now: SimTime) -> Option<(Addr, net::Dial, u32)> {
+    /// A new connection for try `p`: resolve (or use the cache), pick, dial.
+    /// `None` when there was no address (already counted). Returns the
+    /// address, the verdict, the service and the index of the pick.
+    fn dial_new(&mut self, p: &Pending, now: SimTime) -> Option<(Addr, net::Dial, u32, usize)> {
         let c = p.client;
         let client = &mut self.clients[c as usize];
         let group = client.group;
@@ -351,13 +369,28 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
         let client = &mut self.clients[c as usize];
         let plan = &self.plans[group as usize];
-        let mut idx = client.pick(plan.balancer);
+        let mut idx = match plan.balancer {
+            // A smart client writes to the primary when the answer has it.
+            Balancer::PreferOrdinal { ordinal } => {
+                let pods = &self.cluster.pods;
+                match client.addrs.iter().position(|a| {
+                    a.pod != crate::cluster::NO_POD
+                        && pods[a.pod as usize]
+                            .ordinal()
+                            .is_some_and(|(_, o)| o == ordinal)
+                }) {
+                    Some(i) => i,
+                    None => client.pick(plan.balancer, now),
+                }
+            }
+            b => client.pick(b, now),
+        };
         // `previous_hosts`: re-pick a few times to avoid an address tried before.
         if p.tries > 0 && plan.retries.is_some_and(|r| r.previous_hosts) {
             let tried = &p.tried[..p.tries as usize];
             let mut n = 0;
             while n < HOST_SELECTION_RETRIES && tried.contains(&client.addrs[idx].ip) {
-                idx = client.pick(plan.balancer);
+                idx = client.pick(plan.balancer, now);
                 n += 1;
             }
         }
@@ -380,7 +413,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             plan.connect_timeout,
             &mut proxy,
         );
-        Some((addr, d, svc))
+        Some((addr, d, svc, idx))
     }
 
     fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
@@ -401,6 +434,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
             on_conn = self.clients[c as usize].usable_conn(now, pool);
         }
+        let mut picked = None;
         let (addr, d, svc) = match on_conn {
             Some(k) => {
                 let conn = self.clients[c as usize].conns[k];
@@ -412,7 +446,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 (conn.addr, d, conn.svc)
             }
             None => match self.dial_new(p, now) {
-                Some(x) => x,
+                Some((addr, d, svc, idx)) => {
+                    picked = Some(idx);
+                    (addr, d, svc)
+                }
                 None => return (Outcome::NoAddress, now),
             },
         };
@@ -490,6 +527,16 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
         if outcome.is_failed_dial() {
             self.connection_lost(c, now);
+        }
+        if let Some(i) = picked {
+            let client = &mut self.clients[c as usize];
+            client.lb.tried(
+                &client.addrs,
+                i,
+                end,
+                outcome.is_failed_dial(),
+                &mut client.picks,
+            );
         }
         if let Some(pool) = &pool {
             let client = &mut self.clients[c as usize];
