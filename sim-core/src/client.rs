@@ -147,6 +147,8 @@ pub struct Client {
     pub conns: Vec<Conn>,
     /// Balancer state beyond the cursor (least-request, hashing, gRPC).
     pub lb: crate::lb::Lb,
+    /// Its Istio sidecar, when injected.
+    pub sidecar: Option<Box<crate::mesh::Sidecar>>,
 }
 
 /// One established keep-alive connection.
@@ -246,7 +248,16 @@ impl RetryState {
 }
 
 impl Client {
-    pub fn new(seed: u64, g: &ClientGroup, group: u32, index: u32) -> Client {
+    /// Client `index` of group `g`; `retrying`: its requests may be retried
+    /// (by itself or its sidecar); `injected`: it has a sidecar.
+    pub fn new(
+        seed: u64,
+        g: &ClientGroup,
+        group: u32,
+        index: u32,
+        retrying: bool,
+        injected: bool,
+    ) -> Client {
         let base = format!("client/{}/{}", g.namespace, g.name);
         let mut picks = Stream::derive(seed, &format!("{base}/picks"), index as u64);
         // Envoy seeds its round-robin cursor at random (reference §6.1).
@@ -255,6 +266,7 @@ impl Client {
             _ => 0,
         };
         let lb = crate::lb::Lb::new(g.balancer, index, &mut picks);
+        let sidecar = injected.then(|| Box::new(crate::mesh::Sidecar::new(index, &mut picks)));
         Client {
             group,
             arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
@@ -273,7 +285,7 @@ impl Client {
             refresh_pending: false,
             last_resolved: SimTime::ZERO,
             failed_resolutions: 0,
-            retry: g.retries.map(|_| {
+            retry: retrying.then(|| {
                 Box::new(RetryState {
                     stream: Stream::derive(seed, &format!("{base}/retries"), index as u64),
                     active_requests: 0,
@@ -282,6 +294,7 @@ impl Client {
                 })
             }),
             conns: Vec::new(),
+            sidecar,
             lb,
         }
     }

@@ -53,6 +53,7 @@ pub mod cluster;
 pub mod dns;
 pub mod engine;
 pub mod lb;
+pub mod mesh;
 pub mod metrics;
 pub mod net;
 pub mod report;

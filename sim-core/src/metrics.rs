@@ -28,10 +28,13 @@ pub enum Outcome {
     /// An established connection was reset: its pod exited, or its address
     /// now belongs to a pod that knows no such connection.
     Reset = 8,
+    /// A sidecar answered 503 for an upstream it could not reach (Envoy
+    /// `UF`, `URX` once its retries ran out, `UH` with no healthy host).
+    Upstream503 = 9,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Ok,
         Outcome::Refused,
         Outcome::Timeout,
@@ -41,6 +44,7 @@ impl Outcome {
         Outcome::Overloaded,
         Outcome::RequestTimeout,
         Outcome::Reset,
+        Outcome::Upstream503,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Outcome {
             Outcome::Overloaded => "overloaded",
             Outcome::RequestTimeout => "request_timeout",
             Outcome::Reset => "reset",
+            Outcome::Upstream503 => "upstream_503",
         }
     }
 
@@ -109,10 +114,10 @@ pub struct Counts {
     pub requests: u64,
     pub attempts: u64,
     /// Attempts by outcome.
-    pub outcomes: [u64; 9],
+    pub outcomes: [u64; 10],
     /// Requests by the outcome of their last attempt (counted in the window
     /// in which the request was sent).
-    pub request_outcomes: [u64; 9],
+    pub request_outcomes: [u64; 10],
     /// Retries a retry budget refused.
     pub retries_denied: u64,
     pub stale_ip_errors: u64,

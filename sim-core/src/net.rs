@@ -194,6 +194,19 @@ pub fn over_connection(
     }
 }
 
+/// Dial a pod address directly (no kube-proxy): what holds it at that
+/// instant answers.
+#[inline]
+pub fn dial_pod(
+    cluster: &Cluster,
+    addr: Addr,
+    svc: u32,
+    port: u16,
+    connect_timeout: SimDuration,
+) -> Dial {
+    dial_pod_ip(cluster, addr, svc, port, connect_timeout)
+}
+
 #[inline]
 fn dial_pod_ip(
     cluster: &Cluster,

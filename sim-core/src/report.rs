@@ -54,10 +54,11 @@ pub struct Outcomes {
     pub overloaded: u64,
     pub request_timeout: u64,
     pub reset: u64,
+    pub upstream_503: u64,
 }
 
 impl Outcomes {
-    fn of(counts: &[u64; 9]) -> Outcomes {
+    fn of(counts: &[u64; 10]) -> Outcomes {
         let o = |x: Outcome| counts[x as usize];
         Outcomes {
             ok: o(Outcome::Ok),
@@ -69,11 +70,12 @@ impl Outcomes {
             overloaded: o(Outcome::Overloaded),
             request_timeout: o(Outcome::RequestTimeout),
             reset: o(Outcome::Reset),
+            upstream_503: o(Outcome::Upstream503),
         }
     }
 
     /// (name, count) in the taxonomy's order.
-    fn named(&self) -> [(&'static str, u64); 9] {
+    fn named(&self) -> [(&'static str, u64); 10] {
         [
             ("ok", self.ok),
             ("refused", self.refused),
@@ -84,6 +86,7 @@ impl Outcomes {
             ("overloaded", self.overloaded),
             ("request_timeout", self.request_timeout),
             ("reset", self.reset),
+            ("upstream_503", self.upstream_503),
         ]
     }
 }
@@ -429,7 +432,7 @@ impl Report {
         let _ = writeln!(o, "{:<24}{:>14}", "attempts", group(t.attempts));
         // Outcomes that cannot happen without a capacity model or pooled
         // connections are listed only when they did.
-        let optional = ["overloaded", "request_timeout", "reset"];
+        let optional = ["overloaded", "request_timeout", "reset", "upstream_503"];
         for (name, n) in t.outcomes.named() {
             if n > 0 || !optional.contains(&name) {
                 let _ = writeln!(o, "  {:<22}{:>14}  {:>8.4}%", name, group(n), pct(n));

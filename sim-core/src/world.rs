@@ -49,6 +49,8 @@ pub enum Event {
     NodeEvict(u32),
     /// Pending request `n` (a slot of the world's pending table) tries again.
     Retry(u32),
+    /// istiod pushes service `n`'s endpoints to the sidecars.
+    MeshPush(u32),
 }
 
 // Events fill the queue's hot path: keep each one a tag and a u32.
@@ -184,6 +186,8 @@ struct World<'s, 'o, O: Observer> {
     serving: request::Serving,
     /// Ring-hash and Maglev tables per client group.
     hash_tables: Vec<crate::lb::HashTables>,
+    /// The Istio mesh, when the scenario has one (set up at start).
+    mesh: Option<crate::mesh::MeshRun<'s>>,
     warnings: Vec<String>,
     seed: u64,
 }
@@ -304,6 +308,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             hash_tables: (0..sc.clients.len())
                 .map(|_| crate::lb::HashTables::default())
                 .collect(),
+            mesh: None,
             warnings: Vec::new(),
             seed,
         };
@@ -325,6 +330,17 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
 impl<'s, O: Observer> World<'s, '_, O> {
     fn start(&mut self) -> Result<(), RunError> {
         self.cluster.start()?;
+        if let Some(mesh) = &self.sc.mesh {
+            let run = crate::mesh::MeshRun::new(self.sc, mesh, &self.cluster);
+            // An injected client's requests are retried by its sidecar
+            // (Istio's default policy) unless the client has its own.
+            for (gi, plan) in self.plans.iter_mut().enumerate() {
+                if run.injected_groups[gi] && plan.retries.is_none() {
+                    plan.retries = Some(mesh.retries);
+                }
+            }
+            self.mesh = Some(run);
+        }
         // Pods that are Ready at t = 0 start their churn clocks now.
         for p in 0..self.cluster.pods.len() as PodId {
             if self.cluster.pods[p as usize].is_ready() {
@@ -349,7 +365,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
         for (gi, g) in self.sc.clients.iter().enumerate() {
             for i in 0..g.count {
-                let mut c = Client::new(self.seed, g, gi as u32, i);
+                let injected = self.mesh.as_ref().is_some_and(|m| m.injected_groups[gi]);
+                let retrying = self.plans[gi].retries.is_some();
+                let mut c = Client::new(self.seed, g, gi as u32, i, retrying, injected);
                 c.node = self.clients.len() as u32 % self.sc.cluster.nodes;
                 let first = SimTime::ZERO.plus(c.next_gap(self.plans[gi].mean_gap_ns));
                 let id = self.clients.len() as u32;
@@ -532,7 +550,20 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
             Event::PodExit(p) => self.cluster.pod_exit(p, now),
             Event::PodGone(p) => self.cluster.pod_gone(p, now)?,
-            Event::Propagate(s) => self.cluster.propagate(s, now),
+            Event::Propagate(s) => {
+                self.cluster.propagate(s, now);
+                if let Some(m) = &self.mesh {
+                    let at = now.plus(m.mesh.push_delay);
+                    if at < self.end {
+                        self.queue.schedule(at, Event::MeshPush(s));
+                    }
+                }
+            }
+            Event::MeshPush(s) => {
+                if let Some(m) = &mut self.mesh {
+                    m.push(s, &self.cluster);
+                }
+            }
             Event::Reconcile(s) => self.cluster.reconcile(s, now)?,
             Event::ReconcileDeployment(d) => self.cluster.reconcile_deployment(d, now)?,
             Event::NodeNotReady(n) => self.cluster.node_not_ready(n, now),

@@ -204,3 +204,11 @@ pub const POOL_MAX_AGE_JITTER: f64 = 0.1;
 
 /// Envoy LEAST_REQUEST `choice_count` default 2 (reference/balancing.md §6.2).
 pub const LEAST_REQUEST_CHOICES: u32 = 2;
+
+/// istiod's debounce before pushing an endpoint change, `PILOT_DEBOUNCE_AFTER`
+/// 100 ms (istio pilot/pkg/features), taken as the whole push delay.
+pub const MESH_PUSH_DELAY: SimDuration = SimDuration::from_millis(100);
+
+/// A sidecar's upstream connect timeout: DestinationRule `connectTimeout`
+/// default 10 s (reference/balancing.md §6.9, §7.1).
+pub const MESH_CONNECT_TIMEOUT: SimDuration = SimDuration::from_secs(10);

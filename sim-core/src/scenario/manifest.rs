@@ -1218,6 +1218,7 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
             ordinals_start,
             min_ready,
             capacity: None,
+            sidecar: None,
         },
         declared_ports: !pod.ports.is_empty(),
         named_ports: pod.named_ports,

@@ -16,6 +16,7 @@ pub mod defaults;
 pub mod diag;
 pub mod limits;
 mod manifest;
+pub mod mesh;
 mod parse;
 pub mod read;
 pub mod trace;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
+pub use mesh::{DestinationRule, Mesh, OutlierDetection};
 pub use parse::{parse, parse_with};
 pub use traffic::{Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime};
 
@@ -67,6 +69,9 @@ pub struct Scenario {
     pub traced_pods: Vec<trace::TracedPod>,
     pub clients: Vec<ClientGroup>,
     pub events: Vec<TimelineEvent>,
+    /// The Istio mesh, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<Mesh>,
 }
 
 /// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
@@ -399,6 +404,9 @@ pub struct StatefulSet {
     /// What one pod can serve at once; `None`: every request at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// `sidecar.istio.io/inject`: overrides the namespace's injection label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<bool>,
 }
 
 /// A Deployment (through its ReplicaSets): anonymous pods, replaced at once
@@ -420,6 +428,8 @@ pub struct Deployment {
     pub min_ready: SimDuration,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<bool>,
 }
 
 /// Deployment `strategy`.
@@ -585,6 +595,8 @@ pub struct ClientGroup {
     pub retries: Option<Retries>,
     #[serde(skip_serializing_if = "is_per_request")]
     pub connections: Connections,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<bool>,
 }
 
 fn is_per_request(c: &Connections) -> bool {
@@ -856,6 +868,16 @@ fn pod_ref<S: serde::Serializer>(ns: &str, pod: &str, s: S) -> Result<S::Ok, S::
 
 fn as_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
+}
+
+fn as_display_opt<T: fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
 }
 
 impl Scenario {

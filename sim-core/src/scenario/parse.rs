@@ -82,6 +82,7 @@ pub fn parse_with(
     let trace_fields = m.opt("pod_traces");
     let client_fields = m.opt("clients");
     let event_fields = m.opt("events");
+    let mesh_field = m.opt("mesh");
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
@@ -111,6 +112,7 @@ pub fn parse_with(
         traced_pods: Vec::new(),
         clients: Vec::new(),
         events: Vec::new(),
+        mesh: None,
     };
     if let Some(tf) = &trace_fields {
         for item in tf.seq()? {
@@ -211,6 +213,9 @@ pub fn parse_with(
             sc.clients.push(g);
         }
         check_requests(&sc, f)?;
+    }
+    if let Some(f) = &mesh_field {
+        sc.mesh = Some(mesh::mesh(f, &sc)?);
     }
     if let Some(f) = &event_fields {
         let mut peaks = peaks;
@@ -1210,9 +1215,11 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         .opt("capacity")
         .map(|f| traffic::capacity(&f))
         .transpose()?;
+    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
     m.finish()?;
     Ok(StatefulSet {
         capacity,
+        sidecar,
         ordinals_start,
         name,
         namespace,
@@ -1399,6 +1406,7 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
         .opt("capacity")
         .map(|f| traffic::capacity(&f))
         .transpose()?;
+    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
     m.finish()?;
     if ports.is_empty() {
         return Err(f
@@ -1420,6 +1428,7 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
         strategy,
         min_ready,
         capacity,
+        sidecar,
     })
 }
 
@@ -1534,6 +1543,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .map(|f| traffic::connections(&f))
         .transpose()?
         .unwrap_or(Connections::PerRequest);
+    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
     m.finish()?;
     Ok(ClientGroup {
         name,
@@ -1549,6 +1559,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         request_timeout,
         retries,
         connections,
+        sidecar,
     })
 }
 

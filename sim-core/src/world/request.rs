@@ -38,6 +38,8 @@ pub(super) struct Pending {
     tries: u32,
     /// The pod IPs earlier tries dialled (the first `tries` entries).
     tried: [u32; MAX_TRIED],
+    /// A sidecar retries where the app sent the request: (address, service).
+    pinned: Option<(Addr, u32)>,
 }
 
 /// The pod-side state of a run: one queue per pod that has a capacity
@@ -52,9 +54,10 @@ pub(super) struct Serving {
 /// Does `retry_on` cover a try that ended with `o`? (Envoy
 /// `x-envoy-retry-on`: `5xx` includes connect failures and resets.)
 pub fn retriable(retry_on: RetryOn, o: Outcome) -> bool {
+    // A sidecar's 503 stands for the upstream connect failure it met (UF).
     let connect = matches!(
         o,
-        Outcome::Refused | Outcome::Timeout | Outcome::Unreachable
+        Outcome::Refused | Outcome::Timeout | Outcome::Unreachable | Outcome::Upstream503
     );
     let reset = matches!(o, Outcome::Reset | Outcome::RequestTimeout);
     (retry_on.contains(RetryOn::CONNECT_FAILURE) && connect)
@@ -255,6 +258,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             started: now,
             tries: 0,
             tried: [0; MAX_TRIED],
+            pinned: None,
         };
         self.next_try(&mut p, now);
     }
@@ -331,10 +335,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// by resolving), pick one, dial it, let the pod serve it; classify and
     /// count the try. Returns its outcome and when the client knows it.
     #[inline]
-    /// A new connection for try `p`: resolve (or use the cache), pick, dial.
-    /// `None` when there was no address (already counted). Returns the
-    /// address, the verdict, the service and the index of the pick.
-    fn dial_new(&mut self, p: &Pending, now: SimTime) -> Option<(Addr, net::Dial, u32, usize)> {
+    /// The address a new connection for try `p` goes to: resolve (or use
+    /// the cache) and pick. `None` when there was no address (already
+    /// counted). Returns the address, its service and the index of the pick.
+    fn resolve_pick(&mut self, p: &Pending, now: SimTime) -> Option<(Addr, u32, usize)> {
         let c = p.client;
         let client = &mut self.clients[c as usize];
         let group = client.group;
@@ -394,8 +398,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 n += 1;
             }
         }
-        let addr = client.addrs[idx];
-        let svc = client.svc;
+        Some((client.addrs[idx], client.svc, idx))
+    }
+
+    /// Client `c` dials `addr` of service `svc` itself (through kube-proxy
+    /// for a VIP).
+    fn dial_direct(&mut self, c: u32, addr: Addr, svc: u32, now: SimTime) -> net::Dial {
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[client.group as usize];
         let port = plan.port_for(addr, svc);
         let mut proxy = net::Proxy {
             state: &mut self.proxy,
@@ -405,15 +415,79 @@ impl<'s, O: Observer> World<'s, '_, O> {
             affinity: &mut client.affinity,
             picks: &mut client.picks,
         };
-        let d = net::dial(
+        net::dial(
             &self.cluster,
             addr,
             svc,
             port,
             plan.connect_timeout,
             &mut proxy,
-        );
-        Some((addr, d, svc, idx))
+        )
+    }
+
+    /// An injected client sends to `addr`: its sidecar accepts, picks the
+    /// upstream (the EDS view for a VIP, the address itself for a pod IP),
+    /// and answers 503 when the upstream connection fails (`mesh`).
+    fn sidecar_dial(&mut self, p: &Pending, addr: Addr, svc: u32, now: SimTime) -> net::Dial {
+        let c = p.client;
+        let mesh = self
+            .mesh
+            .as_ref()
+            .expect("an injected client implies a mesh");
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[client.group as usize];
+        let port = plan.port_for(addr, svc);
+        let rule = mesh.rules[svc as usize];
+        let sidecar = client.sidecar.as_mut().expect("injected");
+        let fail = |outcome| net::Dial {
+            outcome,
+            reached: None,
+            dialled: None,
+            via_vip: false,
+            wait: SimDuration::ZERO,
+        };
+        // The circuit breaker: too many requests in flight ⇒ 503 UO.
+        if sidecar.overflows(rule.and_then(|r| r.max_requests), now) {
+            return fail(Outcome::Overloaded);
+        }
+        let via_vip = addr.pod == crate::cluster::NO_POD;
+        let balancer = rule.map_or(Some(crate::scenario::mesh::DEFAULT_BALANCER), |r| {
+            r.balancer
+        });
+        let target = match (via_vip, balancer) {
+            (true, Some(b)) => {
+                let tried = if plan.retries.is_some_and(|r| r.previous_hosts) {
+                    &p.tried[..(p.tries as usize).min(MAX_TRIED)]
+                } else {
+                    &[]
+                };
+                match sidecar.pick(mesh, svc, b, c, now, &mut client.picks, tried) {
+                    Some(a) => a,
+                    // No healthy upstream: 503 UH.
+                    None => return fail(Outcome::Upstream503),
+                }
+            }
+            // PASSTHROUGH to a VIP: kube-proxy picks, as without a mesh.
+            (true, None) => return self.dial_direct(c, addr, svc, now),
+            // ORIGINAL_DST: the address the app dialled.
+            (false, _) => addr,
+        };
+        let mut d = net::dial_pod(&self.cluster, target, svc, port, mesh.mesh.connect_timeout);
+        d.via_vip = via_vip;
+        if let Some(pod) = d.reached
+            && mesh.tls_mismatch(svc, true, mesh.pod_injected(&self.cluster, pod))
+        {
+            d.outcome = Outcome::Reset;
+            d.reached = None;
+        }
+        // The app sees its sidecar's 503 (UF; URX once retries run out).
+        if matches!(
+            d.outcome,
+            Outcome::Refused | Outcome::Timeout | Outcome::Unreachable | Outcome::Reset
+        ) {
+            d.outcome = Outcome::Upstream503;
+        }
+        d
     }
 
     fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
@@ -434,25 +508,47 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
             on_conn = self.clients[c as usize].usable_conn(now, pool);
         }
+        let injected = self.clients[c as usize].sidecar.is_some();
+        // Where the app sends the request: a sidecar's retry goes where the
+        // first try went; else an open connection; else a new pick.
         let mut picked = None;
-        let (addr, d, svc) = match on_conn {
-            Some(k) => {
-                let conn = self.clients[c as usize].conns[k];
-                let plan = &self.plans[group as usize];
-                let wait = plan.request_timeout.unwrap_or(plan.connect_timeout);
-                let mut d =
-                    net::over_connection(&self.cluster, conn.backend, conn.svc, conn.port, wait);
-                d.via_vip = conn.via_vip;
-                (conn.addr, d, conn.svc)
+        let (addr, svc) = match (p.pinned, on_conn) {
+            (Some(pin), _) => pin,
+            (None, Some(k)) => {
+                let conn = &self.clients[c as usize].conns[k];
+                (conn.addr, conn.svc)
             }
-            None => match self.dial_new(p, now) {
-                Some((addr, d, svc, idx)) => {
+            (None, None) => match self.resolve_pick(p, now) {
+                Some((addr, svc, idx)) => {
                     picked = Some(idx);
-                    (addr, d, svc)
+                    (addr, svc)
                 }
                 None => return (Outcome::NoAddress, now),
             },
         };
+        let mut d = if injected {
+            p.pinned = Some((addr, svc));
+            self.sidecar_dial(p, addr, svc, now)
+        } else if let Some(k) = on_conn {
+            let conn = self.clients[c as usize].conns[k];
+            let plan = &self.plans[group as usize];
+            let wait = plan.request_timeout.unwrap_or(plan.connect_timeout);
+            let mut d =
+                net::over_connection(&self.cluster, conn.backend, conn.svc, conn.port, wait);
+            d.via_vip = conn.via_vip;
+            d
+        } else {
+            self.dial_direct(c, addr, svc, now)
+        };
+        // Plain text into a sidecar that requires mTLS is reset.
+        if !injected
+            && let Some(mesh) = &self.mesh
+            && let Some(pod) = d.reached
+            && mesh.tls_mismatch(svc, false, mesh.pod_injected(&self.cluster, pod))
+        {
+            d.outcome = Outcome::Reset;
+            d.reached = None;
+        }
         let plan = &self.plans[group as usize];
         if (p.tries as usize) < MAX_TRIED {
             p.tried[p.tries as usize] = d.dialled.unwrap_or(addr).ip;
@@ -525,7 +621,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
             let pod = &self.cluster.pods[pod as usize];
             self.metrics.ok_at(pod.identity);
         }
-        if outcome.is_failed_dial() {
+        // Behind a sidecar the app sees a 503, not a lost connection, so a
+        // gRPC client does not re-resolve (istio #49391).
+        if outcome.is_failed_dial() && !injected {
             self.connection_lost(c, now);
         }
         if let Some(i) = picked {
@@ -538,20 +636,28 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 &mut client.picks,
             );
         }
+        if injected {
+            self.sidecar_saw(c, svc, d.dialled, outcome, now, end);
+        }
         if let Some(pool) = &pool {
             let client = &mut self.clients[c as usize];
+            // The app's connection to its sidecar never fails upstream.
+            let broke = outcome.is_failed_dial() && !injected;
             match on_conn {
-                Some(k) => client.used_conn(k, end, outcome.is_failed_dial(), pool),
+                Some(k) => client.used_conn(k, end, broke, pool),
                 // A new connection joins the pool if there is room (else it
                 // is closed after this request).
-                None if d.reached.is_some() && client.conns.len() < pool.max_idle as usize => {
+                None if (d.reached.is_some() || injected)
+                    && p.tries == 0
+                    && client.conns.len() < pool.max_idle as usize =>
+                {
                     let closes_at = pool.max_age.map_or(SimTime::MAX, |age| {
                         let j = pool.max_age_jitter * (2.0 * client.picks.unit() - 1.0);
                         now.plus(SimDuration((age.as_ns() as f64 * (1.0 + j)) as u64))
                     });
                     client.conns.push(Conn {
                         addr,
-                        backend: d.dialled.expect("a reached pod was dialled"),
+                        backend: d.dialled.unwrap_or(addr),
                         via_vip: d.via_vip,
                         svc,
                         port: self.plans[group as usize].port_for(addr, svc),
@@ -565,6 +671,35 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
         }
         (outcome, end)
+    }
+
+    /// Tell client `c`'s sidecar how a request to `dialled` went: its
+    /// circuit breaker and balancer count it, its outlier detector judges
+    /// the host (5xx and local-origin failures together).
+    fn sidecar_saw(
+        &mut self,
+        c: u32,
+        svc: u32,
+        dialled: Option<Addr>,
+        outcome: Outcome,
+        now: SimTime,
+        end: SimTime,
+    ) {
+        let Some(mesh) = &self.mesh else { return };
+        let client = &mut self.clients[c as usize];
+        let Some(sidecar) = client.sidecar.as_mut() else {
+            return;
+        };
+        let failed = matches!(
+            outcome,
+            Outcome::Upstream503 | Outcome::Overloaded | Outcome::Reset | Outcome::RequestTimeout
+        );
+        let Some(a) = dialled else { return };
+        sidecar.sent(a.ip, end, failed, &mut client.picks);
+        if let Some(o) = mesh.rules[svc as usize].and_then(|r| r.outlier.as_ref()) {
+            let hosts = mesh.views[svc as usize].0.len();
+            sidecar.outcome(o, a.ip, failed, now, hosts);
+        }
     }
 
     /// Client `c` lost a connection (it failed, or the server closed it):
