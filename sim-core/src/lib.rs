@@ -54,6 +54,7 @@ pub mod dns;
 pub mod engine;
 pub mod metrics;
 pub mod net;
+pub mod netpol;
 pub mod report;
 pub mod rng;
 pub mod scenario;

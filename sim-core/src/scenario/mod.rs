@@ -16,6 +16,7 @@ pub mod defaults;
 pub mod diag;
 pub mod limits;
 mod manifest;
+pub mod netpol;
 mod parse;
 pub mod read;
 pub mod trace;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
+pub use netpol::NetworkPolicy;
 pub use parse::{parse, parse_with};
 pub use traffic::{Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime};
 
@@ -52,6 +54,10 @@ pub struct Scenario {
     /// when an object names them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
+    /// The labels of Namespace objects that have any (besides the automatic
+    /// `kubernetes.io/metadata.name`, which every namespace has).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
     pub services: Vec<Service>,
     pub statefulsets: Vec<StatefulSet>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -67,6 +73,9 @@ pub struct Scenario {
     pub traced_pods: Vec<trace::TracedPod>,
     pub clients: Vec<ClientGroup>,
     pub events: Vec<TimelineEvent>,
+    /// NetworkPolicies (objects, or `network_policies`), defaults applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub network_policies: Vec<NetworkPolicy>,
 }
 
 /// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
@@ -565,6 +574,10 @@ pub enum Lifetime {
 pub struct ClientGroup {
     pub name: String,
     pub namespace: String,
+    /// The client pods' labels, when not the default `{app: <name>}`
+    /// (see [`ClientGroup::labels`]); NetworkPolicies select them.
+    #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
+    pub custom_labels: Option<BTreeMap<String, String>>,
     pub count: u32,
     #[serde(serialize_with = "as_display")]
     pub target: Target,
@@ -585,6 +598,16 @@ pub struct ClientGroup {
     pub retries: Option<Retries>,
     #[serde(skip_serializing_if = "is_per_request")]
     pub connections: Connections,
+}
+
+impl ClientGroup {
+    /// The labels of the group's pods: as written, or `{app: <name>}`.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        match &self.custom_labels {
+            Some(l) => l.clone(),
+            None => BTreeMap::from([("app".to_string(), self.name.clone())]),
+        }
+    }
 }
 
 fn is_per_request(c: &Connections) -> bool {

@@ -82,6 +82,7 @@ pub fn parse_with(
     let trace_fields = m.opt("pod_traces");
     let client_fields = m.opt("clients");
     let event_fields = m.opt("events");
+    let netpol_fields = m.opt("network_policies");
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
@@ -103,6 +104,7 @@ pub fn parse_with(
         cluster,
         dns,
         namespaces: std::mem::take(&mut objs.namespaces),
+        namespace_labels: std::mem::take(&mut objs.namespace_labels),
         services,
         statefulsets: Vec::new(),
         deployments: Vec::new(),
@@ -111,7 +113,9 @@ pub fn parse_with(
         traced_pods: Vec::new(),
         clients: Vec::new(),
         events: Vec::new(),
+        network_policies: Vec::new(),
     };
+    sc.network_policies = manifest::network_policies(&mut objs, netpol_fields.as_ref())?;
     if let Some(tf) = &trace_fields {
         for item in tf.seq()? {
             let path = item.str()?;
@@ -1472,6 +1476,15 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the group's name")?.dns_label()?;
     let namespace = namespace(&mut m)?;
+    let custom_labels = match m.opt("labels") {
+        Some(lf) => {
+            let labels = lf.string_map()?;
+            // The default written out is the default.
+            let default = BTreeMap::from([("app".to_string(), name.clone())]);
+            (labels != default).then_some(labels)
+        }
+        None => None,
+    };
     let count = m
         .opt("count")
         .map(|f| f.positive_u32())
@@ -1549,6 +1562,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
     Ok(ClientGroup {
         name,
         namespace,
+        custom_labels,
         count,
         target,
         rate,

@@ -368,6 +368,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             state: &mut self.proxy,
             node: client.node,
             client: c,
+            group,
             now,
             affinity: &mut client.affinity,
             picks: &mut client.picks,
