@@ -1476,15 +1476,6 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the group's name")?.dns_label()?;
     let namespace = namespace(&mut m)?;
-    let custom_labels = match m.opt("labels") {
-        Some(lf) => {
-            let labels = lf.string_map()?;
-            // The default written out is the default.
-            let default = BTreeMap::from([("app".to_string(), name.clone())]);
-            (labels != default).then_some(labels)
-        }
-        None => None,
-    };
     let count = m
         .opt("count")
         .map(|f| f.positive_u32())
@@ -1558,6 +1549,15 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .map(|f| traffic::connections(&f))
         .transpose()?
         .unwrap_or(Connections::PerRequest);
+    let custom_labels = match m.opt("labels") {
+        Some(lf) => {
+            let labels = lf.string_map()?;
+            // The default written out is the default.
+            let default = BTreeMap::from([("app".to_string(), name.clone())]);
+            (labels != default).then_some(labels)
+        }
+        None => None,
+    };
     m.finish()?;
     Ok(ClientGroup {
         name,
