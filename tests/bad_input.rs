@@ -614,6 +614,115 @@ fn dangling_references_suggest_the_nearest_name() {
     );
 }
 
+/// `BASE` with one NetworkPolicy object whose `spec` is `spec` (indented
+/// six spaces).
+fn with_policy(spec: &str) -> String {
+    format!(
+        "{BASE}objects:\n  - apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {{name: db}}\n    spec:\n{spec}"
+    )
+}
+
+#[test]
+fn network_policy_mistakes_point_at_the_field() {
+    check(
+        "netpol",
+        vec![
+            case(
+                "unknown_spec_field",
+                with_policy("      podSelectr: {}\n      policyTypes: [Ingress]\n"),
+            )
+            .at("podSelectr")
+            .path("objects[0].spec.podSelectr")
+            .says(&["unknown field `podSelectr`"])
+            .hint("did you mean `podSelector`?"),
+            case(
+                "unknown_rule_field",
+                with_policy("      ingress:\n        - form: [{podSelector: {}}]\n"),
+            )
+            .at("form")
+            .path("objects[0].spec.ingress[0].form")
+            .says(&["unknown field `form`"])
+            .hint("did you mean `from`?"),
+            case(
+                "bad_operator",
+                with_policy(
+                    "      podSelector:\n        matchExpressions:\n          - {key: app, operator: Notin, values: [web]}\n",
+                ),
+            )
+            .at("Notin")
+            .path("objects[0].spec.podSelector.matchExpressions[0].operator")
+            .says(&["expected an operator", "found `Notin`"])
+            .hint("did you mean `NotIn`?"),
+            case(
+                "operator_without_values",
+                with_policy(
+                    "      podSelector:\n        matchExpressions:\n          - {key: app, operator: In}\n",
+                ),
+            )
+            .at("In}")
+            .path("objects[0].spec.podSelector.matchExpressions[0].operator")
+            .says(&["`In` needs at least one value"])
+            .hint("`Exists`"),
+            case(
+                "cidr_prefix_too_long",
+                with_policy(
+                    "      egress:\n        - to:\n            - ipBlock: {cidr: 10.0.0.0/33}\n",
+                ),
+            )
+            .at("10.0.0.0/33")
+            .path("objects[0].spec.egress[0].to[0].ipBlock.cidr")
+            .says(&["expected a CIDR"])
+            .hint("the prefix length is 0-32"),
+            case(
+                "cidr_without_prefix",
+                with_policy(
+                    "      egress:\n        - to:\n            - ipBlock: {cidr: 10.0.0.7}\n",
+                ),
+            )
+            .at("10.0.0.7")
+            .path("objects[0].spec.egress[0].to[0].ipBlock.cidr")
+            .says(&["expected a CIDR"])
+            .hint("`10.0.0.7/32`"),
+            case(
+                "except_outside_cidr",
+                with_policy(
+                    "      egress:\n        - to:\n            - ipBlock: {cidr: 10.0.0.0/16, except: [10.1.0.0/24]}\n",
+                ),
+            )
+            .at("10.1.0.0/24")
+            .path("objects[0].spec.egress[0].to[0].ipBlock.except[0]")
+            .says(&["not a strict subset of `cidr` (10.0.0.0/16)"])
+            .hint("inside `cidr`"),
+            case(
+                "named_port",
+                with_policy("      ingress:\n        - ports: [{port: postgres}]\n"),
+            )
+            .at("postgres")
+            .path("objects[0].spec.ingress[0].ports[0].port")
+            .says(&["named port (`postgres`)"])
+            .hint("write the container port's number"),
+            case(
+                "end_port_below_port",
+                with_policy("      ingress:\n        - ports: [{port: 9000, endPort: 8000}]\n"),
+            )
+            .at("8000")
+            .path("objects[0].spec.ingress[0].ports[0].endPort")
+            .says(&["endPort 8000 is below port 9000"])
+            .hint("at least `port`"),
+            case(
+                "listed_policy_unknown_field",
+                format!(
+                    "{BASE}network_policies:\n  - metadata: {{name: db}}\n    spec: {{podSelector: {{}}, polcyTypes: [Egress]}}\n"
+                ),
+            )
+            .at("polcyTypes")
+            .path("network_policies[0].spec.polcyTypes")
+            .says(&["unknown field `polcyTypes`"])
+            .hint("did you mean `policyTypes`?"),
+        ],
+    );
+}
+
 #[test]
 fn empty_and_comment_only_files_say_what_a_scenario_needs() {
     check(

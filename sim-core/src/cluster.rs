@@ -452,6 +452,8 @@ pub struct Cluster<'s> {
     pub ipam: Ipam,
     /// VIP → service.
     pub vips: FxHashMap<u32, u32>,
+    /// What NetworkPolicies let through, per client group and workload.
+    pub netpol: crate::netpol::Reach<'s>,
     /// StatefulSet and Deployment pods are placed on nodes round-robin in
     /// creation order, skipping cordoned and failed nodes.
     next_node: u32,
@@ -587,6 +589,7 @@ impl<'s> Cluster<'s> {
                 .map(|_| NodeState::default())
                 .collect(),
             vips,
+            netpol: crate::netpol::Reach::new(sc),
             follow: Vec::new(),
             notes: None,
         }

@@ -56,6 +56,7 @@ pub mod lb;
 pub mod mesh;
 pub mod metrics;
 pub mod net;
+pub mod netpol;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -7,6 +7,8 @@
 //! * pod IP held by a pod not listening (starting, exited): RST ⇒ `refused`;
 //! * nobody holds the IP: `timeout` (dropped, the connect timeout fires) or
 //!   `unreachable` after the node's delay, per `cluster.unassigned_ip`;
+//! * a NetworkPolicy denies the connection (`netpol`): dropped ⇒ `timeout`,
+//!   whatever holds the address (for a VIP: judged at the endpoint chosen);
 //! * a ClusterIP VIP: kube-proxy picks one endpoint of its view uniformly per
 //!   connection (iptables/nftables); with no ready endpoint it falls back to
 //!   serving-terminating ones; none at all ⇒ REJECT ⇒ `refused` at once.
@@ -46,7 +48,7 @@ pub fn dial(
     proxy: &mut Proxy<'_>,
 ) -> Dial {
     if addr.pod != NO_POD {
-        return dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout);
+        return dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout, proxy.group);
     }
     let view = &cluster.services[svc as usize].view;
     // No ready endpoint: kube-proxy falls back to serving-terminating
@@ -88,7 +90,7 @@ pub fn dial(
         pool
     };
     let ep = proxy.pick(cluster, svc, pool);
-    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout);
+    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
     d.via_vip = true;
     d
 }
@@ -116,6 +118,8 @@ pub struct Proxy<'a> {
     pub node: u32,
     /// The client, standing for its source IP (IPVS `sh`).
     pub client: u32,
+    /// The client's group, whose labels NetworkPolicies select.
+    pub group: u32,
     pub now: SimTime,
     /// `sessionAffinity: ClientIP` memory: (service, endpoint, last used).
     pub affinity: &'a mut Vec<(u32, Addr, SimTime)>,
@@ -194,8 +198,8 @@ pub fn over_connection(
     }
 }
 
-/// Dial a pod address directly (no kube-proxy): what holds it at that
-/// instant answers.
+/// Dial a pod address directly (no kube-proxy) from client group `group`:
+/// what holds it at that instant answers, if NetworkPolicy lets it.
 #[inline]
 pub fn dial_pod(
     cluster: &Cluster,
@@ -203,8 +207,9 @@ pub fn dial_pod(
     svc: u32,
     port: u16,
     connect_timeout: SimDuration,
+    group: u32,
 ) -> Dial {
-    dial_pod_ip(cluster, addr, svc, port, connect_timeout)
+    dial_pod_ip(cluster, addr, svc, port, connect_timeout, group)
 }
 
 #[inline]
@@ -214,13 +219,23 @@ fn dial_pod_ip(
     svc: u32,
     port: u16,
     connect_timeout: SimDuration,
+    group: u32,
 ) -> Dial {
     // A pod on a failed node answers nothing, like an address nobody holds.
     let holder = cluster
         .ipam
         .holder(addr.ip)
         .filter(|&p| cluster.pods[p as usize].lost_at.is_none());
+    // Denied by a NetworkPolicy: the packets are dropped.
+    let allowed = match holder {
+        Some(p) => {
+            let pod = &cluster.pods[p as usize];
+            cluster.netpol.allows_pod(group, pod.owner, pod.ip, port)
+        }
+        None => cluster.netpol.allows_ip(group, addr.ip, port),
+    };
     let (outcome, reached, wait) = match holder {
+        _ if !allowed => (Outcome::Timeout, None, connect_timeout),
         None => match cluster.sc.cluster.unassigned_ip {
             UnassignedIp::Timeout => (Outcome::Timeout, None, connect_timeout),
             UnassignedIp::Unreachable(after) if after < connect_timeout => {

@@ -3,7 +3,8 @@
 //! reads them; a `kind: List`, as `kubectl get -o yaml` prints, is unwrapped).
 //!
 //! Owns the shape of each kind ksim reads — Namespace, Service,
-//! EndpointSlice, Endpoints, Pod, StatefulSet — with the same field names as
+//! EndpointSlice, Endpoints, Pod, StatefulSet, NetworkPolicy (its spec is
+//! read in `netpol.rs`) — with the same field names as
 //! the Kubernetes API, and which of a real object's fields are read, accepted
 //! and ignored, or refused:
 //!
@@ -36,13 +37,14 @@ use super::yaml::{self, Kind, Node};
 use super::*;
 
 /// The kinds ksim reads, and the `apiVersion` each must have.
-const KINDS: [(&str, &str); 6] = [
+const KINDS: [(&str, &str); 7] = [
     ("Namespace", "v1"),
     ("Service", "v1"),
     ("EndpointSlice", "discovery.k8s.io/v1"),
     ("Endpoints", "v1"),
     ("Pod", "v1"),
     ("StatefulSet", "apps/v1"),
+    ("NetworkPolicy", "networking.k8s.io/v1"),
 ];
 
 /// Service `spec` fields accepted and not modelled. `type: NodePort` and
@@ -271,6 +273,10 @@ fn push_object<'n>(
 #[derive(Default)]
 pub(super) struct Objects<'n> {
     pub namespaces: Vec<String>,
+    /// Labels of the Namespace objects that have any.
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// NetworkPolicies, and where each is named.
+    pub network_policies: Vec<(NetworkPolicy, Field<'n>)>,
     pub services: Vec<(Service, SvcDecl<'n>)>,
     /// Named `targetPort`s, by index into `services`.
     pub named: Vec<(usize, NamedTarget<'n>)>,
@@ -350,6 +356,9 @@ pub(super) fn read<'n>(objects: &[Field<'n>]) -> Result<Objects<'n>, Diagnostic>
                         "(cluster-wide)",
                     ));
                 }
+                if !meta.labels.is_empty() {
+                    out.namespace_labels.insert(meta.name.clone(), meta.labels);
+                }
                 out.namespaces.push(meta.name);
                 namespace_names.push(meta.name_f);
             }
@@ -371,8 +380,61 @@ pub(super) fn read<'n>(objects: &[Field<'n>]) -> Result<Objects<'n>, Diagnostic>
                 }
             }
             "StatefulSet" => out.statefulsets.push(statefulset_object(m)?),
+            "NetworkPolicy" => out.network_policies.push(network_policy_object(m)?),
             _ => unreachable!("every kind in KINDS is read"),
         }
+    }
+    Ok(out)
+}
+
+/// A NetworkPolicy object after its `kind` and `apiVersion`.
+fn network_policy_object<'n>(mut m: Map<'n>) -> Result<(NetworkPolicy, Field<'n>), Diagnostic> {
+    let meta = metadata(&mut m, "NetworkPolicy", &[], Name::Subdomain)?;
+    let p = super::netpol::policy(m, meta.name, meta.namespace)?;
+    Ok((p, meta.name_f))
+}
+
+/// An entry of the scenario's `network_policies`: a NetworkPolicy object,
+/// whose `apiVersion` and `kind` may be left out.
+pub(super) fn network_policy<'n>(f: &Field<'n>) -> Result<(NetworkPolicy, Field<'n>), Diagnostic> {
+    let mut m = Map::of(f)?;
+    if let Some(kf) = m.opt("kind") {
+        one_of(&kf, "a kind", &[("NetworkPolicy", ())])?;
+    }
+    if m.has("apiVersion") {
+        api_version(&mut m, "NetworkPolicy", "networking.k8s.io/v1")?;
+    }
+    network_policy_object(m)
+}
+
+/// Every NetworkPolicy: the objects', then those under `network_policies`;
+/// names are unique per namespace.
+pub(super) fn network_policies(
+    objs: &mut Objects,
+    listed: Option<&Field>,
+) -> Result<Vec<NetworkPolicy>, Diagnostic> {
+    let mut all = std::mem::take(&mut objs.network_policies);
+    if let Some(lf) = listed {
+        for item in lf.seq()? {
+            all.push(network_policy(&item)?);
+        }
+    }
+    let mut out: Vec<NetworkPolicy> = Vec::new();
+    for (j, (p, at)) in all.iter().enumerate() {
+        if let Some(i) = out
+            .iter()
+            .position(|q| q.name == p.name && q.namespace == p.namespace)
+        {
+            return Err(duplicate(
+                &all[i].1,
+                at,
+                "NetworkPolicy",
+                &p.name,
+                &p.namespace,
+            ));
+        }
+        debug_assert_eq!(out.len(), j);
+        out.push(p.clone());
     }
     Ok(out)
 }

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod limits;
 mod manifest;
 pub mod mesh;
+pub mod netpol;
 mod parse;
 pub mod read;
 pub mod trace;
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 pub use diag::{Diagnostic, Loc};
 pub use mesh::{DestinationRule, Mesh, OutlierDetection};
+pub use netpol::NetworkPolicy;
 pub use parse::{parse, parse_with};
 pub use traffic::{Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime};
 
@@ -54,6 +56,10 @@ pub struct Scenario {
     /// when an object names them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
+    /// The labels of Namespace objects that have any (besides the automatic
+    /// `kubernetes.io/metadata.name`, which every namespace has).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
     pub services: Vec<Service>,
     pub statefulsets: Vec<StatefulSet>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -72,6 +78,9 @@ pub struct Scenario {
     /// The Istio mesh, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mesh: Option<Mesh>,
+    /// NetworkPolicies (objects, or `network_policies`), defaults applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub network_policies: Vec<NetworkPolicy>,
 }
 
 /// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
@@ -575,6 +584,10 @@ pub enum Lifetime {
 pub struct ClientGroup {
     pub name: String,
     pub namespace: String,
+    /// The client pods' labels, when not the default `{app: <name>}`
+    /// (see [`ClientGroup::labels`]); NetworkPolicies select them.
+    #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
+    pub custom_labels: Option<BTreeMap<String, String>>,
     pub count: u32,
     #[serde(serialize_with = "as_display")]
     pub target: Target,
@@ -597,6 +610,16 @@ pub struct ClientGroup {
     pub connections: Connections,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<bool>,
+}
+
+impl ClientGroup {
+    /// The labels of the group's pods: as written, or `{app: <name>}`.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        match &self.custom_labels {
+            Some(l) => l.clone(),
+            None => BTreeMap::from([("app".to_string(), self.name.clone())]),
+        }
+    }
 }
 
 fn is_per_request(c: &Connections) -> bool {

@@ -83,6 +83,7 @@ pub fn parse_with(
     let client_fields = m.opt("clients");
     let event_fields = m.opt("events");
     let mesh_field = m.opt("mesh");
+    let netpol_fields = m.opt("network_policies");
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
@@ -104,6 +105,7 @@ pub fn parse_with(
         cluster,
         dns,
         namespaces: std::mem::take(&mut objs.namespaces),
+        namespace_labels: std::mem::take(&mut objs.namespace_labels),
         services,
         statefulsets: Vec::new(),
         deployments: Vec::new(),
@@ -113,7 +115,9 @@ pub fn parse_with(
         clients: Vec::new(),
         events: Vec::new(),
         mesh: None,
+        network_policies: Vec::new(),
     };
+    sc.network_policies = manifest::network_policies(&mut objs, netpol_fields.as_ref())?;
     if let Some(tf) = &trace_fields {
         for item in tf.seq()? {
             let path = item.str()?;
@@ -1544,10 +1548,20 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .transpose()?
         .unwrap_or(Connections::PerRequest);
     let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    let custom_labels = match m.opt("labels") {
+        Some(lf) => {
+            let labels = lf.string_map()?;
+            // The default written out is the default.
+            let default = BTreeMap::from([("app".to_string(), name.clone())]);
+            (labels != default).then_some(labels)
+        }
+        None => None,
+    };
     m.finish()?;
     Ok(ClientGroup {
         name,
         namespace,
+        custom_labels,
         count,
         target,
         rate,

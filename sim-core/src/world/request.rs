@@ -411,6 +411,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             state: &mut self.proxy,
             node: client.node,
             client: c,
+            group: client.group,
             now,
             affinity: &mut client.affinity,
             picks: &mut client.picks,
@@ -472,7 +473,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
             // ORIGINAL_DST: the address the app dialled.
             (false, _) => addr,
         };
-        let mut d = net::dial_pod(&self.cluster, target, svc, port, mesh.mesh.connect_timeout);
+        let mut d = net::dial_pod(
+            &self.cluster,
+            target,
+            svc,
+            port,
+            mesh.mesh.connect_timeout,
+            client.group,
+        );
         d.via_vip = via_vip;
         if let Some(pod) = d.reached
             && mesh.tls_mismatch(svc, true, mesh.pod_injected(&self.cluster, pod))
