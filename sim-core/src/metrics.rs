@@ -165,9 +165,9 @@ pub struct Metrics {
     pub ok_by_identity: Vec<u64>,
     /// Client-side DNS counters per client group.
     pub client_dns: Vec<ClientDns>,
-    /// Latency of requests that were answered `ok`, from sending to the
-    /// answer (retries and back-off included).
-    pub latency: Latency,
+    /// Per client group: latency of requests that were answered `ok`, from
+    /// sending to the answer (retries and back-off included). The whole
+    /// run's is their merge ([`Metrics::latency`]), exact with integer buckets.
     pub latency_by_group: Vec<Latency>,
 }
 
@@ -176,14 +176,21 @@ pub struct Metrics {
 /// buckets, so merging is exact and order-independent; memory is fixed by
 /// the range, not the number of values (reference/ecosystem.md).
 #[derive(Clone, Debug)]
-pub struct Latency(hdrhistogram::Histogram<u64>);
+pub struct Latency {
+    h: hdrhistogram::Histogram<u64>,
+    /// Values of exactly zero (a pod without a capacity model answers at
+    /// once): counted here, the hot path's common case, and added to the
+    /// histogram when it is read.
+    zeros: u64,
+}
 
 impl Default for Latency {
     fn default() -> Self {
-        Latency(
-            hdrhistogram::Histogram::new_with_bounds(1, Latency::MAX_NS, 3)
+        Latency {
+            h: hdrhistogram::Histogram::new_with_bounds(1, Latency::MAX_NS, 3)
                 .expect("valid histogram bounds"),
-        )
+            zeros: 0,
+        }
     }
 }
 
@@ -192,29 +199,44 @@ impl Latency {
 
     #[inline]
     pub fn record(&mut self, d: SimDuration) {
-        self.0.saturating_record(d.as_ns().min(Latency::MAX_NS));
+        if d == SimDuration::ZERO {
+            self.zeros += 1;
+        } else {
+            self.h.saturating_record(d.as_ns().min(Latency::MAX_NS));
+        }
+    }
+
+    /// The histogram with the zeros folded in.
+    fn settled(&self) -> std::borrow::Cow<'_, hdrhistogram::Histogram<u64>> {
+        if self.zeros == 0 {
+            return std::borrow::Cow::Borrowed(&self.h);
+        }
+        let mut h = self.h.clone();
+        h.saturating_record_n(0, self.zeros);
+        std::borrow::Cow::Owned(h)
     }
 
     pub fn count(&self) -> u64 {
-        self.0.len()
+        self.h.len() + self.zeros
     }
 
     /// The value at quantile `q` (0..=1), ns; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<u64> {
-        (self.count() > 0).then(|| self.0.value_at_quantile(q))
+        (self.count() > 0).then(|| self.settled().value_at_quantile(q))
     }
 
     pub fn mean(&self) -> Option<f64> {
-        (self.count() > 0).then(|| self.0.mean())
+        (self.count() > 0).then(|| self.settled().mean())
     }
 
     pub fn max(&self) -> Option<u64> {
-        (self.count() > 0).then(|| self.0.max())
+        (self.count() > 0).then(|| self.settled().max())
     }
 
     /// Add `other`'s values (exact).
     pub fn merge(&mut self, other: &Latency) {
-        self.0.add(&other.0).expect("same bounds");
+        self.h.add(&other.h).expect("same bounds");
+        self.zeros += other.zeros;
     }
 }
 
@@ -244,7 +266,6 @@ impl Metrics {
             by_group: vec![Counts::default(); groups],
             ok_by_identity: Vec::new(),
             client_dns: vec![ClientDns::default(); groups],
-            latency: Latency::default(),
             latency_by_group: vec![Latency::default(); groups],
         }
     }
@@ -293,9 +314,17 @@ impl Metrics {
         self.windows[w].request_outcomes[outcome as usize] += 1;
         self.by_group[group as usize].request_outcomes[outcome as usize] += 1;
         if let Some(l) = latency {
-            self.latency.record(l);
             self.latency_by_group[group as usize].record(l);
         }
+    }
+
+    /// The whole run's latency: every group's, merged.
+    pub fn latency(&self) -> Latency {
+        let mut all = Latency::default();
+        for l in &self.latency_by_group {
+            all.merge(l);
+        }
+        all
     }
 
     #[inline]

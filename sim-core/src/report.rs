@@ -376,7 +376,7 @@ impl Report {
                 client_upstream_queries: cd.upstream_queries,
                 server_aaaa_queries: out.dns.aaaa_queries,
             },
-            latency: LatencyReport::of(&m.latency),
+            latency: LatencyReport::of(&m.latency()),
             client_groups,
             pods: PodSummary {
                 created: c.pods.len() as u64,

@@ -304,7 +304,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             trace_steps: Vec::new(),
             pending: Vec::new(),
             free_pending: Vec::new(),
-            serving: request::Serving::default(),
+            serving: request::Serving::new(sc),
             hash_tables: (0..sc.clients.len())
                 .map(|_| crate::lb::HashTables::default())
                 .collect(),

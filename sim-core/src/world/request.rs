@@ -45,10 +45,22 @@ pub(super) struct Pending {
 /// The pod-side state of a run: one queue per pod that has a capacity
 /// model, created when the pod is first reached, and one service-time
 /// stream per workload (`service/<namespace>/<name>`).
-#[derive(Default)]
 pub(super) struct Serving {
+    /// Some workload has a capacity model (else every pod answers at once).
+    any: bool,
     queues: Vec<Option<PodQueue>>,
     streams: Vec<Option<Stream>>,
+}
+
+impl Serving {
+    pub(super) fn new(sc: &crate::scenario::Scenario) -> Serving {
+        Serving {
+            any: sc.statefulsets.iter().any(|s| s.capacity.is_some())
+                || sc.deployments.iter().any(|d| d.capacity.is_some()),
+            queues: Vec::new(),
+            streams: Vec::new(),
+        }
+    }
 }
 
 /// Does `retry_on` cover a try that ended with `o`? (Envoy
@@ -731,6 +743,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// `None` when the pod has no capacity model (it answers at once).
     #[inline]
     fn serve(&mut self, pod: PodId, now: SimTime) -> Option<Admission> {
+        if !self.serving.any {
+            return None;
+        }
         let (slot, cap, namespace, name) = self.capacity_of(pod)?;
         let s = &mut self.serving;
         if s.queues.len() <= pod as usize {
