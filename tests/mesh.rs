@@ -249,3 +249,53 @@ fn the_circuit_breaker_answers_503_uo_beyond_its_requests_in_flight() {
     assert!(share > 0.6, "{share}");
     assert!(t.outcomes.ok > 100);
 }
+
+/// ClusterIP `api` over 3 pods, rolled (every pod replaced, new IPs) from
+/// 10 s; 5 injected clients; `extra` is appended (policies, mesh fields).
+fn rollout(extra: &str) -> Scenario {
+    parse(&format!(
+        "name: t\nseed: 12\nduration: 60s\n\
+         cluster: {{propagation: 1s, unassigned_ip: unreachable(1ms), ipam: {{reuse: never}}}}\n\
+         services:\n  - {{name: api, selector: {{app: web}}, ports: [{{port: 80, targetPort: 8080}}]}}\n\
+         statefulsets:\n  - {{name: web, service: api, replicas: 3, start_ready: true, ports: [8080], \
+         lifecycle: {{startup: 2s, drain: 1s, teardown: 0s}}}}\n\
+         clients:\n  - {{name: app, count: 5, target: 'api:80', rate: 20}}\n\
+         events:\n  - {{at: 10s, rollout_restart: web}}\n{extra}"
+    ))
+}
+
+#[test]
+fn a_policy_that_cuts_the_sidecars_off_istiod_freezes_their_endpoints() {
+    let (_, healthy) = run(&rollout("mesh: {}\n"));
+    assert_eq!(healthy.rates.request_failure_rate, 0.0);
+    // Egress from the clients' namespace only to port 8080: the sidecars
+    // cannot reach istiod on 15012 and keep the endpoints they started
+    // with; once the rollout replaced every pod, nothing they know answers.
+    let (attempts, r) = run(&rollout(
+        "mesh: {}\n\
+         network_policies:\n  - metadata: {name: egress-app-only}\n    spec:\n      podSelector: {}\n      policyTypes: [Egress]\n      egress:\n        - ports: [{port: 8080}]\n",
+    ));
+    let late: Vec<_> = attempts
+        .iter()
+        .filter(|a| a.at.as_ns() > 40_000_000_000)
+        .collect();
+    assert!(!late.is_empty());
+    assert!(late.iter().all(|a| a.outcome == Outcome::Upstream503));
+    assert!(r.rates.request_failure_rate > 0.3);
+}
+
+#[test]
+fn a_service_istiod_does_not_discover_is_plain_tcp_that_strict_mtls_resets() {
+    // istiod watches only namespace `other`: `api` is unknown, so the
+    // sidecar passes the bytes through unencrypted and the server's sidecar
+    // (STRICT) resets them; no retries run.
+    let (_, r) = run(&rollout(
+        "mesh: {mtls: STRICT, discovery_namespaces: [other]}\n",
+    ));
+    let t = &r.totals;
+    assert_eq!(t.outcomes.reset, t.attempts);
+    assert_eq!(t.retries, 0);
+    // Discovered, it is mTLS end to end.
+    let (_, r) = run(&rollout("mesh: {mtls: STRICT}\n"));
+    assert_eq!(r.totals.outcomes.reset, 0);
+}

@@ -26,6 +26,11 @@ use crate::rng::Stream;
 use crate::scenario::{Balancer, DestinationRule, Mesh, OutlierDetection, Scenario};
 use crate::time::{SimDuration, SimTime};
 
+/// Where istiod runs and the port sidecars fetch their configuration on
+/// (XDS over mTLS, `istiod.istio-system:15012`).
+const ISTIOD_NAMESPACE: &str = "istio-system";
+const XDS_PORT: u16 = 15012;
+
 /// Envoy caps an ejection at `max_ejection_time`, 300 s by default.
 const MAX_EJECTION: SimDuration = SimDuration::from_secs(300);
 
@@ -39,6 +44,13 @@ pub struct MeshRun<'s> {
     pub rules: Vec<Option<&'s DestinationRule>>,
     /// Per client group: it has a sidecar.
     pub injected_groups: Vec<bool>,
+    /// Per client group: NetworkPolicy keeps its sidecars from istiod
+    /// (egress to port 15012): they keep the endpoints they started with.
+    pub frozen_groups: Vec<bool>,
+    /// The endpoints every sidecar had at start (what a frozen one keeps).
+    initial: Vec<(Vec<Addr>, u64)>,
+    /// Per service: istiod knows it (its namespace is discovered).
+    pub known: Vec<bool>,
     injected_sts: Vec<bool>,
     injected_deps: Vec<bool>,
 }
@@ -48,16 +60,35 @@ impl<'s> MeshRun<'s> {
         let injected = |ns: &str, over: Option<bool>| {
             over.unwrap_or_else(|| mesh.injected_namespaces.iter().any(|n| n == ns))
         };
+        let istiod = std::collections::BTreeMap::from([("app".to_string(), "istiod".to_string())]);
+        let frozen_groups = (0..sc.clients.len() as u32)
+            .map(|g| {
+                !cluster
+                    .netpol
+                    .egress_allowed(g, ISTIOD_NAMESPACE, &istiod, "TCP", XDS_PORT)
+            })
+            .collect();
+        let views: Vec<(Vec<Addr>, u64)> = cluster
+            .services
+            .iter()
+            .map(|s| (s.view.endpoints.clone(), 0))
+            .collect();
         let mut rules = vec![None; sc.services.len()];
         for r in &mesh.destination_rules {
             rules[r.service as usize] = Some(r);
         }
         MeshRun {
             mesh,
-            views: cluster
+            initial: views.clone(),
+            views,
+            frozen_groups,
+            known: sc
                 .services
                 .iter()
-                .map(|s| (s.view.endpoints.clone(), 0))
+                .map(|s| {
+                    mesh.discovery_namespaces.is_empty()
+                        || mesh.discovery_namespaces.contains(&s.namespace)
+                })
                 .collect(),
             rules,
             injected_groups: sc
@@ -75,6 +106,15 @@ impl<'s> MeshRun<'s> {
                 .iter()
                 .map(|d| injected(&d.namespace, d.sidecar))
                 .collect(),
+        }
+    }
+
+    /// The endpoints of `svc` the sidecars of `group` have.
+    pub fn view(&self, group: u32, svc: u32) -> &(Vec<Addr>, u64) {
+        if self.frozen_groups[group as usize] {
+            &self.initial[svc as usize]
+        } else {
+            &self.views[svc as usize]
         }
     }
 
@@ -167,12 +207,13 @@ impl Sidecar {
         run: &MeshRun,
         svc: u32,
         balancer: Balancer,
+        group: u32,
         client_index: u32,
         now: SimTime,
         picks: &mut Stream,
         tried: &[u32],
     ) -> Option<Addr> {
-        let (view, version) = &run.views[svc as usize];
+        let (view, version) = run.view(group, svc);
         if self.built_for != Some((svc, *version)) || now >= self.next_change {
             let outlier = run.rules[svc as usize].and_then(|r| r.outlier);
             let mut healthy = std::mem::take(&mut self.healthy);

@@ -30,6 +30,11 @@ pub struct Mesh {
     /// The sidecar's retry policy (Istio's default route retry policy).
     pub retries: Retries,
     pub destination_rules: Vec<DestinationRule>,
+    /// `meshConfig.discoverySelectors`, by namespace: istiod knows only the
+    /// Services of these namespaces (empty: all). Traffic to a Service it
+    /// does not know is passed through as plain TCP.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery_namespaces: Vec<String>,
 }
 
 /// One DestinationRule: the traffic policy for one Service host.
@@ -121,6 +126,14 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
         None => istio_retries(),
         Some(f) => traffic::retries(&f)?,
     };
+    let discovery_namespaces = match m.opt("discovery_namespaces") {
+        None => Vec::new(),
+        Some(f) => f
+            .seq()?
+            .iter()
+            .map(|n| n.dns_label())
+            .collect::<Result<_, _>>()?,
+    };
     let mut destination_rules = Vec::new();
     if let Some(f) = m.opt("destination_rules") {
         for item in f.seq()? {
@@ -135,6 +148,7 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
         connect_timeout,
         retries,
         destination_rules,
+        discovery_namespaces,
     })
 }
 

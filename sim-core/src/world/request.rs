@@ -40,6 +40,8 @@ pub(super) struct Pending {
     tried: [u32; MAX_TRIED],
     /// A sidecar retries where the app sent the request: (address, service).
     pinned: Option<(Addr, u32)>,
+    /// The try went through a plain TCP passthrough: nothing retries it.
+    passthrough: bool,
 }
 
 /// The pod-side state of a run: one queue per pod that has a capacity
@@ -271,6 +273,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             tries: 0,
             tried: [0; MAX_TRIED],
             pinned: None,
+            passthrough: false,
         };
         self.next_try(&mut p, now);
     }
@@ -294,6 +297,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             .request_timeout
             .map_or(SimTime::MAX, |t| p.started.plus(t));
         if let Some(r) = plan.retries
+            && !p.passthrough
             && p.tries <= r.attempts
             && retriable(r.retry_on, outcome)
             && end < deadline
@@ -441,7 +445,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
     /// An injected client sends to `addr`: its sidecar accepts, picks the
     /// upstream (the EDS view for a VIP, the address itself for a pod IP),
     /// and answers 503 when the upstream connection fails (`mesh`).
-    fn sidecar_dial(&mut self, p: &Pending, addr: Addr, svc: u32, now: SimTime) -> net::Dial {
+    fn sidecar_dial(&mut self, p: &mut Pending, addr: Addr, svc: u32, now: SimTime) -> net::Dial {
         let c = p.client;
         let mesh = self
             .mesh
@@ -464,6 +468,40 @@ impl<'s, O: Observer> World<'s, '_, O> {
             return fail(Outcome::Overloaded);
         }
         let via_vip = addr.pod == crate::cluster::NO_POD;
+        // Plain TCP passthrough: a Service istiod does not know, or a pod IP
+        // of a Service that is not headless (istiod builds per-address
+        // listeners for headless Services only). Envoy proxies the bytes:
+        // no retries, no mTLS, and an upstream failure closes the app's
+        // connection (a reset, not a 503).
+        let headless = self.sc.services[svc as usize].is_headless();
+        if !mesh.known[svc as usize] || (!via_vip && !headless) {
+            p.passthrough = true;
+            let mut d = if via_vip {
+                self.dial_direct(c, addr, svc, now)
+            } else {
+                let client = &self.clients[c as usize];
+                let plan = &self.plans[client.group as usize];
+                net::dial_pod(
+                    &self.cluster,
+                    addr,
+                    svc,
+                    port,
+                    plan.connect_timeout,
+                    client.group,
+                )
+            };
+            let mesh = self.mesh.as_ref().expect("mesh");
+            if let Some(pod) = d.reached
+                && mesh.tls_mismatch(svc, false, mesh.pod_injected(&self.cluster, pod))
+            {
+                d.outcome = Outcome::Reset;
+                d.reached = None;
+            }
+            if matches!(d.outcome, Outcome::Refused | Outcome::Unreachable) {
+                d.outcome = Outcome::Reset;
+            }
+            return d;
+        }
         let balancer = rule.map_or(Some(crate::scenario::mesh::DEFAULT_BALANCER), |r| {
             r.balancer
         });
@@ -474,7 +512,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 } else {
                     &[]
                 };
-                match sidecar.pick(mesh, svc, b, c, now, &mut client.picks, tried) {
+                match sidecar.pick(mesh, svc, b, client.group, c, now, &mut client.picks, tried) {
                     Some(a) => a,
                     // No healthy upstream: 503 UH.
                     None => return fail(Outcome::Upstream503),
