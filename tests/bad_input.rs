@@ -1577,3 +1577,164 @@ fn nasty_inputs_never_panic() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn traffic_settings_say_what_they_take() {
+    check(
+        "traffic",
+        vec![
+            case(
+                "balancer_typo",
+                edit("    rate: 5\n", "    rate: 5\n    balancer: least-requests\n"),
+            )
+            .at("least-requests")
+            .path("clients[0].balancer")
+            .says(&["expected a balancer", "found `least-requests`"])
+            .hint("did you mean `least-request`?"),
+            case(
+                "balancer_argument",
+                edit("    rate: 5\n", "    rate: 5\n    balancer: least-request(1)\n"),
+            )
+            .at("least-request(1)")
+            .path("clients[0].balancer")
+            .says(&["`least-request` takes", "found `1`"]),
+            case(
+                "hash_on",
+                edit("    rate: 5\n", "    rate: 5\n    balancer: maglev(header)\n"),
+            )
+            .at("maglev(header)")
+            .path("clients[0].balancer")
+            .says(&["`client` or `request`", "found `header`"]),
+            case(
+                "retry_on",
+                edit(
+                    "    rate: 5\n",
+                    "    rate: 5\n    retries: {attempts: 2, retry_on: [connect_failure]}\n",
+                ),
+            )
+            .at("connect_failure")
+            .path("clients[0].retries.retry_on[0]")
+            .says(&["expected a retry condition", "found `connect_failure`"])
+            .hint("did you mean `connect-failure`?"),
+            case(
+                "too_many_retries",
+                edit("    rate: 5\n", "    rate: 5\n    retries: {attempts: 50}\n"),
+            )
+            .at("50")
+            .path("clients[0].retries.attempts")
+            .says(&["at most 10 retries"]),
+            case(
+                "retry_field",
+                edit("    rate: 5\n", "    rate: 5\n    retries: {atempts: 2}\n"),
+            )
+            .at("atempts")
+            .path("clients[0].retries.atempts")
+            .says(&["unknown field `atempts`"])
+            .hint("did you mean `attempts`?"),
+            case(
+                "pool_word",
+                edit("    rate: 5\n", "    rate: 5\n    connections: keepalive\n"),
+            )
+            .at("keepalive")
+            .path("clients[0].connections")
+            .says(&["expected `per_request`, `pool`", "found `keepalive`"]),
+            case(
+                "pool_jitter",
+                edit(
+                    "    rate: 5\n",
+                    "    rate: 5\n    connections: {pool: {max_age: 5m, max_age_jitter: 1.5}}\n",
+                ),
+            )
+            .at("1.5")
+            .path("clients[0].connections.pool.max_age_jitter")
+            .says(&["a fraction from 0 to below 1", "found `1.5`"])
+            .hint("gRPC uses 0.1"),
+            case(
+                "service_time_unit",
+                edit(
+                    "    start_ready: true\n",
+                    "    start_ready: true\n    capacity: {workers: 4, service_time: exponential(5)}\n",
+                ),
+            )
+            .at("exponential(5)")
+            .path("statefulsets[0].capacity.service_time")
+            .says(&["`5` has no unit"]),
+            case(
+                "service_time_name",
+                edit(
+                    "    start_ready: true\n",
+                    "    start_ready: true\n    capacity: {service_time: exponentail(5ms)}\n",
+                ),
+            )
+            .at("exponentail(5ms)")
+            .path("statefulsets[0].capacity.service_time")
+            .says(&["found `exponentail(5ms)`"])
+            .hint("did you mean `exponential(...)`?"),
+            case(
+                "service_time_missing",
+                edit(
+                    "    start_ready: true\n",
+                    "    start_ready: true\n    capacity: {workers: 4}\n",
+                ),
+            )
+            .at("{workers")
+            .path("statefulsets[0].capacity")
+            .says(&["service_time"]),
+            case(
+                "lognormal_sigma",
+                edit(
+                    "    start_ready: true\n",
+                    "    start_ready: true\n    capacity: {service_time: 'lognormal(5ms, -1)'}\n",
+                ),
+            )
+            .at("'lognormal")
+            .path("statefulsets[0].capacity.service_time")
+            .says(&["sigma must be a number from 0 to 10", "found `-1`"]),
+        ],
+    );
+}
+
+#[test]
+fn mesh_settings_point_at_the_field() {
+    check(
+        "mesh",
+        vec![
+            case("mtls_mode", format!("{BASE}mesh: {{mtls: strict}}\n"))
+                .at("strict")
+                .path("mesh.mtls")
+                .says(&["expected a PeerAuthentication mode", "found `strict`"])
+                .hint("did you mean `STRICT`?"),
+            case(
+                "rule_host",
+                format!("{BASE}mesh:\n  destination_rules:\n    - {{name: r, host: ngnix}}\n"),
+            )
+            .at("ngnix")
+            .path("mesh.destination_rules[0].host")
+            .says(&["no Service `ngnix`"])
+            .hint("did you mean `nginx`?"),
+            case(
+                "rule_balancer",
+                format!(
+                    "{BASE}mesh:\n  destination_rules:\n    - {{name: r, host: nginx, trafficPolicy: {{loadBalancer: {{simple: LEAST_REQUESTS}}}}}}\n"
+                ),
+            )
+            .at("LEAST_REQUESTS")
+            .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.simple")
+            .says(&["expected a load balancer", "found `LEAST_REQUESTS`"])
+            .hint("did you mean `LEAST_REQUEST`?"),
+            case(
+                "outlier_field",
+                format!(
+                    "{BASE}mesh:\n  destination_rules:\n    - {{name: r, host: nginx, trafficPolicy: {{outlierDetection: {{consecutiveErrors: 5}}}}}}\n"
+                ),
+            )
+            .at("consecutiveErrors")
+            .path("mesh.destination_rules[0].trafficPolicy.outlierDetection.consecutiveErrors")
+            .says(&["unknown field `consecutiveErrors`"])
+            .hint("did you mean `consecutive5xxErrors`?"),
+            case("sidecar_type", edit("    rate: 5\n", "    rate: 5\n    sidecar: maybe\n"))
+                .at("maybe")
+                .path("clients[0].sidecar"),
+        ],
+    );
+}
