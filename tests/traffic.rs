@@ -428,3 +428,43 @@ fn grpc_round_robin_cycles_from_a_random_start_over_connected_addresses() {
     assert!(pods_per_client(&attempts).iter().all(|s| s.len() == 5));
     assert!(r.skew.max_over_mean.unwrap() < 1.05);
 }
+
+#[test]
+fn deterministic_subsetting_gives_every_pod_the_same_number_of_clients() {
+    let sc = |mode: &str| {
+        parse(&format!(
+            "name: t\nseed: 3\nduration: 20s\n\
+             services:\n  - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [8080]}}\n\
+             deployments:\n  - {{name: api, replicas: 12, start_ready: true, ports: [8080]}}\n\
+             clients:\n  - {{name: app, count: 12, target: 'api:8080', rate: 20, balancer: random, \
+             subset: {{size: 3, mode: {mode}}}}}\n"
+        ))
+    };
+    let clients_per_pod = |attempts: &[Attempt]| {
+        let mut pairs = std::collections::BTreeSet::new();
+        for a in attempts {
+            if let Some(p) = a.reached {
+                pairs.insert((a.client, p));
+            }
+        }
+        let mut per_client = std::collections::BTreeMap::new();
+        let mut per_pod = std::collections::BTreeMap::new();
+        for (c, p) in pairs {
+            *per_client.entry(c).or_insert(0) += 1;
+            *per_pod.entry(p).or_insert(0) += 1;
+        }
+        (per_client, per_pod)
+    };
+    let (attempts, _) = run(&sc("deterministic"));
+    let (per_client, per_pod) = clients_per_pod(&attempts);
+    assert!(per_client.values().all(|&n| n == 3), "{per_client:?}");
+    // Four rounds of four clients, each round covering the 12 pods once.
+    assert_eq!(per_pod.len(), 12);
+    assert!(per_pod.values().all(|&n| n == 3), "{per_pod:?}");
+    let (attempts, _) = run(&sc("random"));
+    let (per_client, per_pod) = clients_per_pod(&attempts);
+    assert!(per_client.values().all(|&n| n == 3));
+    // Random subsets are uneven (the book's point): some pod gets more
+    // than its share of clients.
+    assert!(per_pod.values().any(|&n| n != 3), "{per_pod:?}");
+}

@@ -37,6 +37,7 @@ pub struct GroupPlan {
     pub request_timeout: Option<SimDuration>,
     pub retries: Option<Retries>,
     pub connections: Connections,
+    pub subset: Option<crate::scenario::Subset>,
     /// Mean inter-arrival time per client, ns.
     pub mean_gap_ns: f64,
 }
@@ -69,6 +70,7 @@ impl GroupPlan {
             request_timeout: g.request_timeout,
             retries: g.retries,
             connections: g.connections,
+            subset: g.subset,
             mean_gap_ns: NS_PER_S as f64 / g.rate,
         }
     }
@@ -114,6 +116,8 @@ fn vip_port(port: &PortRef, svc: &Service) -> u16 {
 /// One client's state.
 pub struct Client {
     pub group: u32,
+    /// Its index within the group.
+    pub index: u32,
     pub arrivals: Stream,
     /// Draws for the balancer and for kube-proxy's per-connection pick.
     pub picks: Stream,
@@ -269,6 +273,7 @@ impl Client {
         let sidecar = injected.then(|| Box::new(crate::mesh::Sidecar::new(index, &mut picks)));
         Client {
             group,
+            index,
             arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
             picks,
             cursor,
@@ -360,4 +365,33 @@ impl Client {
             }
         }
     }
+}
+
+/// Keep the `subset.size` addresses of `addrs` client `index` (of a group
+/// seeded `seed`) uses, in answer order.
+pub fn keep_subset(addrs: &mut Vec<Addr>, subset: crate::scenario::Subset, index: u32, seed: u64) {
+    let k = subset.size as usize;
+    if addrs.len() <= k {
+        return;
+    }
+    let keep: Vec<u32> = if subset.deterministic {
+        let mut ips: Vec<u32> = addrs.iter().map(|a| a.ip).collect();
+        ips.sort_unstable();
+        crate::balance::deterministic_subset(ips.len(), index as u64, k, seed)
+            .into_iter()
+            .map(|i| ips[i])
+            .collect()
+    } else {
+        // Rendezvous: the k addresses whose hash with this client is highest.
+        let mut ranked: Vec<(u64, u32)> = addrs
+            .iter()
+            .map(|a| {
+                let mut h = ((index as u64) << 32) ^ a.ip as u64 ^ seed;
+                (crate::rng::splitmix64(&mut h), a.ip)
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        ranked.into_iter().take(k).map(|(_, ip)| ip).collect()
+    };
+    addrs.retain(|a| keep.contains(&a.ip));
 }

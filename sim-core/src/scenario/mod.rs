@@ -34,7 +34,9 @@ pub use diag::{Diagnostic, Loc};
 pub use mesh::{DestinationRule, Mesh, OutlierDetection};
 pub use netpol::NetworkPolicy;
 pub use parse::{parse, parse_with};
-pub use traffic::{Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime};
+pub use traffic::{
+    Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime, Subset,
+};
 
 /// Where the field at `path` (as in a [`Diagnostic`] or a run error, e.g.
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
@@ -610,6 +612,8 @@ pub struct ClientGroup {
     pub connections: Connections,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<Subset>,
 }
 
 impl ClientGroup {

@@ -1548,6 +1548,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .transpose()?
         .unwrap_or(Connections::PerRequest);
     let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    let subset = m.opt("subset").map(|f| traffic::subset(&f)).transpose()?;
     let custom_labels = match m.opt("labels") {
         Some(lf) => {
             let labels = lf.string_map()?;
@@ -1574,6 +1575,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         retries,
         connections,
         sidecar,
+        subset,
     })
 }
 

@@ -550,3 +550,37 @@ pub(super) fn balancer(f: &Field) -> Result<Balancer, Diagnostic> {
         }
     })
 }
+
+/// `clients[].subset`: each client uses only `size` of the answer's
+/// addresses (SRE book ch. 20, "Load Balancing in the Datacenter").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Subset {
+    pub size: u32,
+    /// `deterministic`: the book's algorithm (clients in rounds, each round
+    /// a shuffle of the sorted addresses cut into disjoint subsets);
+    /// `random`: each client keeps the `size` addresses that hash highest
+    /// with it (rendezvous hashing: a random subset per client that only
+    /// changes where the answer changed).
+    pub deterministic: bool,
+}
+
+/// `subset: {size: 3, mode: deterministic|random}`.
+pub(super) fn subset(f: &Field) -> Result<Subset, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let size = m
+        .req("size", "how many addresses each client uses")?
+        .positive_u32()?;
+    let deterministic = match m.opt("mode") {
+        None => true,
+        Some(f) => super::parse::one_of(
+            &f,
+            "a subsetting mode",
+            &[("deterministic", true), ("random", false)],
+        )?,
+    };
+    m.finish()?;
+    Ok(Subset {
+        size,
+        deterministic,
+    })
+}

@@ -163,6 +163,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
         {
             s.shuffle(&mut client.addrs);
         }
+        if let Some(sub) = self.plans[client.group as usize].subset {
+            // The group's subsetting seed: one per group, from the run's.
+            let mut h = self.seed ^ (client.group as u64).rotate_left(17);
+            let seed = crate::rng::splitmix64(&mut h);
+            crate::client::keep_subset(&mut client.addrs, sub, client.index, seed);
+        }
         client.node_at = resp.node_at;
         client.svc = resp.data.svc.expect("address records belong to a service");
         client.received_at = now;
