@@ -299,3 +299,37 @@ fn a_service_istiod_does_not_discover_is_plain_tcp_that_strict_mtls_resets() {
     let (_, r) = run(&rollout("mesh: {mtls: STRICT}\n"));
     assert_eq!(r.totals.outcomes.reset, 0);
 }
+
+#[test]
+fn dns_capture_answers_from_the_sidecars_registry_as_slowly_as_istiod_pushes() {
+    // Headless; clients resolve on every request. web-1 is gone at 10 s and
+    // leaves the EndpointSlice at 11 s. CoreDNS stops naming it then; the
+    // DNS proxy names it until istiod's (slow, 10 s) push arrives at 21 s.
+    let sc = |capture: bool| {
+        parse(&format!(
+            "name: t\nseed: 14\nduration: 30s\n\
+             cluster: {{propagation: 1s, unassigned_ip: unreachable(1ms)}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true, \
+             podManagementPolicy: Parallel, lifecycle: {{startup: 60s, drain: 0s, teardown: 0s}}}}\n\
+             clients:\n  - {{name: app, count: 5, target: 'nginx:80', rate: 20, balancer: random, \
+             resolver: {{cache: none}}}}\n\
+             events:\n  - {{at: 10s, delete_pod: web-1}}\n\
+             mesh: {{push_delay: 10s, dns_capture: {capture}, retries: {{attempts: 0}}}}\n"
+        ))
+    };
+    let last_failure = |a: &[Attempt]| {
+        a.iter()
+            .filter(|x| x.outcome == Outcome::Upstream503)
+            .map(|x| x.at.as_ns())
+            .max()
+            .unwrap_or(0)
+    };
+    let (plain, _) = run(&sc(false));
+    assert!(last_failure(&plain) < 11_000_000_000);
+    let (captured, r) = run(&sc(true));
+    let last = last_failure(&captured);
+    assert!((20_000_000_000..21_000_000_000).contains(&last), "{last}");
+    // CoreDNS was asked nothing: the proxy answered every lookup.
+    assert_eq!(r.dns.server_queries, 0);
+}

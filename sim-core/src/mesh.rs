@@ -21,6 +21,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::cluster::{Addr, Cluster, Owner, PodId};
+use crate::dns::{AnswerData, QTarget, Rcode, Response};
 use crate::lb::{HashTables, Lb};
 use crate::rng::Stream;
 use crate::scenario::{Balancer, DestinationRule, Mesh, OutlierDetection, Scenario};
@@ -30,6 +31,10 @@ use crate::time::{SimDuration, SimTime};
 /// (XDS over mTLS, `istiod.istio-system:15012`).
 const ISTIOD_NAMESPACE: &str = "istio-system";
 const XDS_PORT: u16 = 15012;
+
+/// The TTL of the DNS proxy's answers (istio `pkg/dns/server`,
+/// `defaultTTLInSeconds`).
+const DNS_PROXY_TTL_S: u64 = 30;
 
 /// Envoy caps an ejection at `max_ejection_time`, 300 s by default.
 const MAX_EJECTION: SimDuration = SimDuration::from_secs(300);
@@ -116,6 +121,60 @@ impl<'s> MeshRun<'s> {
         } else {
             &self.views[svc as usize]
         }
+    }
+
+    /// The DNS proxy's answer for `target` asked by a pod of `group` at
+    /// `now`, when it answers at all (DNS capture on, the group injected,
+    /// the name a Service istiod knows): the VIP of a ClusterIP Service,
+    /// the pushed endpoints of a headless one, or the pushed address of a
+    /// StatefulSet pod's hostname. `None`: forwarded to the cluster DNS.
+    pub fn dns_answer(
+        &self,
+        group: u32,
+        target: &QTarget,
+        cluster: &Cluster,
+        now: SimTime,
+    ) -> Option<Response> {
+        if !self.mesh.dns_capture || !self.injected_groups[group as usize] {
+            return None;
+        }
+        let svc = target.service()?;
+        if !self.known[svc as usize] {
+            return None;
+        }
+        let (view, _) = self.view(group, svc);
+        let addrs: Vec<Addr> = match *target {
+            QTarget::Service(s) => match cluster.services[s as usize].vip {
+                Some(vip) => vec![Addr {
+                    ip: vip,
+                    pod: crate::cluster::NO_POD,
+                }],
+                None => view.clone(),
+            },
+            QTarget::PodHostname { sts, ordinal, .. } => view
+                .iter()
+                .copied()
+                .filter(|a| {
+                    a.pod != crate::cluster::NO_POD
+                        && cluster.pods[a.pod as usize].ordinal() == Some((sts, ordinal))
+                })
+                .collect(),
+            _ => return None,
+        };
+        if addrs.is_empty() {
+            return None;
+        }
+        Some(Response {
+            data: std::rc::Rc::new(AnswerData {
+                rcode: Rcode::NoError,
+                addrs,
+                svc: Some(svc),
+            }),
+            ttl_s: DNS_PROXY_TTL_S,
+            built_at: now,
+            from_cache: false,
+            node_at: None,
+        })
     }
 
     /// istiod pushes service `svc`'s current endpoints to the sidecars.

@@ -35,6 +35,10 @@ pub struct Mesh {
     /// does not know is passed through as plain TCP.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery_namespaces: Vec<String>,
+    /// DNS proxying (`ISTIO_META_DNS_CAPTURE`): the sidecar answers an
+    /// injected pod's lookups of Services istiod knows from its own
+    /// registry (TTL 30 s), and forwards the rest to the cluster DNS.
+    pub dns_capture: bool,
 }
 
 /// One DestinationRule: the traffic policy for one Service host.
@@ -134,6 +138,11 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
             .map(|n| n.dns_label())
             .collect::<Result<_, _>>()?,
     };
+    let dns_capture = m
+        .opt("dns_capture")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
     let mut destination_rules = Vec::new();
     if let Some(f) = m.opt("destination_rules") {
         for item in f.seq()? {
@@ -149,6 +158,7 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
         retries,
         destination_rules,
         discovery_namespaces,
+        dns_capture,
     })
 }
 

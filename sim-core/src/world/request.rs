@@ -101,6 +101,13 @@ impl<'s, O: Observer> World<'s, '_, O> {
         cd.lookups += 1;
         let mut negative_ttl_s = 0;
         for &name in &plan.candidates {
+            // An injected pod's DNS proxy answers names istiod knows.
+            if let Some(m) = &self.mesh
+                && let Some(resp) =
+                    m.dns_answer(group as u32, self.server.target(name), &self.cluster, now)
+            {
+                return Ok(resp);
+            }
             let asks: &[Ask] = if plan.resolver.aaaa {
                 &[Ask::A, Ask::Aaaa]
             } else {
