@@ -1537,3 +1537,90 @@ mod trace_replay {
         assert!(report.totals.stale_ip_errors > 0);
     }
 }
+
+mod probes {
+    use super::*;
+
+    /// Three pods (Ready at 0) behind headless `nginx`; web-1 hangs at 20 s.
+    /// Clients resolve every request and time out after 1 s.
+    fn hung(probes: &str) -> (Vec<Attempt>, Report) {
+        let sc = parse(&format!(
+            "name: t\nseed: 3\nduration: 120s\n\
+             cluster: {{propagation: 1s}}\n\
+             services:\n  - {{name: nginx, clusterIP: None, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: nginx, replicas: 3, start_ready: true, \
+             podManagementPolicy: Parallel, lifecycle: {{startup: 5s}}{probes}}}\n\
+             clients:\n  - {{name: app, count: 4, target: 'nginx:80', rate: 20, balancer: random, \
+             request_timeout: 1s, resolver: {{cache: none}}}}\n\
+             events:\n  - {{at: 20s, hang_pod: web-1}}\n"
+        ));
+        let (_, attempts, r) = run(&sc);
+        (attempts, r)
+    }
+
+    fn timeouts(attempts: &[Attempt]) -> Vec<f64> {
+        attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::RequestTimeout)
+            .map(|a| a.at.as_ns() as f64 / 1e9)
+            .collect()
+    }
+
+    #[test]
+    fn a_hung_pod_without_probes_stays_an_endpoint_and_eats_a_third_of_requests() {
+        let (attempts, _) = hung("");
+        let t = timeouts(&attempts);
+        assert!(t.iter().all(|&x| x >= 20.0));
+        assert!(t.iter().any(|&x| x > 110.0));
+        let late = outcomes_between(&attempts, 0, 60.0, 120.0);
+        let share = late
+            .iter()
+            .filter(|o| **o == Outcome::RequestTimeout)
+            .count() as f64
+            / late.len() as f64;
+        assert!((share - 1.0 / 3.0).abs() < 0.05, "{share}");
+    }
+
+    #[test]
+    fn a_readiness_probe_takes_a_hung_pod_out_after_its_failure_threshold() {
+        // Probes every 10 s from Ready at 0: the first one after the hang is
+        // at 20 s; the third failure times out at 40 s + 1 s; the endpoint
+        // change reaches DNS 1 s later.
+        let (attempts, _) =
+            hung(", readinessProbe: {periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3}");
+        let t = timeouts(&attempts);
+        assert!(!t.is_empty());
+        assert!(t.iter().all(|&x| (20.0..42.0).contains(&x)), "{t:?}");
+        assert!(t.iter().any(|&x| x > 41.0));
+        assert!(all(
+            &outcomes_between(&attempts, 0, 42.0, 120.0),
+            Outcome::Ok
+        ));
+    }
+
+    #[test]
+    fn a_liveness_probe_restarts_a_hung_container_after_the_back_off() {
+        // Liveness fails at 41 s; the kubelet restarts the container after
+        // its 10 s back-off plus the 5 s startup: Ready again at 56 s. With
+        // no readiness probe the pod stayed an endpoint, refusing from 41 s.
+        let (attempts, r) =
+            hung(", livenessProbe: {periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3}");
+        let t = timeouts(&attempts);
+        assert!(t.iter().all(|&x| (20.0..41.0).contains(&x)), "{t:?}");
+        let refused: Vec<f64> = attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::Refused)
+            .map(|a| a.at.as_ns() as f64 / 1e9)
+            .collect();
+        assert!(!refused.is_empty());
+        assert!(
+            refused.iter().all(|&x| (41.0..56.0).contains(&x)),
+            "{refused:?}"
+        );
+        assert!(all(
+            &outcomes_between(&attempts, 0, 56.5, 120.0),
+            Outcome::Ok
+        ));
+        assert!(r.skew.per_identity["web-1"] > 0);
+    }
+}

@@ -68,6 +68,8 @@ pub struct Pod {
     pub restarts: u32,
     /// CrashLoopBackOff: each start crashes again after this long.
     pub crash_loop: Option<SimDuration>,
+    /// Its container hung: connections are accepted, never answered.
+    pub hung_since: Option<SimTime>,
 }
 
 impl Pod {
@@ -96,6 +98,7 @@ impl Pod {
             down_since: None,
             restarts: 0,
             crash_loop: None,
+            hung_since: None,
         }
     }
 
@@ -386,6 +389,16 @@ pub enum Follow {
     },
     /// A crash-looping container crashes again.
     Crash {
+        pod: PodId,
+        at: SimTime,
+    },
+    /// A hung pod's readiness probe reaches its failure threshold.
+    ReadinessFailed {
+        pod: PodId,
+        at: SimTime,
+    },
+    /// A hung pod's liveness probe reaches its failure threshold.
+    LivenessFailed {
         pod: PodId,
         at: SimTime,
     },
@@ -787,6 +800,52 @@ impl<'s> Cluster<'s> {
             at: now.plus(SimDuration::from_secs(backoff_s)).plus(startup),
         });
         true
+    }
+
+    /// Pod `p`'s container hangs at `now`: it keeps accepting connections
+    /// and answers none. Its readiness probe (if any) fails from the next
+    /// probe on and marks it not Ready after `failureThreshold` failures;
+    /// its liveness probe (if any) has the kubelet restart it likewise
+    /// (reference/balancing.md §3.1). False if it was not running.
+    pub fn hang_pod(&mut self, p: PodId, now: SimTime) -> bool {
+        let lifecycle = self.lifecycle(p);
+        let pod = &mut self.pods[p as usize];
+        if !pod.is_listening() || pod.deleted_at.is_some() || pod.hung_since.is_some() {
+            return false;
+        }
+        pod.hung_since = Some(now);
+        let base = pod.ready_at.expect("a listening pod has been Ready");
+        if let Some(r) = lifecycle.readiness {
+            self.follow.push(Follow::ReadinessFailed {
+                pod: p,
+                at: r.fails_at(base, now),
+            });
+        }
+        if let Some(l) = lifecycle.liveness {
+            self.follow.push(Follow::LivenessFailed {
+                pod: p,
+                at: l.fails_at(base, now),
+            });
+        }
+        true
+    }
+
+    /// Pod `p`'s readiness probe failed its threshold: not Ready, out of
+    /// the endpoints (if it is still the hung container).
+    pub fn readiness_failed(&mut self, p: PodId, now: SimTime) {
+        let pod = &mut self.pods[p as usize];
+        if pod.hung_since.is_some() && pod.not_ready_at.is_none() && pod.down_since.is_none() {
+            pod.not_ready_at = Some(now);
+            self.pod_changed(p, now);
+        }
+    }
+
+    /// Pod `p`'s liveness probe failed its threshold: the kubelet kills the
+    /// container and restarts it (after its back-off, as for a crash).
+    pub fn liveness_failed(&mut self, p: PodId, now: SimTime) {
+        if self.pods[p as usize].hung_since.take().is_some() {
+            self.crash_pod(p, None, now);
+        }
     }
 
     /// Node `node` fails (power loss, kernel panic): its pods stop answering
@@ -1284,8 +1343,10 @@ impl<'s> Cluster<'s> {
             return Ok(false);
         }
         if p.down_since.take().is_some() {
-            // A restarted container is up again (same pod, same IP).
+            // A restarted container is up again (same pod, same IP), and
+            // passes its readiness probe.
             p.ready_at = Some(now);
+            p.not_ready_at = None;
             if let Some(runs_for) = p.crash_loop {
                 self.follow.push(Follow::Crash {
                     pod,
@@ -1498,6 +1559,8 @@ impl<'s> Cluster<'s> {
                 drain: d::DRAIN,
                 teardown: d::TEARDOWN,
                 grace: d::GRACE,
+                readiness: None,
+                liveness: None,
             },
         }
     }

@@ -51,6 +51,10 @@ pub enum Event {
     Retry(u32),
     /// istiod pushes service `n`'s endpoints to the sidecars.
     MeshPush(u32),
+    /// Pod `n`'s readiness probe failed its threshold.
+    ReadinessFailed(PodId),
+    /// Pod `n`'s liveness probe failed its threshold.
+    LivenessFailed(PodId),
 }
 
 // Events fill the queue's hot path: keep each one a tag and a u32.
@@ -442,6 +446,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Follow::ReconcileDeployment { dep, at } => (at, Event::ReconcileDeployment(dep)),
                 Follow::NodeNotReady { node, at } => (at, Event::NodeNotReady(node)),
                 Follow::Crash { pod, at } => (at, Event::Crash(pod)),
+                Follow::ReadinessFailed { pod, at } => (at, Event::ReadinessFailed(pod)),
+                Follow::LivenessFailed { pod, at } => (at, Event::LivenessFailed(pod)),
                 Follow::NodeEvict { node, at } => (at, Event::NodeEvict(node)),
             };
             if at < self.end {
@@ -570,6 +576,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
             Event::Crash(p) => {
                 self.cluster.crash_pod(p, None, now);
             }
+            Event::ReadinessFailed(p) => self.cluster.readiness_failed(p, now),
+            Event::LivenessFailed(p) => self.cluster.liveness_failed(p, now),
             Event::Trace(k) => {
                 let (n, step) = self.trace_steps[k as usize];
                 self.cluster.trace_step(n, step, now);
@@ -638,6 +646,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 if !p.is_some_and(|p| self.cluster.crash_pod(p, *crash_loop, now)) {
                     self.warnings.push(format!(
                         "events[{i}] at {now}: crash_pod {pod}: no such running pod at that time"
+                    ));
+                }
+            }
+            Action::HangPod { namespace, pod } => {
+                let p = self.pod_named(namespace, pod);
+                if !p.is_some_and(|p| self.cluster.hang_pod(p, now)) {
+                    self.warnings.push(format!(
+                        "events[{i}] at {now}: hang_pod {pod}: no such running pod at that time"
                     ));
                 }
             }

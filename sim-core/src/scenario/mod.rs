@@ -45,7 +45,7 @@ pub fn locate(src: &str, path: &str) -> Option<Loc> {
     root.find(path).map(|n| n.loc)
 }
 
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scenario {
@@ -565,6 +565,38 @@ pub struct Lifecycle {
     /// long after deletion, so draining stops there at the latest.
     #[serde(rename = "terminationGracePeriodSeconds")]
     pub grace: SimDuration,
+    /// `readinessProbe`: without one a pod stays Ready while its container
+    /// runs, even hung.
+    #[serde(rename = "readinessProbe", skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Probe>,
+    /// `livenessProbe`: without one a hung container is never restarted.
+    #[serde(rename = "livenessProbe", skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Probe>,
+}
+
+/// A probe's timing (`core/v1` Probe; defaults period 10 s, timeout 1 s,
+/// failureThreshold 3, reference/balancing.md §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    #[serde(rename = "periodSeconds")]
+    pub period: SimDuration,
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout: SimDuration,
+    #[serde(rename = "failureThreshold")]
+    pub failure_threshold: u32,
+}
+
+impl Probe {
+    /// When a probe that starts failing at `since` (the container hung) has
+    /// failed `failureThreshold` times in a row, for a container whose
+    /// probes run every period from `base`: the first probe at or after
+    /// `since` times out after `timeout`, and so do the next ones.
+    pub fn fails_at(&self, base: SimTime, since: SimTime) -> SimTime {
+        let period = self.period.as_ns().max(1);
+        let k = since.as_ns().saturating_sub(base.as_ns()).div_ceil(period);
+        let first = base.as_ns() + k * period;
+        SimTime(first + (self.failure_threshold.max(1) as u64 - 1) * period + self.timeout.as_ns())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -867,6 +899,11 @@ pub enum Action {
         pod: String,
         crash_loop: Option<SimDuration>,
     },
+    /// `hang_pod: web-1`: the container stops answering (deadlock, GC
+    /// death spiral) but keeps its port open: connections are accepted and
+    /// never answered. Only a readiness probe takes it out of the
+    /// endpoints, only a liveness probe restarts it.
+    HangPod { namespace: String, pod: String },
     /// `fail_node: node-1`: the node stops (power loss); its pods go dark.
     FailNode { node: u32 },
     /// `drain_node: node-1` (`kubectl drain`): cordon, evict its pods.

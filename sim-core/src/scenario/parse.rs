@@ -1144,7 +1144,46 @@ pub(super) fn default_lifecycle() -> Lifecycle {
         drain: d::DRAIN,
         teardown: d::TEARDOWN,
         grace: d::GRACE,
+        readiness: None,
+        liveness: None,
     }
+}
+
+/// `readinessProbe`/`livenessProbe`: `{periodSeconds, timeoutSeconds,
+/// failureThreshold}` in whole seconds as in the API; what the probe checks
+/// (`httpGet`, `exec`, ...) is accepted and not modelled.
+fn probe(f: &Field) -> Result<Probe, Diagnostic> {
+    let mut m = Map::of(f)?;
+    let secs = |m: &mut Map, k: &'static str, dflt: u64| -> Result<SimDuration, Diagnostic> {
+        Ok(SimDuration::from_secs(
+            m.opt(k)
+                .map(|f| f.positive_u32())
+                .transpose()?
+                .map_or(dflt, u64::from),
+        ))
+    };
+    let period = secs(&mut m, "periodSeconds", 10)?;
+    let timeout = secs(&mut m, "timeoutSeconds", 1)?;
+    let failure_threshold = m
+        .opt("failureThreshold")
+        .map(|f| f.positive_u32())
+        .transpose()?
+        .unwrap_or(3);
+    m.skip(&[
+        "httpGet",
+        "tcpSocket",
+        "exec",
+        "grpc",
+        "initialDelaySeconds",
+        "successThreshold",
+        "terminationGracePeriodSeconds",
+    ]);
+    m.finish()?;
+    Ok(Probe {
+        period,
+        timeout,
+        failure_threshold,
+    })
 }
 
 /// A workload's `lifecycle: {startup, drain, teardown}` and
@@ -1167,6 +1206,8 @@ fn lifecycle_fields(m: &mut Map) -> Result<Lifecycle, Diagnostic> {
     if let Some(f) = m.opt("terminationGracePeriodSeconds") {
         l.grace = SimDuration::from_secs(f.u32()? as u64);
     }
+    l.readiness = m.opt("readinessProbe").map(|f| probe(&f)).transpose()?;
+    l.liveness = m.opt("livenessProbe").map(|f| probe(&f)).transpose()?;
     Ok(l)
 }
 
@@ -2034,9 +2075,10 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
             ))
             .hint("events must happen within `duration`"));
     }
-    const VERBS: [&str; 7] = [
+    const VERBS: [&str; 8] = [
         "delete_pod",
         "crash_pod",
+        "hang_pod",
         "scale",
         "rollout_restart",
         "update_image",
@@ -2051,6 +2093,13 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
                 .ok_or_else(|| f.err("`delete_pod` needs a pod name"))?;
             let (namespace, pod) = pod_ref_field(&pf, sc)?;
             Action::DeletePod { namespace, pod }
+        }
+        ["hang_pod"] => {
+            let pf = m
+                .opt("hang_pod")
+                .ok_or_else(|| f.err("`hang_pod` needs a pod name"))?;
+            let (namespace, pod) = pod_ref_field(&pf, sc)?;
+            Action::HangPod { namespace, pod }
         }
         ["crash_pod"] => {
             let cf = m

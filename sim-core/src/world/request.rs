@@ -635,6 +635,20 @@ impl<'s, O: Observer> World<'s, '_, O> {
             );
         let mut outcome = d.outcome;
         let mut end = now.plus(d.wait).min(limit);
+        // A hung pod accepts and never answers: the client waits for its
+        // timeout (without one, its connect timeout stands in for however
+        // long the application would wait).
+        if outcome == Outcome::Ok
+            && let Some(pod) = d.reached
+            && self.cluster.pods[pod as usize].hung_since.is_some()
+        {
+            outcome = Outcome::RequestTimeout;
+            end = if limit < SimTime::MAX {
+                limit
+            } else {
+                now.plus(plan.connect_timeout)
+            };
+        }
         if outcome == Outcome::Ok
             && let Some(pod) = d.reached
         {
