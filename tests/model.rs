@@ -1624,3 +1624,50 @@ mod probes {
         assert!(r.skew.per_identity["web-1"] > 0);
     }
 }
+
+mod scale_down {
+    use super::*;
+
+    /// Pods left after a Deployment of `start` pods on 3 nodes (placed
+    /// round robin) is scaled to `end` at `down_at`: (node, created at).
+    fn survivors(start: u32, events: &str) -> Vec<(u32, f64)> {
+        let sc = parse(&format!(
+            "name: t\nduration: 120s\n\
+             cluster: {{nodes: 3}}\n\
+             services:\n  - {{name: api, clusterIP: None, selector: {{app: api}}, ports: [8080]}}\n\
+             deployments:\n  - {{name: api, replicas: {start}, start_ready: true, ports: [8080], \
+             lifecycle: {{startup: 5s}}}}\n\
+             events:\n{events}"
+        ));
+        let (out, _, _) = run(&sc);
+        out.cluster
+            .pods
+            .iter()
+            .filter(|p| p.deleted_at.is_none())
+            .map(|p| (p.node, p.created_at.as_ns() as f64 / 1e9))
+            .collect()
+    }
+
+    #[test]
+    fn a_replicaset_removes_doubled_up_pods_first() {
+        // Four pods on three nodes: node 0 holds two. Scaled to two, the
+        // controller deletes both pods of node 0 (not the two newest).
+        let left = survivors(4, "  - {at: 100s, scale: {deployment: api, replicas: 2}}\n");
+        let mut nodes: Vec<u32> = left.iter().map(|(n, _)| *n).collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, vec![1, 2], "{left:?}");
+    }
+
+    #[test]
+    fn then_the_pod_ready_for_less_time_on_a_log_scale() {
+        // Scaled 3 -> 6 at 10 s (new pods Ready at 15 s: every node holds
+        // two), back to 3 at 16 s: the new pods have been Ready 1 s, the old
+        // ones 16 s, so the new ones go.
+        let left = survivors(
+            3,
+            "  - {at: 10s, scale: {deployment: api, replicas: 6}}\n  - {at: 16s, scale: {deployment: api, replicas: 3}}\n",
+        );
+        assert_eq!(left.len(), 3);
+        assert!(left.iter().all(|&(_, created)| created == 0.0), "{left:?}");
+    }
+}

@@ -995,7 +995,11 @@ impl<'s> Cluster<'s> {
                 self.create_dep_pod(dep, now, Startup::Normal)?;
             }
             let extra = (new.len() as u32).saturating_sub(replicas);
-            for p in self.scale_down_order(&new).into_iter().take(extra as usize) {
+            for p in self
+                .scale_down_order(&new, &live, now)
+                .into_iter()
+                .take(extra as usize)
+            {
                 self.delete_pod(p, now);
             }
             return Ok(());
@@ -1013,7 +1017,7 @@ impl<'s> Cluster<'s> {
             .iter()
             .filter(|&&p| self.available(p, min_ready, now))
             .count() as u32;
-        for p in self.scale_down_order(&old) {
+        for p in self.scale_down_order(&old, &live, now) {
             if self.available(p, min_ready, now) {
                 if available <= min_available {
                     continue;
@@ -1034,11 +1038,53 @@ impl<'s> Cluster<'s> {
         Ok(())
     }
 
-    /// Which of `pods` a ReplicaSet deletes first: not Ready before Ready,
-    /// then the newest first.
-    fn scale_down_order(&self, pods: &[PodId]) -> Vec<PodId> {
+    /// Which of `pods` a ReplicaSet deletes first, by the controller's
+    /// ranking (`ActivePodsWithRanks.Less` in `pkg/controller/
+    /// controller_utils.go`, with LogarithmicScaleDown, on by default since
+    /// 1.22): not Ready before Ready; then the pod sharing its node with
+    /// more of `related` (the Deployment's live pods); then, both Ready, the
+    /// one Ready for less time on a log2 scale; then more restarts; then
+    /// the younger on a log2 scale; ties by UID, for which a hash of the
+    /// pod's index stands in (the real order is as arbitrary).
+    fn scale_down_order(&self, pods: &[PodId], related: &[PodId], now: SimTime) -> Vec<PodId> {
+        let on_node = |node: u32| {
+            related
+                .iter()
+                .filter(|&&r| self.pods[r as usize].node == node)
+                .count()
+        };
+        // floor(log2(now - t)) in ns, -1 for "not before now".
+        let log_rank = |t: SimTime| -> i64 {
+            let d = now.as_ns().saturating_sub(t.as_ns());
+            if d == 0 {
+                -1
+            } else {
+                63 - d.leading_zeros() as i64
+            }
+        };
+        let uid = |p: PodId| {
+            let mut h = p as u64;
+            crate::rng::splitmix64(&mut h)
+        };
+        let key = |p: PodId| {
+            let pod = &self.pods[p as usize];
+            let ready = pod.is_ready();
+            (
+                ready,
+                std::cmp::Reverse(on_node(pod.node)),
+                // Log-scale time Ready (only compared when both are Ready).
+                if ready {
+                    pod.ready_at.map_or(-1, log_rank)
+                } else {
+                    0
+                },
+                std::cmp::Reverse(pod.restarts),
+                log_rank(pod.created_at),
+                uid(p),
+            )
+        };
         let mut v = pods.to_vec();
-        v.sort_by_key(|&p| (self.pods[p as usize].is_ready(), std::cmp::Reverse(p)));
+        v.sort_by_key(|&p| key(p));
         v
     }
 
