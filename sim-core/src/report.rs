@@ -537,25 +537,39 @@ impl Report {
             self.pods.created, self.pods.deleted, self.pods.became_ready
         );
         let _ = writeln!(o);
+        // Columns: the six outcomes every run can have, plus those of pod
+        // capacity, pools and the mesh when they happened; names as wide as
+        // the longest group name.
+        let cols = Columns::of(&self.totals.outcomes);
+        let w = self
+            .client_groups
+            .keys()
+            .map(|n| n.len() + 2)
+            .max()
+            .unwrap_or(0)
+            .max(16);
         let _ = writeln!(
             o,
-            "{:<16}{:>8}{:>12}{}",
-            "client group", "clients", "requests", OUTCOME_HEADER
+            "{:<w$}{:>8}{:>12}{}",
+            "client group",
+            "clients",
+            "requests",
+            cols.header()
         );
         for (name, g) in &self.client_groups {
             let _ = writeln!(
                 o,
-                "{:<16}{:>8}{:>12}{}",
+                "{:<w$}{:>8}{:>12}{}",
                 name,
                 g.clients,
                 g.requests,
-                outcome_cells(&g.outcomes, g.stale_ip_errors)
+                cols.cells(&g.outcomes, g.stale_ip_errors)
             );
         }
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "{:<16}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
+            "{:<w$}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
             "client DNS", "resolver", "hits", "lookups", "queries", "q/look", "failed", "neg hits"
         );
         for (name, g) in &self.client_groups {
@@ -567,7 +581,7 @@ impl Report {
             };
             let _ = writeln!(
                 o,
-                "{:<16}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
+                "{:<w$}{:<18}{:>10}{:>10}{:>10}{:>9}{:>10}{:>10}",
                 name,
                 g.resolver,
                 d.cache_hits,
@@ -579,7 +593,7 @@ impl Report {
             );
         }
         let _ = writeln!(o);
-        let _ = writeln!(o, "{:<16}{:>12}{}", "window", "requests", OUTCOME_HEADER);
+        let _ = writeln!(o, "{:<16}{:>12}{}", "window", "requests", cols.header());
         for w in &self.windows {
             let span = format!(
                 "{}-{}",
@@ -591,7 +605,7 @@ impl Report {
                 "{:<16}{:>12}{}",
                 span,
                 w.requests,
-                outcome_cells(&w.outcomes, w.stale_ip_errors)
+                cols.cells(&w.outcomes, w.stale_ip_errors)
             );
         }
         for w in &self.warnings {
@@ -601,15 +615,52 @@ impl Report {
     }
 }
 
-/// Column titles of [`outcome_cells`].
-const OUTCOME_HEADER: &str = "        ok   refused  timeout  unreach    wrong   no_addr     stale";
+/// The outcome columns of the text tables: title, width, and whether shown.
+struct Columns([bool; 10]);
 
-/// One table row's outcome columns (right-aligned under [`OUTCOME_HEADER`]).
-fn outcome_cells(oc: &Outcomes, stale: u64) -> String {
-    format!(
-        "{:>10}{:>10}{:>9}{:>9}{:>9}{:>10}{:>10}",
-        oc.ok, oc.refused, oc.timeout, oc.unreachable, oc.wrong_backend, oc.no_address, stale
-    )
+/// (title, width) of each outcome column, in [`Outcomes::named`] order.
+const COLUMNS: [(&str, usize); 10] = [
+    ("ok", 10),
+    ("refused", 10),
+    ("timeout", 9),
+    ("unreach", 9),
+    ("wrong", 9),
+    ("no_addr", 10),
+    ("overload", 10),
+    ("req_tmo", 9),
+    ("reset", 9),
+    ("503", 9),
+];
+
+impl Columns {
+    /// The base six, and the other four where the run had any.
+    fn of(totals: &Outcomes) -> Columns {
+        let named = totals.named();
+        Columns(std::array::from_fn(|i| i < 6 || named[i].1 > 0))
+    }
+
+    fn header(&self) -> String {
+        let mut h = String::new();
+        for (i, (title, width)) in COLUMNS.iter().enumerate() {
+            if self.0[i] {
+                let _ = write!(h, "{title:>width$}");
+            }
+        }
+        let _ = write!(h, "{:>10}", "stale");
+        h
+    }
+
+    fn cells(&self, oc: &Outcomes, stale: u64) -> String {
+        let mut c = String::new();
+        for (i, (_, n)) in oc.named().iter().enumerate() {
+            if self.0[i] {
+                let width = COLUMNS[i].1;
+                let _ = write!(c, "{n:>width$}");
+            }
+        }
+        let _ = write!(c, "{stale:>10}");
+        c
+    }
 }
 
 /// `1234567` → `1,234,567`.
