@@ -1072,3 +1072,58 @@ fn a_scenario_with_manifests_runs_from_the_command_line() {
         sim_core::scenario::parse(&format!("{HEADER}manifests: [objects.yaml]\n")).unwrap_err();
     assert!(err.message.contains("reads no files"), "{err}");
 }
+
+#[test]
+fn a_deployment_object_reads_as_the_short_form() {
+    let object = from_file(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations: {ksim.io/start-ready: \"true\", ksim.io/drain: 3s}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: api}}
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  minReadySeconds: 5
+  revisionHistoryLimit: 3
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+        - name: api
+          image: example/api:1
+          ports: [{name: http, containerPort: 8080}]
+",
+    );
+    let short = sim_core::scenario::parse(&format!(
+        "{HEADER}deployments:\n  - {{name: api, replicas: 4, start_ready: true, ports: [8080], \
+         lifecycle: {{drain: 3s}}, terminationGracePeriodSeconds: 10, minReadySeconds: 5, \
+         strategy: {{type: RollingUpdate, rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}}}}}\n"
+    ))
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(object.deployments, short.deployments);
+    assert_eq!(object.digest(), short.digest());
+}
+
+#[test]
+fn a_deployment_object_without_container_ports_is_refused() {
+    let src = inline(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: example/api:1}]
+",
+    );
+    let e = sim_core::scenario::parse(&src).unwrap_err();
+    assert!(e.message.contains("declares no container ports"), "{e}");
+    assert_eq!(e.path, "objects[0].spec.template.spec");
+}

@@ -37,15 +37,20 @@ use super::yaml::{self, Kind, Node};
 use super::*;
 
 /// The kinds ksim reads, and the `apiVersion` each must have.
-const KINDS: [(&str, &str); 7] = [
+const KINDS: [(&str, &str); 8] = [
     ("Namespace", "v1"),
     ("Service", "v1"),
     ("EndpointSlice", "discovery.k8s.io/v1"),
     ("Endpoints", "v1"),
     ("Pod", "v1"),
     ("StatefulSet", "apps/v1"),
+    ("Deployment", "apps/v1"),
     ("NetworkPolicy", "networking.k8s.io/v1"),
 ];
+
+/// Deployment `spec` fields accepted and not modelled.
+const DEPLOYMENT_SPEC_IGNORED: [&str; 3] =
+    ["paused", "progressDeadlineSeconds", "revisionHistoryLimit"];
 
 /// Service `spec` fields accepted and not modelled. `type: NodePort` and
 /// `LoadBalancer` are read as ClusterIP (their node ports are not modelled).
@@ -281,6 +286,8 @@ pub(super) struct Objects<'n> {
     /// Named `targetPort`s, by index into `services`.
     pub named: Vec<(usize, NamedTarget<'n>)>,
     pub statefulsets: Vec<StatefulSetDraft<'n>>,
+    /// Deployments, and where each is named and its `replicas` written.
+    pub deployments: Vec<(Deployment, Field<'n>, Field<'n>)>,
     /// EndpointSlices and Endpoints, in order.
     pub slices: Vec<SliceSource<'n>>,
     pub pods: Vec<PodDraft<'n>>,
@@ -380,6 +387,7 @@ pub(super) fn read<'n>(objects: &[Field<'n>]) -> Result<Objects<'n>, Diagnostic>
                 }
             }
             "StatefulSet" => out.statefulsets.push(statefulset_object(m)?),
+            "Deployment" => out.deployments.push(deployment_object(m)?),
             "NetworkPolicy" => out.network_policies.push(network_policy_object(m)?),
             _ => unreachable!("every kind in KINDS is read"),
         }
@@ -448,8 +456,8 @@ fn unknown_kind(f: &Field, kind: &str) -> Diagnostic {
     match nearest(kind, names.iter().copied()) {
         Some(n) => d.hint(format!("did you mean `{n}`?")),
         None => match kind {
-            "Deployment" | "ReplicaSet" => d.hint(
-                "write it in the scenario's `deployments:` short form (name, replicas, labels, ports, strategy)",
+            "ReplicaSet" => d.hint(
+                "write its Deployment instead (or the scenario's `deployments:` short form)",
             ),
             "DaemonSet" | "Job" | "CronJob" => d.hint(
                 "ksim simulates StatefulSets and Deployments; write the pods you need as Pod objects",
@@ -1288,6 +1296,85 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
         replicas: replicas_f.unwrap_or_else(|| spec.clone()),
         service: service_f,
     })
+}
+
+/// A Deployment object (`apps/v1`): replicas, selector, template labels and
+/// container ports, `strategy`, `minReadySeconds`; ksim's own settings come
+/// from the same `ksim.io/*` annotations as a StatefulSet's.
+fn deployment_object<'n>(mut m: Map<'n>) -> Result<(Deployment, Field<'n>, Field<'n>), Diagnostic> {
+    let meta = metadata(&mut m, "Deployment", &STATEFULSET_ANNOTATIONS, Name::Label)?;
+    let spec = m.req(
+        "spec",
+        "the Deployment's `replicas`, `selector` and `template`",
+    )?;
+    m.opt("status");
+    m.finish()?;
+    let mut sm = Map::of(&spec)?;
+    let replicas_f = sm.opt("replicas");
+    let replicas = replicas_f
+        .as_ref()
+        .map(|f| f.u32())
+        .transpose()?
+        .unwrap_or(1);
+    let selector_f = sm.req(
+        "selector",
+        "which pods are the Deployment's (`matchLabels`)",
+    )?;
+    let template_f = sm.req("template", "the pods' `metadata.labels` and `spec`")?;
+    let strategy = super::parse::deployment_strategy(sm.opt("strategy"))?;
+    let min_ready = super::parse::min_ready_seconds(sm.opt("minReadySeconds"))?;
+    sm.skip(&DEPLOYMENT_SPEC_IGNORED);
+    sm.finish()?;
+
+    let mut tm = Map::of(&template_f)?;
+    let tmeta = tm.req("metadata", "the pods' `labels`")?;
+    let labels_f = Map::of(&tmeta)?.req("labels", "the pods' labels, which `selector` matches")?;
+    let labels = labels_f.string_map()?;
+    let pf = tm.req("spec", "the pods' containers and their `ports`")?;
+    let pod = pod_spec(&pf, true)?;
+    tm.finish()?;
+    check_selector(&selector_f, &labels, &labels_f)?;
+    if pod.ports.is_empty() {
+        return Err(pf
+            .err(format!(
+                "Deployment `{}` declares no container ports",
+                meta.name
+            ))
+            .hint("list the ports its pods listen on: `containers: [{name: app, ports: [{containerPort: 8080}]}]`"));
+    }
+    let mut start_ready = false;
+    let mut lifecycle = default_lifecycle();
+    if let Some(g) = pod.grace {
+        lifecycle.grace = g;
+    }
+    let mut churn_lifetime = Lifetime::None;
+    for (key, value) in &meta.ksim {
+        match *key {
+            "start-ready" => start_ready = flag(value)?,
+            "startup" => lifecycle.startup = value.duration()?,
+            "drain" => lifecycle.drain = value.duration()?,
+            "teardown" => lifecycle.teardown = value.duration()?,
+            "lifetime" => churn_lifetime = lifetime(value)?,
+            _ => unreachable!("annotations are checked by `metadata`"),
+        }
+    }
+    let d = Deployment {
+        name: meta.name,
+        namespace: meta.namespace,
+        replicas,
+        start_ready,
+        labels,
+        ports: pod.ports,
+        lifecycle,
+        churn: Churn {
+            lifetime: churn_lifetime,
+        },
+        strategy,
+        min_ready,
+        capacity: None,
+        sidecar: None,
+    };
+    Ok((d, meta.name_f, replicas_f.unwrap_or(spec)))
 }
 
 /// `spec.selector` must select the template's labels, as the API server

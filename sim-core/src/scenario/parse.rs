@@ -144,36 +144,44 @@ pub fn parse_with(
         sets.add(&mut sc, st, draft.name.clone(), draft.replicas.clone())?;
     }
     let mut peaks = sets.peaks;
+    // Deployments: the short form's, then the objects'.
+    let mut drafts = Vec::new();
     if let Some(f) = &deployment_fields {
-        let mut names: Vec<Field> = Vec::new();
         for item in f.seq()? {
-            let d = deployment(&item)?;
-            let name = child(&item, "name");
-            if let Some(j) = sc
-                .deployments
-                .iter()
-                .position(|x| x.name == d.name && x.namespace == d.namespace)
-            {
-                return Err(duplicate(
-                    &names[j],
-                    &name,
-                    "Deployment",
-                    &d.name,
-                    &d.namespace,
-                ));
-            }
-            names.push(name);
-            // A rollout may surge above `replicas`.
-            let surge = match d.strategy {
-                DeploymentStrategy::RollingUpdate { max_surge, .. } => {
-                    max_surge.resolve(d.replicas, true)
-                }
-                DeploymentStrategy::Recreate => 0,
-            };
-            peaks.push(u64::from(d.replicas) + u64::from(surge));
-            check_pods(&sc, &peaks, &child(&item, "replicas"), d.replicas)?;
-            sc.deployments.push(d);
+            drafts.push((
+                deployment(&item)?,
+                child(&item, "name"),
+                child(&item, "replicas"),
+            ));
         }
+    }
+    drafts.append(&mut objs.deployments);
+    let mut names: Vec<Field> = Vec::new();
+    for (d, name, replicas_f) in drafts {
+        if let Some(j) = sc
+            .deployments
+            .iter()
+            .position(|x| x.name == d.name && x.namespace == d.namespace)
+        {
+            return Err(duplicate(
+                &names[j],
+                &name,
+                "Deployment",
+                &d.name,
+                &d.namespace,
+            ));
+        }
+        names.push(name);
+        // A rollout may surge above `replicas`.
+        let surge = match d.strategy {
+            DeploymentStrategy::RollingUpdate { max_surge, .. } => {
+                max_surge.resolve(d.replicas, true)
+            }
+            DeploymentStrategy::Recreate => 0,
+        };
+        peaks.push(u64::from(d.replicas) + u64::from(surge));
+        check_pods(&sc, &peaks, &replicas_f, d.replicas)?;
+        sc.deployments.push(d);
     }
     sc.endpoint_slices = manifest::endpoint_slices(&objs, &sc)?;
     sc.pods = manifest::pods(&objs, &sc)?;
@@ -1410,7 +1418,43 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
             Churn { lifetime }
         }
     };
-    let strategy = match m.opt("strategy") {
+    let strategy = deployment_strategy(m.opt("strategy"))?;
+    let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
+    let capacity = m
+        .opt("capacity")
+        .map(|f| traffic::capacity(&f))
+        .transpose()?;
+    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    m.finish()?;
+    if ports.is_empty() {
+        return Err(f
+            .err(format!(
+                "Deployment `{name}` needs the container `ports` its pods listen on"
+            ))
+            .path(format!("{}.ports", f.path))
+            .hint("e.g. `ports: [8080]`"));
+    }
+    Ok(Deployment {
+        name,
+        namespace,
+        replicas,
+        start_ready,
+        labels,
+        ports,
+        lifecycle,
+        churn,
+        strategy,
+        min_ready,
+        capacity,
+        sidecar,
+    })
+}
+
+/// A Deployment's `strategy`, as in the API: `{type: RollingUpdate,
+/// rollingUpdate: {maxSurge, maxUnavailable}}` (25 % each by default) or
+/// `{type: Recreate}`.
+pub(super) fn deployment_strategy(f: Option<Field>) -> Result<DeploymentStrategy, Diagnostic> {
+    Ok(match f {
         None => DeploymentStrategy::RollingUpdate {
             max_surge: Quantity::Percent(25),
             max_unavailable: Quantity::Percent(25),
@@ -1445,35 +1489,6 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
                 },
             }
         }
-    };
-    let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
-    let capacity = m
-        .opt("capacity")
-        .map(|f| traffic::capacity(&f))
-        .transpose()?;
-    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
-    m.finish()?;
-    if ports.is_empty() {
-        return Err(f
-            .err(format!(
-                "Deployment `{name}` needs the container `ports` its pods listen on"
-            ))
-            .path(format!("{}.ports", f.path))
-            .hint("e.g. `ports: [8080]`"));
-    }
-    Ok(Deployment {
-        name,
-        namespace,
-        replicas,
-        start_ready,
-        labels,
-        ports,
-        lifecycle,
-        churn,
-        strategy,
-        min_ready,
-        capacity,
-        sidecar,
     })
 }
 
