@@ -819,10 +819,10 @@ fn unknown_kinds_versions_and_fields_are_named_with_the_nearest_fix() {
                 .path("manifests[0] (m.yaml) doc 2: kind")
                 .says(&["kind `Servise`", "Namespace, Service, EndpointSlice, Endpoints, Pod, StatefulSet"])
                 .hint("did you mean `Service`?"),
-            in_manifest("a_kind_ksim_does_not_simulate", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
-                .at("m.yaml", "Deployment")
-                .says(&["kind `Deployment`"])
-                .hint("`deployments:` short form"),
+            in_manifest("a_kind_ksim_does_not_simulate", "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\n")
+                .at("m.yaml", "DaemonSet")
+                .says(&["kind `DaemonSet`"])
+                .hint("write the pods you need as Pod objects"),
             in_manifest("wrong_api_version", "apiVersion: discovery.k8s.io/v1beta1\nkind: EndpointSlice\nmetadata: {name: x}\n")
                 .at("m.yaml", "discovery.k8s.io/v1beta1")
                 .path("manifests[0] (m.yaml) doc 1: apiVersion")
