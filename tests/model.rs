@@ -1671,3 +1671,31 @@ mod scale_down {
         assert!(left.iter().all(|&(_, created)| created == 0.0), "{left:?}");
     }
 }
+
+mod zones {
+    use super::*;
+
+    fn run_zones(extra: &str) -> Report {
+        let sc = parse(&format!(
+            "name: t\nseed: 5\nduration: 30s\n\
+             cluster: {{nodes: 3, zones: 3}}\n\
+             services:\n  - {{name: api, selector: {{app: api}}, ports: [{{port: 80, targetPort: 8080}}]{extra}}}\n\
+             deployments:\n  - {{name: api, replicas: 6, start_ready: true, ports: [8080]}}\n\
+             clients:\n  - {{name: app, count: 6, target: 'api:80', rate: 20}}\n"
+        ));
+        run(&sc).2
+    }
+
+    #[test]
+    fn prefer_close_keeps_connections_in_the_clients_zone() {
+        // Two pods and two clients per zone. kube-proxy spreads connections
+        // over all six pods: two thirds leave the zone.
+        let spread = run_zones("");
+        let share = spread.totals.cross_zone_ok as f64 / spread.totals.outcomes.ok as f64;
+        assert!((share - 2.0 / 3.0).abs() < 0.03, "{share}");
+        // With trafficDistribution: PreferClose none does.
+        let close = run_zones(", trafficDistribution: PreferClose");
+        assert!(close.totals.outcomes.ok > 3000);
+        assert_eq!(close.totals.cross_zone_ok, 0);
+    }
+}

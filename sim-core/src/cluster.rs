@@ -687,6 +687,12 @@ impl<'s> Cluster<'s> {
     }
 
     /// A node and an address for the new pod `id`.
+    /// The zone of node `node` (`zone-<n mod zones>`).
+    #[inline]
+    pub fn zone_of_node(&self, node: u32) -> u32 {
+        node % self.sc.cluster.zones.max(1)
+    }
+
     fn place_and_address(&mut self, id: PodId, now: SimTime) -> Result<(u32, u32), IpamExhausted> {
         let node = self.place();
         let ip = self.ipam.allocate(id, node, now).ok_or(IpamExhausted {

@@ -120,6 +120,8 @@ pub struct Counts {
     pub request_outcomes: [u64; 10],
     /// Retries a retry budget refused.
     pub retries_denied: u64,
+    /// `ok` tries answered by a pod in another zone than the client's.
+    pub cross_zone_ok: u64,
     pub stale_ip_errors: u64,
     pub stale_by_layer: [u64; 5],
     /// Time clients spent in connects that failed (timeouts and unreachables).
@@ -325,6 +327,12 @@ impl Metrics {
             all.merge(l);
         }
         all
+    }
+
+    #[inline]
+    pub fn cross_zone(&mut self, group: u32) {
+        self.totals.cross_zone_ok += 1;
+        self.by_group[group as usize].cross_zone_ok += 1;
     }
 
     #[inline]

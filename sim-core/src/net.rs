@@ -89,6 +89,22 @@ pub fn dial(
     } else {
         pool
     };
+    // trafficDistribution: PreferClose: the EndpointSlice controller hints
+    // each endpoint for its own zone; kube-proxy uses the endpoints hinted
+    // for the client's zone when there are any, else all of them
+    // (pkg/proxy/topology.go).
+    let near: Vec<Addr>;
+    let pool: &[Addr] = if cluster.sc.services[svc as usize].prefer_close {
+        let zone = cluster.zone_of_node(proxy.node);
+        near = pool
+            .iter()
+            .copied()
+            .filter(|a| cluster.zone_of_node(cluster.pods[a.pod as usize].node) == zone)
+            .collect();
+        if near.is_empty() { pool } else { &near }
+    } else {
+        pool
+    };
     let ep = proxy.pick(cluster, svc, pool);
     let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
     d.via_vip = true;

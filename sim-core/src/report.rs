@@ -131,6 +131,8 @@ pub struct Totals {
     pub retries: u64,
     /// Retries a retry budget refused.
     pub retries_denied: u64,
+    /// `ok` tries answered in another zone than the client's.
+    pub cross_zone_ok: u64,
     pub stale_ip_errors: u64,
     pub failed_connect_wait_s: f64,
 }
@@ -330,6 +332,7 @@ impl Report {
                 request_outcomes: Outcomes::of(&t.request_outcomes),
                 retries: t.attempts - t.requests,
                 retries_denied: t.retries_denied,
+                cross_zone_ok: t.cross_zone_ok,
                 stale_ip_errors: t.stale_ip_errors,
                 failed_connect_wait_s: SimDuration(t.failed_connect_wait_ns).as_secs_f64(),
             },

@@ -54,7 +54,7 @@ const DEPLOYMENT_SPEC_IGNORED: [&str; 3] =
 
 /// Service `spec` fields accepted and not modelled. `type: NodePort` and
 /// `LoadBalancer` are read as ClusterIP (their node ports are not modelled).
-const SERVICE_SPEC_IGNORED: [&str; 8] = [
+const SERVICE_SPEC_IGNORED: [&str; 7] = [
     "allocateLoadBalancerNodePorts",
     "externalIPs",
     "externalTrafficPolicy",
@@ -62,7 +62,6 @@ const SERVICE_SPEC_IGNORED: [&str; 8] = [
     "loadBalancerClass",
     "loadBalancerIP",
     "loadBalancerSourceRanges",
-    "trafficDistribution",
 ];
 
 /// PodSpec fields accepted and not modelled (a Pod's, or a StatefulSet
@@ -675,7 +674,7 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         .map(|f| f.bool())
         .transpose()?
         .unwrap_or(false);
-    let (session_affinity, local_traffic) = super::parse::traffic_settings(&mut sm)?;
+    let (session_affinity, local_traffic, prefer_close) = super::parse::traffic_settings(&mut sm)?;
     let families_f = sm.opt("ipFamilies");
     let mut families = Vec::new();
     if let Some(ff) = &families_f {
@@ -815,6 +814,7 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         publish_not_ready,
         session_affinity,
         local_traffic,
+        prefer_close,
         selector,
         ports,
     };

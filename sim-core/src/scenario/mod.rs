@@ -167,6 +167,14 @@ pub struct Cluster {
     /// kube-proxy's mode on every node.
     #[serde(serialize_with = "as_display")]
     pub kube_proxy: ProxyMode,
+    /// Zones (`topology.kubernetes.io/zone`): node `n` is in zone
+    /// `zone-<n mod zones>`.
+    #[serde(skip_serializing_if = "is_one")]
+    pub zones: u32,
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// How kube-proxy picks an endpoint for a new connection to a ClusterIP
@@ -344,6 +352,13 @@ pub struct Service {
     /// for this long after its last connection (`timeoutSeconds`, 3 h).
     #[serde(rename = "sessionAffinity", skip_serializing_if = "Option::is_none")]
     pub session_affinity: Option<SimDuration>,
+    /// `trafficDistribution: PreferClose`: kube-proxy prefers endpoints in
+    /// the client's zone.
+    #[serde(
+        rename = "trafficDistributionPreferClose",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub prefer_close: bool,
     /// `internalTrafficPolicy: Local`: only endpoints on the client's node.
     #[serde(
         rename = "internalTrafficPolicyLocal",

@@ -490,6 +490,7 @@ fn cluster_defaults() -> Cluster {
         unassigned_ip: UnassignedIp::Timeout,
         nodes: d::NODES,
         kube_proxy: ProxyMode::Iptables,
+        zones: 1,
     }
 }
 
@@ -574,6 +575,17 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
                 limits::MAX_PODS,
                 c.nodes
             )));
+        }
+    }
+    if let Some(f) = m.opt("zones") {
+        c.zones = f.positive_u32()?;
+        if c.zones > c.nodes {
+            return Err(f
+                .err(format!(
+                    "{} zones for {} nodes: every zone needs a node",
+                    c.zones, c.nodes
+                ))
+                .hint("raise `cluster.nodes` (node n is in zone n mod zones)"));
         }
     }
     if let Some(f) = m.opt("unassigned_ip") {
@@ -790,7 +802,7 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         Some(pf) => service_ports(&pf, Form::Scenario, &mut Vec::new())?,
         None => Vec::new(),
     };
-    let (session_affinity, local_traffic) = traffic_settings(&mut m)?;
+    let (session_affinity, local_traffic, prefer_close) = traffic_settings(&mut m)?;
     let publish_not_ready = m
         .opt("publishNotReadyAddresses")
         .map(|f| f.bool())
@@ -805,6 +817,7 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         external_name: None,
         session_affinity,
         local_traffic,
+        prefer_close,
         publish_not_ready,
         selector,
         ports,
@@ -1344,7 +1357,9 @@ pub(super) fn min_ready_seconds(f: Option<Field>) -> Result<SimDuration, Diagnos
 /// A Service's `sessionAffinity` (+ `sessionAffinityConfig.clientIP.
 /// timeoutSeconds`, default 10800, 1..86400) and `internalTrafficPolicy`,
 /// with their API names (reference/balancing.md §5).
-pub(super) fn traffic_settings(m: &mut Map) -> Result<(Option<SimDuration>, bool), Diagnostic> {
+pub(super) fn traffic_settings(
+    m: &mut Map,
+) -> Result<(Option<SimDuration>, bool, bool), Diagnostic> {
     let affinity = match m.opt("sessionAffinity") {
         None => false,
         Some(f) => one_of(
@@ -1376,9 +1391,16 @@ pub(super) fn traffic_settings(m: &mut Map) -> Result<(Option<SimDuration>, bool
             &[("Cluster", false), ("Local", true)],
         )?,
     };
+    // `trafficDistribution` (beta 1.31): `PreferClose` keeps traffic in
+    // the client's zone when that zone has endpoints.
+    let prefer_close = match m.opt("trafficDistribution") {
+        None => false,
+        Some(f) => one_of(&f, "a trafficDistribution", &[("PreferClose", true)])?,
+    };
     Ok((
         affinity.then(|| SimDuration::from_secs(timeout_s as u64)),
         local,
+        prefer_close,
     ))
 }
 

@@ -705,6 +705,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
         {
             let pod = &self.cluster.pods[pod as usize];
             self.metrics.ok_at(pod.identity);
+            if self.sc.cluster.zones > 1
+                && self.cluster.zone_of_node(pod.node)
+                    != self.cluster.zone_of_node(self.clients[c as usize].node)
+            {
+                self.metrics.cross_zone(group);
+            }
         }
         // Behind a sidecar the app sees a 503, not a lost connection, so a
         // gRPC client does not re-resolve (istio #49391).
