@@ -72,6 +72,7 @@ fn service(name: &str) -> Service {
         external_name: None,
         session_affinity: None,
         local_traffic: false,
+        prefer_close: false,
         publish_not_ready: false,
         selector: BTreeMap::new(),
         ports: Vec::new(),
