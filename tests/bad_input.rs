@@ -1732,6 +1732,14 @@ fn mesh_settings_point_at_the_field() {
             .path("mesh.destination_rules[0].trafficPolicy.outlierDetection.consecutiveErrors")
             .says(&["unknown field `consecutiveErrors`"])
             .hint("did you mean `consecutive5xxErrors`?"),
+            case(
+                "entry_without_node_port",
+                edit("    rate: 5\n", "    rate: 5\n    entry: node_port\n"),
+            )
+            .at("node_port")
+            .path("clients[0].entry")
+            .says(&["needs a Service of type NodePort or LoadBalancer"])
+            .hint("set `type: NodePort`"),
             case("sidecar_type", edit("    rate: 5\n", "    rate: 5\n    sidecar: maybe\n"))
                 .at("maybe")
                 .path("clients[0].sidecar"),

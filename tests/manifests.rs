@@ -73,6 +73,7 @@ fn service(name: &str) -> Service {
         session_affinity: None,
         local_traffic: false,
         prefer_close: false,
+        external: None,
         publish_not_ready: false,
         selector: BTreeMap::new(),
         ports: Vec::new(),
@@ -117,10 +118,14 @@ fn service_objects_map_to_services() {
             },
         ),
         (
-            "an allocated ClusterIP, one unnamed port; NodePort reads as ClusterIP",
-            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  clusterIP: \"\"\n  ports: [{port: 80, nodePort: 30080}]\n",
+            "an allocated ClusterIP, one unnamed port; a NodePort reachable from outside",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  clusterIP: \"\"\n  externalTrafficPolicy: Local\n  ports: [{port: 80, nodePort: 30080}]\n",
             Service {
                 ports: vec![port(None, 80, 80, "TCP")],
+                external: Some(sim_core::scenario::ExternalAccess {
+                    load_balancer: false,
+                    local: true,
+                }),
                 ..service("web")
             },
         ),

@@ -1699,3 +1699,49 @@ mod zones {
         assert_eq!(close.totals.cross_zone_ok, 0);
     }
 }
+
+mod external_traffic {
+    use super::*;
+
+    /// Two pods (nodes 0 and 1 of 3) behind Service `api` of `ty` with
+    /// `policy`; three outside clients, one per node, entering by `entry`.
+    fn outcomes(ty: &str, policy: &str, entry: &str) -> Vec<(u32, Outcome)> {
+        let sc = parse(&format!(
+            "name: t\nseed: 2\nduration: 10s\n\
+             cluster: {{nodes: 3}}\n\
+             services:\n  - {{name: api, type: {ty}, externalTrafficPolicy: {policy}, selector: {{app: api}}, \
+             ports: [{{port: 80, targetPort: 8080}}]}}\n\
+             deployments:\n  - {{name: api, replicas: 2, start_ready: true, ports: [8080]}}\n\
+             clients:\n  - {{name: users, count: 3, target: 'api:80', rate: 10, entry: {entry}, connect_timeout: 1s}}\n"
+        ));
+        let (_, attempts, _) = run(&sc);
+        attempts.iter().map(|a| (a.client, a.outcome)).collect()
+    }
+
+    #[test]
+    fn a_node_port_with_local_policy_drops_traffic_at_a_node_without_endpoints() {
+        let cluster = outcomes("NodePort", "Cluster", "node_port");
+        assert!(cluster.iter().all(|(_, o)| *o == Outcome::Ok));
+        // Client 2 enters at node 2, which runs no api pod.
+        let local = outcomes("NodePort", "Local", "node_port");
+        assert!(
+            local
+                .iter()
+                .filter(|(c, _)| *c == 2)
+                .all(|(_, o)| *o == Outcome::Timeout)
+        );
+        assert!(
+            local
+                .iter()
+                .filter(|(c, _)| *c != 2)
+                .all(|(_, o)| *o == Outcome::Ok)
+        );
+    }
+
+    #[test]
+    fn a_load_balancer_health_check_keeps_local_traffic_off_empty_nodes() {
+        let local = outcomes("LoadBalancer", "Local", "load_balancer");
+        assert!(!local.is_empty());
+        assert!(local.iter().all(|(_, o)| *o == Outcome::Ok));
+    }
+}

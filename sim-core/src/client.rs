@@ -38,6 +38,9 @@ pub struct GroupPlan {
     pub retries: Option<Retries>,
     pub connections: Connections,
     pub subset: Option<crate::scenario::Subset>,
+    /// Outside clients: how they enter, and the Service they reach.
+    pub entry: crate::scenario::Entry,
+    pub entry_svc: u32,
     /// Mean inter-arrival time per client, ns.
     pub mean_gap_ns: f64,
 }
@@ -71,6 +74,8 @@ impl GroupPlan {
             retries: g.retries,
             connections: g.connections,
             subset: g.subset,
+            entry: g.entry,
+            entry_svc: 0,
             mean_gap_ns: NS_PER_S as f64 / g.rate,
         }
     }

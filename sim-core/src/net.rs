@@ -111,6 +111,96 @@ pub fn dial(
     d
 }
 
+/// An outside client's connection to NodePort/LoadBalancer Service `svc`
+/// entering at `node` (its own node for `node_port`; for a load balancer,
+/// the caller's pick among the nodes it sends to, see [`lb_nodes`]).
+/// kube-proxy on that node picks an endpoint: any of the Service's with
+/// `externalTrafficPolicy: Cluster`, only the node's own with `Local`
+/// (none there: the packet is dropped). A failed node answers nothing.
+pub fn dial_external(
+    cluster: &Cluster,
+    svc: u32,
+    pod_port: u16,
+    connect_timeout: SimDuration,
+    proxy: &mut Proxy<'_>,
+) -> Dial {
+    let dropped = Dial {
+        outcome: Outcome::Timeout,
+        reached: None,
+        dialled: None,
+        via_vip: true,
+        wait: connect_timeout,
+    };
+    if cluster.nodes[proxy.node as usize].failed_at.is_some() {
+        return dropped;
+    }
+    let view = &cluster.services[svc as usize].view;
+    let pool = if view.endpoints.is_empty() {
+        &view.serving_terminating
+    } else {
+        &view.endpoints
+    };
+    let local: Vec<Addr>;
+    let pool: &[Addr] = if cluster.sc.services[svc as usize]
+        .external
+        .is_some_and(|x| x.local)
+    {
+        local = pool
+            .iter()
+            .copied()
+            .filter(|a| cluster.pods[a.pod as usize].node == proxy.node)
+            .collect();
+        &local
+    } else {
+        pool
+    };
+    if pool.is_empty() {
+        // No endpoint at all: REJECT for Cluster; Local: dropped.
+        return if cluster.sc.services[svc as usize]
+            .external
+            .is_some_and(|x| x.local)
+        {
+            dropped
+        } else {
+            Dial {
+                outcome: Outcome::Refused,
+                wait: SimDuration::ZERO,
+                ..dropped
+            }
+        };
+    }
+    let ep = proxy.pick(cluster, svc, pool);
+    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
+    d.via_vip = true;
+    d
+}
+
+/// The nodes a cloud load balancer sends Service `svc`'s connections to:
+/// every node that is up with `externalTrafficPolicy: Cluster`; with
+/// `Local`, those whose health check (`healthCheckNodePort`) passes, i.e.
+/// that have a ready local endpoint. The health check's own delay is not
+/// modelled.
+pub fn lb_nodes(cluster: &Cluster, svc: u32, out: &mut Vec<u32>) {
+    out.clear();
+    let local = cluster.sc.services[svc as usize]
+        .external
+        .is_some_and(|x| x.local);
+    let view = &cluster.services[svc as usize].view;
+    for n in 0..cluster.nodes.len() as u32 {
+        if cluster.nodes[n as usize].failed_at.is_some() {
+            continue;
+        }
+        if !local
+            || view
+                .endpoints
+                .iter()
+                .any(|a| cluster.pods[a.pod as usize].node == n)
+        {
+            out.push(n);
+        }
+    }
+}
+
 /// kube-proxy state across the run: IPVS round-robin cursors, one per node
 /// and Service.
 pub struct KubeProxy {

@@ -280,7 +280,13 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                     targeted.push(s);
                 }
             }
-            plans.push(GroupPlan::new(g, sc, candidates, path.server));
+            let mut plan = GroupPlan::new(g, sc, candidates, path.server);
+            plan.entry_svc = plan
+                .candidates
+                .iter()
+                .find_map(|&c| server.target(c).service())
+                .unwrap_or(0);
+            plans.push(plan);
         }
         targeted.sort_unstable();
         let total_clients: usize = sc.clients.iter().map(|g| g.count as usize).sum();

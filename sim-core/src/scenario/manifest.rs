@@ -52,12 +52,11 @@ const KINDS: [(&str, &str); 8] = [
 const DEPLOYMENT_SPEC_IGNORED: [&str; 3] =
     ["paused", "progressDeadlineSeconds", "revisionHistoryLimit"];
 
-/// Service `spec` fields accepted and not modelled. `type: NodePort` and
-/// `LoadBalancer` are read as ClusterIP (their node ports are not modelled).
-const SERVICE_SPEC_IGNORED: [&str; 7] = [
+/// Service `spec` fields accepted and not modelled (`type: NodePort` and
+/// `LoadBalancer` are modelled without their port numbers).
+const SERVICE_SPEC_IGNORED: [&str; 6] = [
     "allocateLoadBalancerNodePorts",
     "externalIPs",
-    "externalTrafficPolicy",
     "healthCheckNodePort",
     "loadBalancerClass",
     "loadBalancerIP",
@@ -644,16 +643,17 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
     m.finish()?;
     let mut sm = Map::of(&spec)?;
     let type_f = sm.opt("type");
-    let external = match &type_f {
-        None => false,
+    // (is ExternalName, reached from outside: Some(is a load balancer))
+    let (external, outside) = match &type_f {
+        None => (false, None),
         Some(tf) => one_of(
             tf,
             "a Service type",
             &[
-                ("ClusterIP", false),
-                ("NodePort", false),
-                ("LoadBalancer", false),
-                ("ExternalName", true),
+                ("ClusterIP", (false, None)),
+                ("NodePort", (false, Some(false))),
+                ("LoadBalancer", (false, Some(true))),
+                ("ExternalName", (true, None)),
             ],
         )?,
     };
@@ -674,7 +674,7 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         .map(|f| f.bool())
         .transpose()?
         .unwrap_or(false);
-    let (session_affinity, local_traffic, prefer_close) = super::parse::traffic_settings(&mut sm)?;
+    let traffic = super::parse::traffic_settings(&mut sm)?;
     let families_f = sm.opt("ipFamilies");
     let mut families = Vec::new();
     if let Some(ff) = &families_f {
@@ -812,9 +812,13 @@ fn service<'n>(mut m: Map<'n>) -> Result<(Service, SvcDecl<'n>, Vec<NamedTarget<
         cluster_ipv6,
         external_name,
         publish_not_ready,
-        session_affinity,
-        local_traffic,
-        prefer_close,
+        session_affinity: traffic.session_affinity,
+        local_traffic: traffic.local,
+        prefer_close: traffic.prefer_close,
+        external: outside.map(|load_balancer| ExternalAccess {
+            load_balancer,
+            local: traffic.external_local,
+        }),
         selector,
         ports,
     };

@@ -352,6 +352,10 @@ pub struct Service {
     /// for this long after its last connection (`timeoutSeconds`, 3 h).
     #[serde(rename = "sessionAffinity", skip_serializing_if = "Option::is_none")]
     pub session_affinity: Option<SimDuration>,
+    /// `type: NodePort` or `LoadBalancer`: reachable from outside the
+    /// cluster through every node's port, with its `externalTrafficPolicy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalAccess>,
     /// `trafficDistribution: PreferClose`: kube-proxy prefers endpoints in
     /// the client's zone.
     #[serde(
@@ -373,6 +377,29 @@ pub struct Service {
     pub publish_not_ready: bool,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<ServicePort>,
+}
+
+/// How a NodePort or LoadBalancer Service is reached from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ExternalAccess {
+    /// `type: LoadBalancer` (a cloud load balancer in front of the nodes).
+    pub load_balancer: bool,
+    /// `externalTrafficPolicy: Local`: a node only sends to its own
+    /// endpoints (none: dropped), and the load balancer's health check
+    /// (`healthCheckNodePort`) takes nodes without one out of rotation.
+    pub local: bool,
+}
+
+/// Where a client group's connections enter the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// A pod in the cluster: DNS, then the ClusterIP or pod IPs.
+    Pod,
+    /// Outside, through the node port of the client's node.
+    NodePort,
+    /// Outside, through the Service's cloud load balancer.
+    LoadBalancer,
 }
 
 impl Service {
@@ -661,6 +688,9 @@ pub struct ClientGroup {
     pub sidecar: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subset: Option<Subset>,
+    /// Outside clients enter through a node port or load balancer.
+    #[serde(skip_serializing_if = "is_pod_entry")]
+    pub entry: Entry,
 }
 
 impl ClientGroup {
@@ -671,6 +701,10 @@ impl ClientGroup {
             None => BTreeMap::from([("app".to_string(), self.name.clone())]),
         }
     }
+}
+
+fn is_pod_entry(e: &Entry) -> bool {
+    *e == Entry::Pod
 }
 
 fn is_per_request(c: &Connections) -> bool {

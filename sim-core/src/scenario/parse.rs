@@ -802,7 +802,19 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         Some(pf) => service_ports(&pf, Form::Scenario, &mut Vec::new())?,
         None => Vec::new(),
     };
-    let (session_affinity, local_traffic, prefer_close) = traffic_settings(&mut m)?;
+    let kind = match m.opt("type") {
+        None => None,
+        Some(f) => one_of(
+            &f,
+            "a Service type (ExternalName Services are written as objects)",
+            &[
+                ("ClusterIP", None),
+                ("NodePort", Some(false)),
+                ("LoadBalancer", Some(true)),
+            ],
+        )?,
+    };
+    let t = traffic_settings(&mut m)?;
     let publish_not_ready = m
         .opt("publishNotReadyAddresses")
         .map(|f| f.bool())
@@ -815,9 +827,13 @@ fn service(f: &Field) -> Result<Service, Diagnostic> {
         cluster_ip,
         cluster_ipv6: Vec::new(),
         external_name: None,
-        session_affinity,
-        local_traffic,
-        prefer_close,
+        session_affinity: t.session_affinity,
+        local_traffic: t.local,
+        prefer_close: t.prefer_close,
+        external: kind.map(|load_balancer| ExternalAccess {
+            load_balancer,
+            local: t.external_local,
+        }),
         publish_not_ready,
         selector,
         ports,
@@ -1357,9 +1373,18 @@ pub(super) fn min_ready_seconds(f: Option<Field>) -> Result<SimDuration, Diagnos
 /// A Service's `sessionAffinity` (+ `sessionAffinityConfig.clientIP.
 /// timeoutSeconds`, default 10800, 1..86400) and `internalTrafficPolicy`,
 /// with their API names (reference/balancing.md §5).
-pub(super) fn traffic_settings(
-    m: &mut Map,
-) -> Result<(Option<SimDuration>, bool, bool), Diagnostic> {
+/// What a Service says about kube-proxy's choices.
+pub(super) struct Traffic {
+    pub session_affinity: Option<SimDuration>,
+    pub local: bool,
+    pub prefer_close: bool,
+    /// `externalTrafficPolicy: Local`.
+    pub external_local: bool,
+}
+
+/// `sessionAffinity` (+ config), `internalTrafficPolicy`,
+/// `trafficDistribution`, `externalTrafficPolicy`.
+pub(super) fn traffic_settings(m: &mut Map) -> Result<Traffic, Diagnostic> {
     let affinity = match m.opt("sessionAffinity") {
         None => false,
         Some(f) => one_of(
@@ -1397,11 +1422,20 @@ pub(super) fn traffic_settings(
         None => false,
         Some(f) => one_of(&f, "a trafficDistribution", &[("PreferClose", true)])?,
     };
-    Ok((
-        affinity.then(|| SimDuration::from_secs(timeout_s as u64)),
+    let external_local = match m.opt("externalTrafficPolicy") {
+        None => false,
+        Some(f) => one_of(
+            &f,
+            "an externalTrafficPolicy",
+            &[("Cluster", false), ("Local", true)],
+        )?,
+    };
+    Ok(Traffic {
+        session_affinity: affinity.then(|| SimDuration::from_secs(timeout_s as u64)),
         local,
         prefer_close,
-    ))
+        external_local,
+    })
 }
 
 /// `deployments[]`: ksim's short form of a Deployment.
@@ -1627,6 +1661,43 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         .unwrap_or(Connections::PerRequest);
     let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
     let subset = m.opt("subset").map(|f| traffic::subset(&f)).transpose()?;
+    let entry = match m.opt("entry") {
+        None => Entry::Pod,
+        Some(ef) => {
+            let e = one_of(
+                &ef,
+                "where the clients' connections enter",
+                &[
+                    ("pod", Entry::Pod),
+                    ("node_port", Entry::NodePort),
+                    ("load_balancer", Entry::LoadBalancer),
+                ],
+            )?;
+            // An outside client needs a Service of the right type.
+            let svc = &sc.services[target_service(&target, &path, resolver.search, sc) as usize];
+            let ok = match (e, svc.external) {
+                (Entry::Pod, _) => true,
+                (Entry::NodePort, Some(_)) => true,
+                (Entry::LoadBalancer, Some(x)) => x.load_balancer,
+                _ => false,
+            };
+            if !ok {
+                return Err(ef
+                    .err(format!(
+                        "`entry: {}` needs a Service of type {}, and `{}` is not one",
+                        ef.str()?,
+                        if e == Entry::LoadBalancer {
+                            "LoadBalancer"
+                        } else {
+                            "NodePort or LoadBalancer"
+                        },
+                        svc.name
+                    ))
+                    .hint("set `type: NodePort` (or `LoadBalancer`) on the Service"));
+            }
+            e
+        }
+    };
     let custom_labels = match m.opt("labels") {
         Some(lf) => {
             let labels = lf.string_map()?;
@@ -1654,6 +1725,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
         connections,
         sidecar,
         subset,
+        entry,
     })
 }
 
@@ -2288,4 +2360,17 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
     };
     m.finish()?;
     Ok(TimelineEvent { at, action })
+}
+
+/// The Service a validated `target` reaches through the search `path`.
+fn target_service(
+    target: &Target,
+    path: &dns::SearchPath,
+    style: SearchStyle,
+    sc: &Scenario,
+) -> u32 {
+    path.candidates(&target.host, style)
+        .iter()
+        .find_map(|q| dns::classify(q, sc).service())
+        .expect("a validated target names a Service")
 }

@@ -19,7 +19,7 @@ use crate::dns::{self, Ask, Nameserver};
 use crate::metrics::{Layer, Outcome};
 use crate::net;
 use crate::rng::Stream;
-use crate::scenario::{Balancer, Capacity, Connections, Refresh, RetryOn, SearchStyle};
+use crate::scenario::{Balancer, Capacity, Connections, Entry, Refresh, RetryOn, SearchStyle};
 use crate::time::{SimDuration, SimTime};
 
 /// Addresses a request remembers having tried (for `previous_hosts`).
@@ -455,6 +455,48 @@ impl<'s, O: Observer> World<'s, '_, O> {
         )
     }
 
+    /// An outside client's connection through Service `svc`'s node port
+    /// (on its own node) or load balancer (to a node it picks uniformly
+    /// among those the balancer sends to).
+    fn dial_from_outside(&mut self, c: u32, svc: u32, now: SimTime) -> net::Dial {
+        let client = &mut self.clients[c as usize];
+        let plan = &self.plans[client.group as usize];
+        let node = match plan.entry {
+            Entry::LoadBalancer => {
+                let mut nodes = Vec::new();
+                net::lb_nodes(&self.cluster, svc, &mut nodes);
+                if nodes.is_empty() {
+                    // No healthy backend: the load balancer drops it.
+                    return net::Dial {
+                        outcome: Outcome::Timeout,
+                        reached: None,
+                        dialled: None,
+                        via_vip: true,
+                        wait: plan.connect_timeout,
+                    };
+                }
+                nodes[client.picks.below(nodes.len())]
+            }
+            _ => client.node,
+        };
+        let mut proxy = net::Proxy {
+            state: &mut self.proxy,
+            node,
+            client: c,
+            group: client.group,
+            now,
+            affinity: &mut client.affinity,
+            picks: &mut client.picks,
+        };
+        net::dial_external(
+            &self.cluster,
+            svc,
+            plan.vip_port[svc as usize],
+            plan.connect_timeout,
+            &mut proxy,
+        )
+    }
+
     /// An injected client sends to `addr`: its sidecar accepts, picks the
     /// upstream (the EDS view for a VIP, the address itself for a pod IP),
     /// and answers 503 when the upstream connection fails (`mesh`).
@@ -583,7 +625,20 @@ impl<'s, O: Observer> World<'s, '_, O> {
         // Where the app sends the request: a sidecar's retry goes where the
         // first try went; else an open connection; else a new pick.
         let mut picked = None;
+        let outside = self.plans[group as usize].entry != Entry::Pod;
         let (addr, svc) = match (p.pinned, on_conn) {
+            // An outside client: no DNS, the Service's node port or LB.
+            _ if outside => {
+                let svc = self.plans[group as usize].entry_svc;
+                let vip = self.cluster.services[svc as usize].vip.unwrap_or(0);
+                (
+                    Addr {
+                        ip: vip,
+                        pod: crate::cluster::NO_POD,
+                    },
+                    svc,
+                )
+            }
             (Some(pin), _) => pin,
             (None, Some(k)) => {
                 let conn = &self.clients[c as usize].conns[k];
@@ -597,7 +652,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 None => return (Outcome::NoAddress, now),
             },
         };
-        let mut d = if injected {
+        let mut d = if outside {
+            self.dial_from_outside(c, svc, now)
+        } else if injected {
             p.pinned = Some((addr, svc));
             self.sidecar_dial(p, addr, svc, now)
         } else if let Some(k) = on_conn {
