@@ -1745,3 +1745,29 @@ mod external_traffic {
         assert!(local.iter().all(|(_, o)| *o == Outcome::Ok));
     }
 }
+
+#[test]
+fn ipvs_least_connections_steers_new_connections_away_from_a_slow_pod() {
+    let share_slow = |mode: &str| {
+        let sc = parse(&format!(
+            "name: t\nseed: 6\nduration: 60s\ncluster: {{kube_proxy: '{mode}'}}\n\
+             services:\n  - {{name: api, selector: {{tier: api}}, ports: [80]}}\n\
+             statefulsets:\n  \
+             - {{name: slow, service: api, replicas: 1, start_ready: true, labels: {{tier: api}}, \
+             capacity: {{workers: 100, service_time: constant(2s)}}}}\n  \
+             - {{name: fast, service: api, replicas: 1, start_ready: true, labels: {{tier: api}}, \
+             capacity: {{workers: 100, service_time: constant(10ms)}}}}\n\
+             clients:\n  - {{name: app, count: 4, target: 'api:80', rate: 5}}\n"
+        ));
+        let r = run(&sc).2;
+        let p = &r.skew.per_identity;
+        p["slow-0"] as f64 / (p["slow-0"] + p["fast-0"]) as f64
+    };
+    // iptables picks uniformly: half the connections wait 2 s.
+    let uniform = share_slow("iptables");
+    assert!((uniform - 0.5).abs() < 0.05, "{uniform}");
+    // IPVS lc sees the slow pod's connections pile up and sends new ones to
+    // the fast pod: the slow one gets only what arrives while it is idle.
+    let lc = share_slow("ipvs(lc)");
+    assert!(lc < 0.1, "{lc}");
+}

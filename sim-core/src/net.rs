@@ -206,6 +206,9 @@ pub fn lb_nodes(cluster: &Cluster, svc: u32, out: &mut Vec<u32>) {
 pub struct KubeProxy {
     services: usize,
     rr: Vec<u32>,
+    /// IPVS `lc`: per node and Service, the connections open through it
+    /// (pod IP, when it closes); pruned as time passes.
+    open: Vec<Vec<(u32, SimTime)>>,
 }
 
 impl KubeProxy {
@@ -213,7 +216,18 @@ impl KubeProxy {
         KubeProxy {
             services,
             rr: vec![0; nodes.max(1) as usize * services],
+            open: Vec::new(),
         }
+    }
+
+    /// A connection through node `node`'s proxy to `ip` of Service `svc`
+    /// stays open until `until` (IPVS `lc` counts it meanwhile).
+    pub fn opened(&mut self, node: u32, svc: u32, ip: u32, until: SimTime) {
+        let i = node as usize * self.services + svc as usize;
+        if self.open.len() <= i {
+            self.open.resize(i + 1, Vec::new());
+        }
+        self.open[i].push((ip, until));
     }
 }
 
@@ -252,6 +266,24 @@ impl Proxy<'_> {
                 let ep = pool[*cursor as usize % pool.len()];
                 *cursor = cursor.wrapping_add(1);
                 ep
+            }
+            ProxyMode::IpvsLeastConn => {
+                // ip_vs_lc: the destination with the least overhead
+                // (active connections), the first one on a tie.
+                let i = self.node as usize * self.state.services + svc as usize;
+                let now = self.now;
+                let open = self.state.open.get_mut(i);
+                let open: &[(u32, SimTime)] = match open {
+                    Some(v) => {
+                        v.retain(|&(_, until)| until > now);
+                        v
+                    }
+                    None => &[],
+                };
+                *pool
+                    .iter()
+                    .min_by_key(|a| open.iter().filter(|(ip, _)| *ip == a.ip).count())
+                    .expect("the pool is not empty")
             }
             ProxyMode::IpvsSourceHash => {
                 let mut h = self.client as u64;

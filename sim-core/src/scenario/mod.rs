@@ -190,6 +190,9 @@ pub enum ProxyMode {
     /// IPVS source hashing: a client always lands on the same endpoint
     /// while the endpoint list is unchanged.
     IpvsSourceHash,
+    /// IPVS least connections: the endpoint with the fewest of this node's
+    /// connections open (first in the list on a tie).
+    IpvsLeastConn,
 }
 
 impl fmt::Display for ProxyMode {
@@ -199,6 +202,7 @@ impl fmt::Display for ProxyMode {
             ProxyMode::Nftables => "nftables",
             ProxyMode::IpvsRoundRobin => "ipvs(rr)",
             ProxyMode::IpvsSourceHash => "ipvs(sh)",
+            ProxyMode::IpvsLeastConn => "ipvs(lc)",
         })
     }
 }

@@ -564,6 +564,7 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
                 ("ipvs", ProxyMode::IpvsRoundRobin),
                 ("ipvs(rr)", ProxyMode::IpvsRoundRobin),
                 ("ipvs(sh)", ProxyMode::IpvsSourceHash),
+                ("ipvs(lc)", ProxyMode::IpvsLeastConn),
             ],
         )?;
     }

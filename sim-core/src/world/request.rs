@@ -769,6 +769,16 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 self.metrics.cross_zone(group);
             }
         }
+        // IPVS lc counts this connection on its node until it closes (a
+        // per-request connection: when the answer comes).
+        if self.sc.cluster.kube_proxy == crate::scenario::ProxyMode::IpvsLeastConn
+            && d.via_vip
+            && on_conn.is_none()
+            && let Some(ep) = d.dialled
+        {
+            let node = self.clients[c as usize].node;
+            self.proxy.opened(node, svc, ep.ip, end);
+        }
         // Behind a sidecar the app sees a 503, not a lost connection, so a
         // gRPC client does not re-resolve (istio #49391).
         if outcome.is_failed_dial() && !injected {
