@@ -935,6 +935,7 @@ fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
             (0.0, "pod_ready"),
             (10.0, "pod_terminating"),
             (11.0, "endpoints_changed"),
+            (11.0, "dns_answer_changed"),
             (13.0, "pod_exited"),
             (14.0, "pod_gone"),
             (14.0, "ip_released"),
@@ -945,10 +946,11 @@ fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
             (19.0, "pod_listening"),
             (19.0, "pod_ready"),
             (20.0, "endpoints_changed"),
+            (20.0, "dns_answer_changed"),
         ]
     );
     assert_eq!(ev.0[5].endpoints.as_deref(), Some(&[][..]));
-    assert_eq!(ev.0[14].endpoints.as_ref().map(Vec::len), Some(1));
+    assert_eq!(ev.0[15].endpoints.as_ref().map(Vec::len), Some(1));
 }
 
 #[test]

@@ -430,7 +430,9 @@ pub enum Note {
     /// The pod object is gone and its IP released.
     PodGone(PodId),
     /// What DNS and kube-proxy see of a Service changed (after propagation).
-    EndpointsChanged(u32),
+    /// Service `svc`'s view changed; `ready`: its ready endpoints did (not
+    /// only the serving-terminating ones).
+    EndpointsChanged { svc: u32, ready: bool },
 }
 
 /// How a new pod comes up.
@@ -1676,9 +1678,10 @@ impl<'s> Cluster<'s> {
     pub fn propagate(&mut self, svc: u32, now: SimTime) {
         let s = &mut self.services[svc as usize];
         if let Some(v) = s.pending.pop_front() {
+            let ready = v.endpoints != s.view.endpoints;
             s.view = v;
             s.view_since = now;
-            self.note(now, Note::EndpointsChanged(svc));
+            self.note(now, Note::EndpointsChanged { svc, ready });
         }
     }
 

@@ -149,7 +149,7 @@ pub struct Lifecycle {
     pub t_ns: u64,
     /// `pod_created`, `ip_assigned`, `pod_listening`, `pod_ready`,
     /// `pod_terminating`, `pod_exited`, `pod_gone`, `ip_released`,
-    /// `endpoints_changed`.
+    /// `endpoints_changed`, `dns_answer_changed`.
     pub kind: &'static str,
     /// The pod (`web-3`, `ns/web-3`) or the Service (`ns/name`).
     pub object: String,
@@ -417,22 +417,29 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 Note::PodTerminating(p) => vec![pod("pod_terminating", p)],
                 Note::PodExited(p) => vec![pod("pod_exited", p)],
                 Note::PodGone(p) => vec![pod("pod_gone", p), pod("ip_released", p)],
-                Note::EndpointsChanged(svc) => {
+                Note::EndpointsChanged { svc, ready } => {
                     let s = &self.sc.services[svc as usize];
-                    vec![Lifecycle {
+                    let ips: Vec<String> = c.services[svc as usize]
+                        .view
+                        .endpoints
+                        .iter()
+                        .map(|a| crate::scenario::fmt_ipv4(a.ip))
+                        .collect();
+                    let event = |kind| Lifecycle {
                         t_ns: at.as_ns(),
-                        kind: "endpoints_changed",
+                        kind,
                         object: format!("{}/{}", s.namespace, s.name),
                         ip: None,
-                        endpoints: Some(
-                            c.services[svc as usize]
-                                .view
-                                .endpoints
-                                .iter()
-                                .map(|a| crate::scenario::fmt_ipv4(a.ip))
-                                .collect(),
-                        ),
-                    }]
+                        endpoints: Some(ips.clone()),
+                    };
+                    // A headless Service's name answers its endpoints: the
+                    // authoritative answer changes with them (caches may
+                    // serve the old one until their entries expire).
+                    if ready && s.is_headless() {
+                        vec![event("endpoints_changed"), event("dns_answer_changed")]
+                    } else {
+                        vec![event("endpoints_changed")]
+                    }
                 }
             };
             for e in &events {
