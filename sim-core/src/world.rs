@@ -261,6 +261,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
         let mut server = Server::new(&sc.dns);
         let mut plans = Vec::new();
         let mut targeted = Vec::new();
+        let mut unresolvable = Vec::new();
         for g in &sc.clients {
             let path = dns::SearchPath::of(
                 g.dns_policy,
@@ -281,6 +282,16 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 }
             }
             let mut plan = GroupPlan::new(g, sc, candidates, path.server);
+            if !plan
+                .candidates
+                .iter()
+                .any(|&c| server.target(c).service().is_some())
+            {
+                unresolvable.push(format!(
+                    "clients `{}` target `{}` is under another cluster domain than `{}`: every lookup fails",
+                    g.name, g.target, sc.cluster.domain
+                ));
+            }
             plan.entry_svc = plan
                 .candidates
                 .iter()
@@ -319,7 +330,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                 .map(|_| crate::lb::HashTables::default())
                 .collect(),
             mesh: None,
-            warnings: Vec::new(),
+            warnings: unresolvable,
             seed,
         };
         (w, targeted)

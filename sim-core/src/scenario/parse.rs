@@ -1675,8 +1675,9 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
                 ],
             )?;
             // An outside client needs a Service of the right type.
-            let svc = &sc.services[target_service(&target, &path, resolver.search, sc) as usize];
-            let ok = match (e, svc.external) {
+            let svc = target_service(&target, &path, resolver.search, sc)
+                .map(|i| &sc.services[i as usize]);
+            let ok = match (e, svc.and_then(|s| s.external)) {
                 (Entry::Pod, _) => true,
                 (Entry::NodePort, Some(_)) => true,
                 (Entry::LoadBalancer, Some(x)) => x.load_balancer,
@@ -1692,7 +1693,7 @@ fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diagnostic> {
                         } else {
                             "NodePort or LoadBalancer"
                         },
-                        svc.name
+                        svc.map_or(target.host.as_str(), |s| s.name.as_str())
                     ))
                     .hint("set `type: NodePort` (or `LoadBalancer`) on the Service"));
             }
@@ -1976,6 +1977,19 @@ fn target(
     let svc = candidates
         .iter()
         .find_map(|q| dns::classify(q, sc).service());
+    // A fully qualified name under another cluster domain is a real
+    // misconfiguration (an app configured for `cluster.local` in a cluster
+    // that is not): accepted, and every lookup of it fails.
+    let domain = sc.cluster.domain.trim_end_matches('.');
+    if svc.is_none()
+        && let Some((_, dom)) = host.trim_end_matches('.').split_once(".svc.")
+        && dom != domain
+    {
+        return Ok(Target {
+            host: host.to_string(),
+            port,
+        });
+    }
     let Some(svc) = svc else {
         let last_label_service = host.split('.').next().unwrap_or(host);
         let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
@@ -2363,15 +2377,15 @@ fn timeline_event(f: &Field, sc: &Scenario) -> Result<TimelineEvent, Diagnostic>
     Ok(TimelineEvent { at, action })
 }
 
-/// The Service a validated `target` reaches through the search `path`.
+/// The Service a validated `target` reaches through the search `path`
+/// (`None`: a name under another cluster domain).
 fn target_service(
     target: &Target,
     path: &dns::SearchPath,
     style: SearchStyle,
     sc: &Scenario,
-) -> u32 {
+) -> Option<u32> {
     path.candidates(&target.host, style)
         .iter()
         .find_map(|q| dns::classify(q, sc).service())
-        .expect("a validated target names a Service")
 }
