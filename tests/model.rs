@@ -10,24 +10,11 @@ use sim_core::scenario::{self, Scenario};
 use sim_core::time::{SimDuration, SimTime};
 use sim_core::world::{self, Attempt, Observer, RunOutput};
 
-fn parse(yaml: &str) -> Scenario {
-    scenario::parse(yaml).unwrap_or_else(|d| panic!("{}", d.render("test.yaml", yaml)))
-}
-
-#[derive(Default)]
-struct Keep(Vec<Attempt>);
-impl Observer for Keep {
-    fn attempt(&mut self, a: &Attempt) {
-        self.0.push(*a);
-    }
-}
+mod support;
+use support::{parse, run_full};
 
 fn run(sc: &Scenario) -> (RunOutput<'_>, Vec<Attempt>, Report) {
-    let mut keep = Keep::default();
-    let window = SimDuration::from_secs(10);
-    let out = world::run_observed(sc, sc.seed, window, &mut keep).expect("run completes");
-    let report = Report::build(sc, sc.seed, &out);
-    (out, keep.0, report)
+    run_full(sc)
 }
 
 fn s(secs: f64) -> SimTime {

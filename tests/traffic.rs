@@ -6,29 +6,12 @@
 
 use sim_core::metrics::Outcome;
 use sim_core::report::Report;
-use sim_core::scenario::{self, Scenario};
+use sim_core::scenario::Scenario;
 use sim_core::time::SimDuration;
-use sim_core::world::{self, Attempt, Observer};
+use sim_core::world::Attempt;
 
-fn parse(yaml: &str) -> Scenario {
-    scenario::parse(yaml).unwrap_or_else(|d| panic!("{}", d.render("test.yaml", yaml)))
-}
-
-#[derive(Default)]
-struct Keep(Vec<Attempt>);
-impl Observer for Keep {
-    fn attempt(&mut self, a: &Attempt) {
-        self.0.push(*a);
-    }
-}
-
-fn run(sc: &Scenario) -> (Vec<Attempt>, Report) {
-    let mut keep = Keep::default();
-    let out = world::run_observed(sc, sc.seed, SimDuration::from_secs(10), &mut keep)
-        .expect("run completes");
-    let report = Report::build(sc, sc.seed, &out);
-    (keep.0, report)
-}
+mod support;
+use support::{parse, run};
 
 /// One Ready pod of Deployment `api` behind headless `api`, with `capacity`;
 /// one client group with `client` fields.

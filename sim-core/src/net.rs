@@ -48,16 +48,9 @@ pub fn dial(
     proxy: &mut Proxy<'_>,
 ) -> Dial {
     if addr.pod != NO_POD {
-        return dial_pod_ip(cluster, addr, svc, pod_port, connect_timeout, proxy.group);
+        return dial_pod(cluster, addr, svc, pod_port, connect_timeout, proxy.group);
     }
-    let view = &cluster.services[svc as usize].view;
-    // No ready endpoint: kube-proxy falls back to serving-terminating
-    // ones, and rejects only when there are none of those either.
-    let pool = if view.endpoints.is_empty() {
-        &view.serving_terminating
-    } else {
-        &view.endpoints
-    };
+    let pool = proxy_pool(cluster, svc);
     if pool.is_empty() {
         return Dial {
             outcome: Outcome::Refused,
@@ -71,11 +64,7 @@ pub fn dial(
     // none there ⇒ the packet is dropped.
     let local: Vec<Addr>;
     let pool: &[Addr] = if cluster.sc.services[svc as usize].local_traffic {
-        local = pool
-            .iter()
-            .copied()
-            .filter(|a| cluster.pods[a.pod as usize].node == proxy.node)
-            .collect();
+        local = on_node(cluster, pool, proxy.node);
         if local.is_empty() {
             return Dial {
                 outcome: Outcome::Timeout,
@@ -106,7 +95,7 @@ pub fn dial(
         pool
     };
     let ep = proxy.pick(cluster, svc, pool);
-    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
+    let mut d = dial_pod(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
     d.via_vip = true;
     d
 }
@@ -134,22 +123,13 @@ pub fn dial_external(
     if cluster.nodes[proxy.node as usize].failed_at.is_some() {
         return dropped;
     }
-    let view = &cluster.services[svc as usize].view;
-    let pool = if view.endpoints.is_empty() {
-        &view.serving_terminating
-    } else {
-        &view.endpoints
-    };
+    let pool = proxy_pool(cluster, svc);
     let local: Vec<Addr>;
     let pool: &[Addr] = if cluster.sc.services[svc as usize]
         .external
         .is_some_and(|x| x.local)
     {
-        local = pool
-            .iter()
-            .copied()
-            .filter(|a| cluster.pods[a.pod as usize].node == proxy.node)
-            .collect();
+        local = on_node(cluster, pool, proxy.node);
         &local
     } else {
         pool
@@ -170,7 +150,7 @@ pub fn dial_external(
         };
     }
     let ep = proxy.pick(cluster, svc, pool);
-    let mut d = dial_pod_ip(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
+    let mut d = dial_pod(cluster, ep, svc, pod_port, connect_timeout, proxy.group);
     d.via_vip = true;
     d
 }
@@ -199,6 +179,26 @@ pub fn lb_nodes(cluster: &Cluster, svc: u32, out: &mut Vec<u32>) {
             out.push(n);
         }
     }
+}
+
+/// The endpoints kube-proxy balances Service `svc` over: the ready ones; with
+/// none, the serving-terminating ones (`pkg/proxy/topology.go`), which may
+/// be none too.
+fn proxy_pool<'c>(cluster: &'c Cluster, svc: u32) -> &'c [Addr] {
+    let view = &cluster.services[svc as usize].view;
+    if view.endpoints.is_empty() {
+        &view.serving_terminating
+    } else {
+        &view.endpoints
+    }
+}
+
+/// Those of `pool` on node `node`.
+fn on_node(cluster: &Cluster, pool: &[Addr], node: u32) -> Vec<Addr> {
+    pool.iter()
+        .copied()
+        .filter(|a| cluster.pods[a.pod as usize].node == node)
+        .collect()
 }
 
 /// kube-proxy state across the run: IPVS round-robin cursors, one per node
@@ -340,18 +340,6 @@ pub fn over_connection(
 /// what holds it at that instant answers, if NetworkPolicy lets it.
 #[inline]
 pub fn dial_pod(
-    cluster: &Cluster,
-    addr: Addr,
-    svc: u32,
-    port: u16,
-    connect_timeout: SimDuration,
-    group: u32,
-) -> Dial {
-    dial_pod_ip(cluster, addr, svc, port, connect_timeout, group)
-}
-
-#[inline]
-fn dial_pod_ip(
     cluster: &Cluster,
     addr: Addr,
     svc: u32,

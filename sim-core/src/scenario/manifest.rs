@@ -1241,39 +1241,9 @@ fn statefulset_object<'n>(mut m: Map<'n>) -> Result<StatefulSetDraft<'n>, Diagno
     sm.skip(&STATEFULSET_SPEC_IGNORED);
     sm.finish()?;
 
-    let mut tm = Map::of(&template_f)?;
-    let tmeta = tm.req("metadata", "the pods' `labels`")?;
-    let labels_f = Map::of(&tmeta)?.req("labels", "the pods' labels, which `selector` matches")?;
-    let labels = labels_f.string_map()?;
-    let pod = match tm.opt("spec") {
-        Some(pf) => pod_spec(&pf, true)?,
-        None => PodSpec {
-            grace: None,
-            hostname: None,
-            subdomain: None,
-            ports: Vec::new(),
-            named_ports: Vec::new(),
-        },
-    };
-    tm.finish()?;
-    check_selector(&selector_f, &labels, &labels_f)?;
+    let (labels, pod, _) = template(&template_f, &selector_f, false)?;
 
-    let mut start_ready = false;
-    let mut lifecycle = default_lifecycle();
-    if let Some(g) = pod.grace {
-        lifecycle.grace = g;
-    }
-    let mut churn_lifetime = Lifetime::None;
-    for (key, value) in &meta.ksim {
-        match *key {
-            "start-ready" => start_ready = flag(value)?,
-            "startup" => lifecycle.startup = value.duration()?,
-            "drain" => lifecycle.drain = value.duration()?,
-            "teardown" => lifecycle.teardown = value.duration()?,
-            "lifetime" => churn_lifetime = lifetime(value)?,
-            _ => unreachable!("annotations are checked by `metadata`"),
-        }
-    }
+    let (start_ready, lifecycle, churn_lifetime) = workload_settings(&meta, &pod)?;
     Ok(StatefulSetDraft {
         set: StatefulSet {
             name: meta.name,
@@ -1330,14 +1300,7 @@ fn deployment_object<'n>(mut m: Map<'n>) -> Result<(Deployment, Field<'n>, Field
     sm.skip(&DEPLOYMENT_SPEC_IGNORED);
     sm.finish()?;
 
-    let mut tm = Map::of(&template_f)?;
-    let tmeta = tm.req("metadata", "the pods' `labels`")?;
-    let labels_f = Map::of(&tmeta)?.req("labels", "the pods' labels, which `selector` matches")?;
-    let labels = labels_f.string_map()?;
-    let pf = tm.req("spec", "the pods' containers and their `ports`")?;
-    let pod = pod_spec(&pf, true)?;
-    tm.finish()?;
-    check_selector(&selector_f, &labels, &labels_f)?;
+    let (labels, pod, pf) = template(&template_f, &selector_f, true)?;
     if pod.ports.is_empty() {
         return Err(pf
             .err(format!(
@@ -1346,22 +1309,7 @@ fn deployment_object<'n>(mut m: Map<'n>) -> Result<(Deployment, Field<'n>, Field
             ))
             .hint("list the ports its pods listen on: `containers: [{name: app, ports: [{containerPort: 8080}]}]`"));
     }
-    let mut start_ready = false;
-    let mut lifecycle = default_lifecycle();
-    if let Some(g) = pod.grace {
-        lifecycle.grace = g;
-    }
-    let mut churn_lifetime = Lifetime::None;
-    for (key, value) in &meta.ksim {
-        match *key {
-            "start-ready" => start_ready = flag(value)?,
-            "startup" => lifecycle.startup = value.duration()?,
-            "drain" => lifecycle.drain = value.duration()?,
-            "teardown" => lifecycle.teardown = value.duration()?,
-            "lifetime" => churn_lifetime = lifetime(value)?,
-            _ => unreachable!("annotations are checked by `metadata`"),
-        }
-    }
+    let (start_ready, lifecycle, churn_lifetime) = workload_settings(&meta, &pod)?;
     let d = Deployment {
         name: meta.name,
         namespace: meta.namespace,
@@ -1379,6 +1327,63 @@ fn deployment_object<'n>(mut m: Map<'n>) -> Result<(Deployment, Field<'n>, Field
         sidecar: None,
     };
     Ok((d, meta.name_f, replicas_f.unwrap_or(spec)))
+}
+
+/// A workload's pod `template`: its labels (which `selector` must select)
+/// and its pod spec, and where the spec is written (the template when it
+/// has none). `spec_required`: a Deployment's template must have one.
+fn template<'n>(
+    template_f: &Field<'n>,
+    selector_f: &Field<'n>,
+    spec_required: bool,
+) -> Result<(BTreeMap<String, String>, PodSpec, Field<'n>), Diagnostic> {
+    let mut tm = Map::of(template_f)?;
+    let tmeta = tm.req("metadata", "the pods' `labels`")?;
+    let labels_f = Map::of(&tmeta)?.req("labels", "the pods' labels, which `selector` matches")?;
+    let labels = labels_f.string_map()?;
+    let spec_f = if spec_required {
+        Some(tm.req("spec", "the pods' containers and their `ports`")?)
+    } else {
+        tm.opt("spec")
+    };
+    let pod = match &spec_f {
+        Some(pf) => pod_spec(pf, true)?,
+        None => PodSpec {
+            grace: None,
+            hostname: None,
+            subdomain: None,
+            ports: Vec::new(),
+            named_ports: Vec::new(),
+        },
+    };
+    tm.finish()?;
+    check_selector(selector_f, &labels, &labels_f)?;
+    Ok((labels, pod, spec_f.unwrap_or_else(|| template_f.clone())))
+}
+
+/// A workload's ksim settings from its `ksim.io/*` annotations and pod
+/// spec: (start Ready, lifecycle, churn lifetime).
+fn workload_settings(
+    meta: &Meta,
+    pod: &PodSpec,
+) -> Result<(bool, Lifecycle, Lifetime), Diagnostic> {
+    let mut start_ready = false;
+    let mut lifecycle = default_lifecycle();
+    if let Some(g) = pod.grace {
+        lifecycle.grace = g;
+    }
+    let mut churn_lifetime = Lifetime::None;
+    for (key, value) in &meta.ksim {
+        match *key {
+            "start-ready" => start_ready = flag(value)?,
+            "startup" => lifecycle.startup = value.duration()?,
+            "drain" => lifecycle.drain = value.duration()?,
+            "teardown" => lifecycle.teardown = value.duration()?,
+            "lifetime" => churn_lifetime = lifetime(value)?,
+            _ => unreachable!("annotations are checked by `metadata`"),
+        }
+    }
+    Ok((start_ready, lifecycle, churn_lifetime))
 }
 
 /// `spec.selector` must select the template's labels, as the API server

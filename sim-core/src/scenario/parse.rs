@@ -1277,28 +1277,11 @@ fn statefulset(f: &Field, sc: &Scenario) -> Result<StatefulSet, Diagnostic> {
         None => svc.ports.iter().map(|p| p.target_port).collect(),
     };
     let lifecycle = lifecycle_fields(&mut m)?;
-    let churn = match m.opt("churn") {
-        None => Churn {
-            lifetime: Lifetime::None,
-        },
-        Some(f) => {
-            let mut cm = Map::of(&f)?;
-            let lifetime = match cm.opt("lifetime") {
-                None => Lifetime::None,
-                Some(f) => lifetime(&f)?,
-            };
-            cm.finish()?;
-            Churn { lifetime }
-        }
-    };
+    let churn = churn(m.opt("churn"))?;
     let update_strategy = update_strategy(m.opt("updateStrategy"))?;
     let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
     let ordinals_start = ordinals_start(m.opt("ordinals"))?;
-    let capacity = m
-        .opt("capacity")
-        .map(|f| traffic::capacity(&f))
-        .transpose()?;
-    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    let (capacity, sidecar) = workload_extras(&mut m)?;
     m.finish()?;
     Ok(StatefulSet {
         capacity,
@@ -1350,6 +1333,33 @@ pub(super) fn update_strategy(f: Option<Field>) -> Result<UpdateStrategy, Diagno
         "OnDelete" => UpdateStrategy::OnDelete,
         _ => UpdateStrategy::RollingUpdate { partition },
     })
+}
+
+/// A workload's `churn: {lifetime}`.
+fn churn(f: Option<Field>) -> Result<Churn, Diagnostic> {
+    let Some(f) = f else {
+        return Ok(Churn {
+            lifetime: Lifetime::None,
+        });
+    };
+    let mut cm = Map::of(&f)?;
+    let lifetime = cm
+        .opt("lifetime")
+        .map(|f| lifetime(&f))
+        .transpose()?
+        .unwrap_or(Lifetime::None);
+    cm.finish()?;
+    Ok(Churn { lifetime })
+}
+
+/// A workload's `capacity` and `sidecar`.
+fn workload_extras(m: &mut Map) -> Result<(Option<Capacity>, Option<bool>), Diagnostic> {
+    let capacity = m
+        .opt("capacity")
+        .map(|f| traffic::capacity(&f))
+        .transpose()?;
+    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    Ok((capacity, sidecar))
 }
 
 /// `ordinals: {start: N}` (GA in 1.31): the first ordinal.
@@ -1460,28 +1470,10 @@ fn deployment(f: &Field) -> Result<Deployment, Diagnostic> {
         None => Vec::new(),
     };
     let lifecycle = lifecycle_fields(&mut m)?;
-    let churn = match m.opt("churn") {
-        None => Churn {
-            lifetime: Lifetime::None,
-        },
-        Some(f) => {
-            let mut cm = Map::of(&f)?;
-            let lifetime = cm
-                .opt("lifetime")
-                .map(|f| lifetime(&f))
-                .transpose()?
-                .unwrap_or(Lifetime::None);
-            cm.finish()?;
-            Churn { lifetime }
-        }
-    };
+    let churn = churn(m.opt("churn"))?;
     let strategy = deployment_strategy(m.opt("strategy"))?;
     let min_ready = min_ready_seconds(m.opt("minReadySeconds"))?;
-    let capacity = m
-        .opt("capacity")
-        .map(|f| traffic::capacity(&f))
-        .transpose()?;
-    let sidecar = m.opt("sidecar").map(|f| f.bool()).transpose()?;
+    let (capacity, sidecar) = workload_extras(&mut m)?;
     m.finish()?;
     if ports.is_empty() {
         return Err(f
