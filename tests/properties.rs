@@ -33,6 +33,8 @@ struct Group {
     cache: &'static str,
     balancer: &'static str,
     connect_timeout_ms: u32,
+    /// Retries, pools, timeouts, sidecar opt-out: raw YAML fields.
+    extras: &'static str,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +65,10 @@ struct Gen {
     shuffle: bool,
     unreachable_ms: Option<u32>,
     reuse: &'static str,
+    /// The Deployment's pods model capacity.
+    capacity: bool,
+    /// An Istio mesh over the default namespace.
+    mesh: bool,
     groups: Vec<Group>,
     events: Vec<(u32, Action)>,
 }
@@ -127,8 +133,17 @@ impl Gen {
         let _ = writeln!(
             y,
             "deployments:\n  - {{name: api, replicas: {}, start_ready: {}, labels: {{app: web}}, ports: [5432], \
-             lifecycle: {{startup: {}ms, drain: {}ms, teardown: {}ms}}, churn: {{lifetime: {lifetime}}}}}",
-            self.replicas, self.start_ready, self.startup_ms, self.drain_ms, self.teardown_ms
+             lifecycle: {{startup: {}ms, drain: {}ms, teardown: {}ms}}, churn: {{lifetime: {lifetime}}}{}}}",
+            self.replicas,
+            self.start_ready,
+            self.startup_ms,
+            self.drain_ms,
+            self.teardown_ms,
+            if self.capacity {
+                ", capacity: {workers: 2, queue: 5, service_time: exponential(20ms)}"
+            } else {
+                ""
+            }
         );
         y.push_str("clients:\n");
         for (i, g) in self.groups.iter().enumerate() {
@@ -138,9 +153,12 @@ impl Gen {
             };
             let _ = writeln!(
                 y,
-                "  - {{name: g{i}, count: {}, target: \"{host}:5432\", rate: {}, resolver: {{profile: {}, cache: {}}}, balancer: {}, connect_timeout: {}ms}}",
-                g.count, g.rate, g.profile, g.cache, g.balancer, g.connect_timeout_ms
+                "  - {{name: g{i}, count: {}, target: \"{host}:5432\", rate: {}, resolver: {{profile: {}, cache: {}}}, balancer: '{}', connect_timeout: {}ms{}}}",
+                g.count, g.rate, g.profile, g.cache, g.balancer, g.connect_timeout_ms, g.extras
             );
+        }
+        if self.mesh {
+            y.push_str("mesh: {}\n");
         }
         if !self.events.is_empty() {
             y.push_str("events:\n");
@@ -196,11 +214,31 @@ fn group() -> impl Strategy<Value = Group> {
             ]),
             prop::sample::select(vec!["none", "ttl", "ttl(10s)", "fixed(5s)", "fixed(30s)"]),
         ),
-        prop::sample::select(vec!["random", "first", "round-robin"]),
+        prop::sample::select(vec![
+            "random",
+            "first",
+            "round-robin",
+            "round-robin(random-start)",
+            "least-request",
+            "ring-hash(request)",
+            "maglev(client)",
+            "pick-first",
+            "grpc-round-robin",
+            "prefer-ordinal(0)",
+        ]),
         50u32..=3000,
+        prop::sample::select(vec![
+            "",
+            ", retries: {attempts: 2}",
+            ", retries: {attempts: 1, retry_on: [5xx], budget: {percent: 20}}",
+            ", connections: {pool: {http2: true}}",
+            ", connections: {pool: {max_idle: 1, max_age: 5s}}, request_timeout: 300ms",
+            ", request_timeout: 50ms, retries: {attempts: 1, per_try_timeout: 30ms, retry_on: [reset]}",
+            ", sidecar: false",
+        ]),
     )
         .prop_map(
-            |(count, rate, pod, (profile, cache), balancer, connect_timeout_ms)| Group {
+            |(count, rate, pod, (profile, cache), balancer, connect_timeout_ms, extras)| Group {
                 count,
                 rate,
                 pod,
@@ -208,6 +246,7 @@ fn group() -> impl Strategy<Value = Group> {
                 cache,
                 balancer,
                 connect_timeout_ms,
+                extras,
             },
         )
 }
@@ -246,6 +285,8 @@ fn scenario_gen(churn: bool) -> impl Strategy<Value = Gen> {
         (
             prop::collection::vec(group(), 1..=3),
             prop::sample::select(vec!["never", "host-local", "immediate", "cooldown(5s)"]),
+            prop::bool::weighted(0.3),
+            prop::bool::weighted(0.2),
         ),
         prop::collection::vec((0u32..1000, 0u32..12), 0..=max_events),
     )
@@ -254,7 +295,7 @@ fn scenario_gen(churn: bool) -> impl Strategy<Value = Gen> {
                 (seed, duration_s, replicas, headless, start_ready, parallel),
                 (lifetime, startup_ms, drain_ms, teardown_ms, propagation_ms),
                 (ttl_s, cache, shuffle, unreachable_ms),
-                (groups, reuse),
+                (groups, reuse, capacity, mesh),
                 events,
             )| {
                 let events = events
@@ -289,6 +330,8 @@ fn scenario_gen(churn: bool) -> impl Strategy<Value = Gen> {
                     shuffle,
                     unreachable_ms,
                     reuse,
+                    capacity,
+                    mesh,
                     groups,
                     events,
                 }
@@ -354,13 +397,20 @@ proptest! {
         let t = &r.totals;
         let sum = |o: &sim_core::report::Outcomes| {
             o.ok + o.refused + o.timeout + o.unreachable + o.wrong_backend + o.no_address
+                + o.overloaded + o.request_timeout + o.reset + o.upstream_503
         };
-        // One attempt per request in this version (no retries yet).
-        prop_assert_eq!(t.requests, t.attempts);
+        // Every request is counted once by its last try; every try once.
+        prop_assert_eq!(sum(&t.request_outcomes), t.requests);
+        prop_assert_eq!(t.attempts, t.requests + t.retries);
         prop_assert_eq!(sum(&t.outcomes), t.attempts);
+        prop_assert!(t.request_outcomes.ok <= t.outcomes.ok);
+        prop_assert_eq!(r.latency.count, t.request_outcomes.ok);
         prop_assert!(t.stale_ip_errors <= t.attempts - t.outcomes.ok - t.outcomes.no_address);
         let l = &r.stale_ip_errors_by_layer;
-        prop_assert_eq!(l.client_cache + l.server_cache + l.propagation, t.stale_ip_errors);
+        prop_assert_eq!(
+            l.client_cache + l.node_cache + l.server_cache + l.propagation + l.pooled_connection,
+            t.stale_ip_errors
+        );
         for w in &r.windows {
             prop_assert_eq!(sum(&w.outcomes), w.attempts);
         }
@@ -390,8 +440,12 @@ proptest! {
         let assigned: BTreeSet<u32> = out.cluster.pods.iter().map(|p| p.ip).collect();
         prop_assert_eq!(keep.0.len() as u64, out.metrics.totals.attempts);
         for a in &keep.0 {
+            // A pod that accepted and then answered 503 or too late was
+            // reached too (and may be absent: a sidecar's own 503 or timeout).
+            let reached_anyway = matches!(a.outcome, Outcome::Overloaded | Outcome::RequestTimeout)
+                && a.reached.is_some();
             match a.outcome {
-                Outcome::Ok | Outcome::WrongBackend => {
+                _ if reached_anyway || matches!(a.outcome, Outcome::Ok | Outcome::WrongBackend) => {
                     let d = a.dialled.expect("a connection was made to an address");
                     prop_assert!(assigned.contains(&d.ip), "reached {:?}, never assigned", d);
                     let p = &out.cluster.pods[a.reached.expect("a pod accepted") as usize];
@@ -419,8 +473,15 @@ proptest! {
         prop_assert_eq!(t.outcomes.unreachable, 0);
         prop_assert_eq!(t.outcomes.wrong_backend, 0);
         if g.start_ready && g.groups.iter().all(|c| c.pod.is_none_or(|k| k < g.replicas)) {
-            // Every pod is an endpoint from t = 0 and never leaves: all succeed.
-            prop_assert_eq!(t.outcomes.ok, t.attempts);
+            // Every pod is an endpoint from t = 0 and never leaves: every
+            // try reaches one (which may be too busy or too slow).
+            prop_assert_eq!(
+                t.outcomes.ok + t.outcomes.overloaded + t.outcomes.request_timeout,
+                t.attempts
+            );
+            if !g.capacity {
+                prop_assert_eq!(t.outcomes.ok, t.attempts);
+            }
         }
     }
 }

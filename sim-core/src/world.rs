@@ -126,7 +126,8 @@ pub struct Attempt {
     /// The pod address finally dialled (after kube-proxy for a VIP; equal to
     /// `chosen` otherwise). `None` when there was no address or a VIP rejected.
     pub dialled: Option<Addr>,
-    /// The pod that accepted the connection (`ok` and `wrong_backend`).
+    /// The pod that accepted the connection (`ok`, `wrong_backend`, and an
+    /// `overloaded` or `request_timeout` try that a pod accepted).
     pub reached: Option<PodId>,
 }
 
