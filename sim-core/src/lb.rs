@@ -39,8 +39,11 @@ pub struct LeastReq {
     policy: LeastRequest,
     /// Requests in flight per address of the answer (parallel to it).
     active: Vec<u32>,
-    /// `(end, ip)` of each request in flight.
-    inflight: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// Which answer `active` is parallel to (bumped by each new answer).
+    generation: u32,
+    /// `(end, ip, index in the answer, its generation)` of each request in
+    /// flight: the index finds its counter at once while the answer stands.
+    inflight: BinaryHeap<Reverse<(SimTime, u32, u32, u32)>>,
 }
 
 pub struct HashLb {
@@ -119,6 +122,7 @@ impl Lb {
                 Lb::LeastRequest(Box::new(LeastReq {
                     policy,
                     active: Vec::new(),
+                    generation: 0,
                     inflight: BinaryHeap::new(),
                 }))
             }
@@ -156,12 +160,17 @@ impl Lb {
             Lb::LeastRequest(lr) => {
                 lr.policy.set_hosts(&hosts(), picks);
                 // Requests in flight keep counting against their address.
+                lr.generation = lr.generation.wrapping_add(1);
                 lr.active.clear();
                 lr.active.resize(addrs.len(), 0);
-                for Reverse((_, ip)) in lr.inflight.iter() {
-                    if let Some(i) = addrs.iter().position(|a| a.ip == *ip) {
+                let old = std::mem::take(&mut lr.inflight).into_vec();
+                for Reverse((end, ip, _, _)) in old {
+                    let i = addrs.iter().position(|a| a.ip == ip);
+                    if let Some(i) = i {
                         lr.active[i] += 1;
                     }
+                    let idx = i.map_or(u32::MAX, |i| i as u32);
+                    lr.inflight.push(Reverse((end, ip, idx, lr.generation)));
                 }
             }
             Lb::Hash(h) => {
@@ -222,7 +231,8 @@ impl Lb {
             Lb::LeastRequest(lr) => {
                 if let Some(a) = lr.active.get_mut(i) {
                     *a += 1;
-                    lr.inflight.push(Reverse((end, addrs[i].ip)));
+                    lr.inflight
+                        .push(Reverse((end, addrs[i].ip, i as u32, lr.generation)));
                 }
             }
             Lb::PickFirst(pf) => {
@@ -240,14 +250,17 @@ impl Lb {
 
 impl LeastReq {
     /// Forget requests answered by `now`.
-    fn settle(&mut self, addrs: &[Addr], now: SimTime) {
-        while let Some(&Reverse((end, ip))) = self.inflight.peek() {
+    fn settle(&mut self, _addrs: &[Addr], now: SimTime) {
+        while let Some(&Reverse((end, _, idx, generation))) = self.inflight.peek() {
             if end > now {
                 break;
             }
             self.inflight.pop();
-            if let Some(i) = addrs.iter().position(|a| a.ip == ip) {
-                self.active[i] = self.active[i].saturating_sub(1);
+            // Re-indexed at each new answer, so the generation matches; an
+            // address the answer dropped (u32::MAX) counts nowhere.
+            debug_assert_eq!(generation, self.generation);
+            if let Some(a) = self.active.get_mut(idx as usize) {
+                *a = a.saturating_sub(1);
             }
         }
     }

@@ -276,7 +276,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             self.queue.schedule(next, Event::Arrival(c));
         }
         self.metrics.request(now, group);
-        if let Some(r) = client.retry.as_mut() {
+        // Requests in flight are counted only for a retry budget.
+        if plan.retries.is_some_and(|r| r.budget.is_some())
+            && let Some(r) = client.retry.as_mut()
+        {
             r.settle(now);
             r.active_requests += 1;
         }
@@ -332,7 +335,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 let wait = backoff(p.tries, r.backoff_base, r.backoff_max, state.stream.unit());
                 let at = end.plus(wait);
                 if at < self.end && at < deadline {
-                    if first_retry {
+                    if first_retry && r.budget.is_some() {
                         state.active_retries += 1;
                     }
                     let slot = match self.free_pending.pop() {
@@ -352,7 +355,11 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 self.metrics.retry_denied(group);
             }
         }
-        if let Some(state) = self.clients[c as usize].retry.as_mut() {
+        if self.plans[group as usize]
+            .retries
+            .is_some_and(|r| r.budget.is_some())
+            && let Some(state) = self.clients[c as usize].retry.as_mut()
+        {
             state.ends.push(Reverse((end, p.tries > 1)));
         }
         let latency = (outcome == Outcome::Ok).then(|| end.since(p.started));
