@@ -394,8 +394,9 @@ fn parse_scenario(
     src: &str,
     tree: Option<&sim_core::scenario::yaml::Node>,
 ) -> Result<sim_core::Scenario, String> {
-    parse_scenario_diag(file, tree.map_or(Tree::Text(src), Tree::Node))
-        .map_err(|(d, text)| d.render(&file.display().to_string(), text.as_deref().unwrap_or(src)))
+    parse_scenario_diag(file, tree.map_or(Tree::Text(src), Tree::Node)).map_err(|e| {
+        e.0.render(&file.display().to_string(), e.1.as_deref().unwrap_or(src))
+    })
 }
 
 enum Tree<'a> {
@@ -408,7 +409,7 @@ enum Tree<'a> {
 fn parse_scenario_diag(
     file: &Path,
     tree: Tree,
-) -> Result<sim_core::Scenario, (Diagnostic, Option<String>)> {
+) -> Result<sim_core::Scenario, Box<(Diagnostic, Option<String>)>> {
     // Manifest files, read relative to the scenario's directory; their
     // texts are kept to show the line an error points at.
     let dir = file.parent().unwrap_or(Path::new(""));
@@ -442,11 +443,11 @@ fn parse_scenario_diag(
             .as_deref()
             .and_then(|name| read.iter().find(|(n, _, _)| n == name));
         match inside {
-            Some((_, path, text)) => (
+            Some((_, path, text)) => Box::new((
                 d.clone().in_file(path.display().to_string()),
                 Some(text.clone()),
-            ),
-            None => (d, None),
+            )),
+            None => Box::new((d, None)),
         }
     })
 }

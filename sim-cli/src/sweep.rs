@@ -67,8 +67,10 @@ pub fn load(inputs: &Inputs) -> Result<Loaded, String> {
     };
     // The base scenario on its own must be valid first: its errors are
     // clearer without a sweep in the way.
-    if let Err((d, text)) = parse_scenario_diag(file, Tree::Node(&base)) {
-        return Err(d.render(&file.display().to_string(), text.as_deref().unwrap_or(&src)));
+    if let Err(e) = parse_scenario_diag(file, Tree::Node(&base)) {
+        return Err(e
+            .0
+            .render(&file.display().to_string(), e.1.as_deref().unwrap_or(&src)));
     }
     let mut points = Vec::with_capacity(plan.points());
     for p in 0..plan.points() {
@@ -77,7 +79,8 @@ pub fn load(inputs: &Inputs) -> Result<Loaded, String> {
             .map_err(|d| d.render(&plan_shown, &plan_src))?;
         match parse_scenario_diag(file, Tree::Node(&tree)) {
             Ok(sc) => points.push(sc),
-            Err((d, text)) => {
+            Err(e) => {
+                let (d, text) = *e;
                 let swept = plan.parameters.iter().any(|q| {
                     d.path == q.path
                         || d.path.starts_with(&format!("{}.", q.path))
@@ -392,7 +395,7 @@ pub fn merge(
 fn num(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if v.abs() >= 1000.0 => format!("{v:.0}"),
         Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
         Some(v) => format!("{v:.3e}"),

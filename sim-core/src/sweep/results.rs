@@ -136,7 +136,7 @@ impl RunRecord {
             point: run / seeds,
             seed: head.seeds[run % seeds],
             metrics,
-            report: (run % seeds == 0).then_some(json),
+            report: run.is_multiple_of(seeds).then_some(json),
         }
     }
 }
