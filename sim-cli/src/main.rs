@@ -6,9 +6,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
+
+mod render;
+mod sweep;
 
 /// Exit code for bad input (scenario, flags, files).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -75,6 +78,99 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run a parameter sweep: every point of the scenario's `sweep:` grid
+    /// with several seeds, in parallel; statistics per point and metric.
+    Sweep(SweepCli),
+    /// Find the cheapest value of the `cheapest` parameter that meets the
+    /// `slo:`, by bisection (assuming monotonicity, checked).
+    Plan {
+        /// Scenario file with `sweep:` and `slo:` blocks.
+        file: PathBuf,
+        /// Read `sweep:` and `slo:` from this file instead of the scenario.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Base seed: seed i of every point is BASE + i (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Width of the reports' time windows, e.g. `10s`.
+        #[arg(long, value_parser = window_arg)]
+        window: Option<SimDuration>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the answer to this file (atomically) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Render a sweep's results file as an HTML page (inline SVG charts),
+    /// Markdown, CSV and JSON in a directory.
+    Report {
+        /// A results file written by `ksim sweep --out`.
+        results: PathBuf,
+        /// The directory to write `report.html`, `report.md`, `results.csv`
+        /// and `results.json` into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepCli {
+    #[command(subcommand)]
+    command: Option<SweepCommand>,
+    /// Scenario file with a `sweep:` block (or give the plan with --plan).
+    #[arg(required = true)]
+    file: Option<PathBuf>,
+    /// Read `sweep:` and `slo:` from this file instead of the scenario.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Worker threads (default: one per core). The output does not depend on it.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Base seed: seed i of every point is BASE + i (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Width of the reports' time windows, e.g. `10s`.
+    #[arg(long, value_parser = window_arg)]
+    window: Option<SimDuration>,
+    /// Standard output format when there is no --out.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the results JSON here (atomically); with --shard-count, a
+    /// directory that receives `shard-I-of-N.json`.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also render the report (HTML, Markdown, CSV, JSON) into this directory.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Run only the runs r with r % N == I. Falls back to the environment:
+    /// JOB_COMPLETION_INDEX (Kubernetes Indexed Job), then SLURM_ARRAY_TASK_ID.
+    #[arg(long)]
+    shard_index: Option<usize>,
+    /// Number of shards N.
+    #[arg(long)]
+    shard_count: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Merge shard files into the results a single run gives (same bytes).
+    Merge {
+        /// Shard files, or directories holding `shard-*.json`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Write the results JSON here (atomically).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also render the report into this directory.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -132,6 +228,48 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::Sweep(c) => match c.command {
+            Some(SweepCommand::Merge {
+                inputs,
+                out,
+                report,
+                format,
+            }) => sweep::merge(&inputs, out.as_deref(), report.as_deref(), format),
+            None => sweep::sweep(sweep::SweepArgs {
+                inputs: sweep::Inputs {
+                    file: c.file.as_deref().expect("clap requires FILE"),
+                    plan_file: c.plan.as_deref(),
+                    seed: c.seed,
+                },
+                jobs: c.jobs,
+                window: c.window,
+                out: c.out.as_deref(),
+                report: c.report.as_deref(),
+                format: c.format,
+                shard_index: c.shard_index,
+                shard_count: c.shard_count,
+            }),
+        },
+        Command::Plan {
+            file,
+            plan,
+            jobs,
+            seed,
+            window,
+            format,
+            out,
+        } => sweep::plan(sweep::PlanArgs {
+            inputs: sweep::Inputs {
+                file: &file,
+                plan_file: plan.as_deref(),
+                seed,
+            },
+            jobs,
+            window,
+            out: out.as_deref(),
+            format,
+        }),
+        Command::Report { results, out } => render::report_cmd(&results, &out),
     }
 }
 
@@ -220,7 +358,6 @@ fn run(
 
 /// Read and validate a scenario; on failure, the exit code after the message.
 fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario), ExitCode> {
-    let shown = file.display().to_string();
     // Check the output path before a possibly long run, not after it.
     if let Some(path) = out
         && let Err(message) = check_out(path, file)
@@ -230,13 +367,49 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
             path.display()
         )));
     }
-    let src = match std::fs::read(file) {
+    let src = read_source(file).map_err(fail)?;
+    match parse_scenario(file, &src, None) {
+        Ok(s) => Ok((src, s)),
+        Err(message) => Err(fail(message)),
+    }
+}
+
+/// A scenario file's text; the message for a file that cannot be read.
+fn read_source(file: &Path) -> Result<String, String> {
+    let shown = file.display().to_string();
+    match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => return Err(fail(not_utf8(&shown, e.as_bytes(), e.utf8_error()))),
+            Ok(s) => Ok(s),
+            Err(e) => Err(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
         },
-        Err(e) => return Err(fail(format!("error: cannot read {shown}: {e}\n"))),
-    };
+        Err(e) => Err(format!("error: cannot read {shown}: {e}\n")),
+    }
+}
+
+/// Validate the scenario in `src` (or in `tree`, a changed copy of its
+/// document, for a sweep point), reading manifests relative to `file`.
+/// On failure, the rendered diagnostic.
+fn parse_scenario(
+    file: &Path,
+    src: &str,
+    tree: Option<&sim_core::scenario::yaml::Node>,
+) -> Result<sim_core::Scenario, String> {
+    parse_scenario_diag(file, tree.map_or(Tree::Text(src), Tree::Node)).map_err(|e| {
+        e.0.render(&file.display().to_string(), e.1.as_deref().unwrap_or(src))
+    })
+}
+
+enum Tree<'a> {
+    Text(&'a str),
+    Node(&'a sim_core::scenario::yaml::Node),
+}
+
+/// [`parse_scenario`] with the diagnostic, and the text of the manifest it
+/// points into (`None`: the scenario itself).
+fn parse_scenario_diag(
+    file: &Path,
+    tree: Tree,
+) -> Result<sim_core::Scenario, Box<(Diagnostic, Option<String>)>> {
     // Manifest files, read relative to the scenario's directory; their
     // texts are kept to show the line an error points at.
     let dir = file.parent().unwrap_or(Path::new(""));
@@ -258,24 +431,25 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
             .push((name.to_string(), path, text.clone()));
         Ok(text)
     };
-    match sim_core::scenario::parse_with(&src, &read_manifest) {
-        Ok(s) => Ok((src, s)),
-        Err(d) => {
-            // An error inside a manifest is shown with that file's path and text.
-            let read = manifests.borrow();
-            let inside = d
-                .file
-                .as_deref()
-                .and_then(|name| read.iter().find(|(n, _, _)| n == name));
-            Err(fail(match inside {
-                Some((_, path, text)) => d
-                    .clone()
-                    .in_file(path.display().to_string())
-                    .render(&shown, text),
-                None => d.render(&shown, &src),
-            }))
+    let result = match tree {
+        Tree::Text(src) => sim_core::scenario::parse_with(src, &read_manifest),
+        Tree::Node(n) => sim_core::scenario::parse_tree(Some(n), &read_manifest),
+    };
+    result.map_err(|d| {
+        // An error inside a manifest is shown with that file's path and text.
+        let read = manifests.borrow();
+        let inside = d
+            .file
+            .as_deref()
+            .and_then(|name| read.iter().find(|(n, _, _)| n == name));
+        match inside {
+            Some((_, path, text)) => Box::new((
+                d.clone().in_file(path.display().to_string()),
+                Some(text.clone()),
+            )),
+            None => Box::new((d, None)),
         }
-    }
+    })
 }
 
 /// Print `text`, or write it atomically to `out`.

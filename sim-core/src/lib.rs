@@ -60,6 +60,7 @@ pub mod netpol;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod time;
 pub mod world;
 

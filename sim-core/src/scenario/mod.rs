@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 pub use diag::{Diagnostic, Loc};
 pub use mesh::{DestinationRule, Mesh, OutlierDetection};
 pub use netpol::NetworkPolicy;
-pub use parse::{parse, parse_with};
+pub use parse::{parse, parse_tree, parse_with};
 pub use traffic::{
     Capacity, Connections, Pool, Retries, RetryBudget, RetryOn, ServiceTime, Subset,
 };

@@ -30,6 +30,17 @@ pub fn parse_with(
 ) -> Result<Scenario, Diagnostic> {
     // No document, or an empty one (`---` alone, `~`): the same mistake.
     let root = parse_document(src)?.filter(|r| r.kind != yaml::Kind::Null);
+    parse_tree(root.as_ref(), load)
+}
+
+/// [`parse_with`] from an already-parsed document (`None`: the file had
+/// none). Sweeps use it to validate each point after replacing values in
+/// the scenario's tree, so every point obeys the same rules as a file.
+pub fn parse_tree(
+    root: Option<&yaml::Node>,
+    load: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Scenario, Diagnostic> {
+    let root = root.filter(|r| r.kind != yaml::Kind::Null);
     let Some(root) = root else {
         return Err(Diagnostic::at(
             Loc { line: 1, col: 1 },
@@ -37,7 +48,7 @@ pub fn parse_with(
         )
         .hint("start from scenarios/web-statefulset.yaml"));
     };
-    let root = Field::root(&root);
+    let root = Field::root(root);
     if !matches!(root.node.kind, yaml::Kind::Map(_)) {
         return Err(root
             .expected("a scenario (a mapping with `name`, `duration`, `services`, ...)")
@@ -84,6 +95,9 @@ pub fn parse_with(
     let event_fields = m.opt("events");
     let mesh_field = m.opt("mesh");
     let netpol_fields = m.opt("network_policies");
+    // A sweep plan and its SLO (read by `ksim sweep`/`plan`, see
+    // `crate::sweep`): a scenario with them still runs as itself.
+    m.skip(&["sweep", "slo"]);
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
