@@ -515,3 +515,16 @@ fn events_out_writes_one_json_lifecycle_event_per_line_and_leaves_the_report_alo
             .all(|e| e["t_ns"].is_u64() && e["object"].is_string())
     );
 }
+
+#[test]
+fn check_determinism_prints_the_verdict_on_stderr_and_the_report_as_usual() {
+    let out = ksim(&["run", web(), "--check-determinism", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("deterministic: ") && stderr.contains("events identical"),
+        "{stderr}"
+    );
+    let plain = ok(&["run", web(), "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain);
+}

@@ -47,6 +47,11 @@ enum Command {
         /// one JSON object per line.
         #[arg(long)]
         events_out: Option<PathBuf>,
+        /// Run twice and compare the event logs; print the verdict (or the
+        /// first divergence: simulated time, event, payload) on standard
+        /// error. Exit code 1 when the runs differ.
+        #[arg(long, conflicts_with = "events_out")]
+        check_determinism: bool,
     },
     /// Answer a DNS query as the cluster would at one simulated instant, like
     /// `dig`; with --from, the path a client's resolver takes.
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
             out,
             window,
             events_out,
+            check_determinism,
         } => run(
             &file,
             seed,
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
             out.as_deref(),
             window,
             events_out.as_deref(),
+            check_determinism,
         ),
         Command::Dns {
             file,
@@ -153,6 +160,10 @@ impl sim_core::Observer for EventLines {
     }
 }
 
+/// Exit code of `ksim run --check-determinism` when the two runs differ.
+const EXIT_NOT_DETERMINISTIC: u8 = 1;
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: &Path,
     seed: Option<u64>,
@@ -160,6 +171,7 @@ fn run(
     out: Option<&Path>,
     window: Option<SimDuration>,
     events_out: Option<&Path>,
+    check_determinism: bool,
 ) -> ExitCode {
     let shown = file.display().to_string();
     if let Some(path) = events_out
@@ -190,7 +202,14 @@ fn run(
     }
     let opts = sim_core::RunOptions { seed, window };
     let mut events = EventLines::default();
-    let result = if events_out.is_some() {
+    let mut verdict = None;
+    let result = if check_determinism {
+        sim_core::determinism::check(&scenario, &opts).map(|v| {
+            let report = v.report.clone();
+            verdict = Some(v);
+            report
+        })
+    } else if events_out.is_some() {
         sim_core::run_observed(&scenario, &opts, &mut events)
     } else {
         sim_core::run(&scenario, &opts)
@@ -215,7 +234,18 @@ fn run(
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
-    emit(&text, out)
+    let code = emit(&text, out);
+    match verdict {
+        Some(v) => {
+            let _ = std::io::stderr().write_all(v.to_text().as_bytes());
+            if v.is_deterministic() {
+                code
+            } else {
+                ExitCode::from(EXIT_NOT_DETERMINISTIC)
+            }
+        }
+        None => code,
+    }
 }
 
 /// Read and validate a scenario; on failure, the exit code after the message.
