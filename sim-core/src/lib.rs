@@ -48,6 +48,7 @@
 
 pub mod balance;
 pub mod capacity;
+pub mod check;
 pub mod client;
 pub mod cluster;
 pub mod determinism;
