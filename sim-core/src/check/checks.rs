@@ -191,8 +191,9 @@ impl Check {
                 .collect(),
             hit: vec![None; leaves.len()],
             attempts: 0,
-            first_stale: None,
-            first_of: [None; 10],
+            first_stale: vec![None; sc.clients.len() + 1],
+            first_of: vec![[None; 10]; sc.clients.len() + 1],
+            groups: sc.clients.iter().map(|g| g.name.clone()).collect(),
         };
         let report = match run_observed(sc, opts, &mut watch) {
             Ok(r) => r,
@@ -239,19 +240,24 @@ struct Watch {
     /// Per leaf: the first attempt that broke the invariant / reached the goal.
     hit: Vec<Option<Attempt>>,
     attempts: u64,
-    first_stale: Option<Attempt>,
-    first_of: [Option<Attempt>; 10],
+    /// Per client group, and for all groups (the last entry).
+    first_stale: Vec<Option<Attempt>>,
+    first_of: Vec<[Option<Attempt>; 10]>,
+    groups: Vec<String>,
 }
 
 impl Observer for Watch {
     fn attempt(&mut self, a: &Attempt) {
         self.attempts += 1;
-        if a.stale.is_some() && self.first_stale.is_none() {
-            self.first_stale = Some(*a);
-        }
-        let o = &mut self.first_of[a.outcome as usize];
-        if o.is_none() {
-            *o = Some(*a);
+        let all = self.groups.len();
+        for g in [a.group as usize, all] {
+            if a.stale.is_some() && self.first_stale[g].is_none() {
+                self.first_stale[g] = Some(*a);
+            }
+            let o = &mut self.first_of[g][a.outcome as usize];
+            if o.is_none() {
+                *o = Some(*a);
+            }
         }
         for (leaf, hit) in self.leaves.iter().zip(&mut self.hit) {
             if let (Some((invariant, f)), None) = (leaf, &hit) {
@@ -268,21 +274,35 @@ impl Watch {
     /// The attempt that best shows why a report key is off: the first
     /// stale-IP error for a stale-IP key, the first attempt with the
     /// outcome a key names, else the first attempt that was not `ok`.
+    /// A key under `client_groups.<name>` looks at that group's attempts.
     fn witness(&self, key: &str) -> Option<Attempt> {
+        let g = key
+            .strip_prefix("client_groups.")
+            .and_then(|rest| {
+                (self.groups.iter().enumerate())
+                    .filter(|(_, name)| {
+                        rest.strip_prefix(name.as_str())
+                            .is_some_and(|after| after.is_empty() || after.starts_with('.'))
+                    })
+                    .max_by_key(|(_, name)| name.len())
+                    .map(|(i, _)| i)
+            })
+            .unwrap_or(self.groups.len());
         if key.contains("stale") {
-            return self.first_stale;
+            return self.first_stale[g];
         }
+        let first_of = &self.first_of[g];
         if let Some(o) = Outcome::ALL
             .iter()
             .filter(|o| key.contains(o.name()))
             .max_by_key(|o| o.name().len())
         {
-            return self.first_of[*o as usize];
+            return first_of[*o as usize];
         }
         if key.contains("refused") {
-            return self.first_of[Outcome::Refused as usize];
+            return first_of[Outcome::Refused as usize];
         }
-        self.first_of
+        first_of
             .iter()
             .skip(1)
             .flatten()

@@ -235,21 +235,10 @@ impl<'a> Search<'a> {
         Ok(self.check.run(&sc).is_ok())
     }
 
-    /// Check the property's report keys against a run of the lowest point,
-    /// so a typo is an input error, not a "counterexample".
+    /// Check the property's report keys against a run of the scenario as
+    /// written, so a typo is an input error, not a "counterexample".
     pub fn validate(&self) -> Result<(), String> {
-        let low: Vec<i64> = self.varies.iter().map(|v| v.range.bounds().0).collect();
-        let (_, sc) = self.at(&low).map_err(|d| {
-            format!(
-                "{}{}",
-                if d.path.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}: ", d.path)
-                },
-                d.message
-            )
-        })?;
+        let sc = scenario::parse_with(self.src, self.load).map_err(|d| d.to_string())?;
         let report = crate::run(&sc, &crate::RunOptions::default()).map_err(|e| e.to_string())?;
         let json = serde_json::to_value(&report).expect("a report serializes");
         for key in self.check.report_keys() {
