@@ -12,7 +12,7 @@
 //! let check = Check::parse("totals.outcomes.refused == 0").unwrap();
 //! let mut runner = TestRunner::new(Config { cases: 4, ..Config::default() });
 //! runner
-//!     .run(&strategy::models(&space), |m| strategy::verify(&check, &m))
+//!     .run(&strategy::models(&space), |m| strategy::verify(&check, &m).map(|_| ()))
 //!     .unwrap();
 //! ```
 
