@@ -515,3 +515,145 @@ fn events_out_writes_one_json_lifecycle_event_per_line_and_leaves_the_report_alo
             .all(|e| e["t_ns"].is_u64() && e["object"].is_string())
     );
 }
+
+#[test]
+fn check_determinism_prints_the_verdict_on_stderr_and_the_report_as_usual() {
+    let out = ksim(&["run", web(), "--check-determinism", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("deterministic: ") && stderr.contains("events identical"),
+        "{stderr}"
+    );
+    let plain = ok(&["run", web(), "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain);
+}
+
+/// A small scenario for `ksim check`: one deletion under a caching client.
+const CHECKED: &str = r#"# a deletion under caching clients
+name: checked
+duration: 20s
+services:
+  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}
+statefulsets:
+  - {name: web, service: nginx, replicas: 3, start_ready: true}
+clients:
+  - {name: app, count: 2, target: "nginx:80", rate: 10, resolver: {cache: none}}
+events:
+  - {at: 10s, delete_pod: web-0}
+"#;
+
+#[test]
+fn check_writes_a_shrunk_counterexample_that_ksim_run_reproduces() {
+    let dir = TempDir::new("check");
+    let file = dir.write("checked.yaml", CHECKED.as_bytes());
+    let file = file.to_str().unwrap();
+    let out = ksim(&[
+        "check",
+        file,
+        "--property",
+        "rates.stale_ip_error_rate < 0.001",
+        "--vary",
+        "statefulsets[0].replicas=1..6",
+        "--vary",
+        "clients[0].resolver.cache=none|fixed(30s)",
+        "--vary",
+        "events[0].at=1s..15s",
+        "--cases",
+        "16",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("counterexample: `rates.stale_ip_error_rate < 0.001` does not hold"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    statefulsets[0].replicas = 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    events[0].at = 1s"), "{stdout}");
+    assert!(
+        stdout.contains("first failing attempt: client group `app`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("a stale IP from the"), "{stdout}");
+    assert!(stdout.contains("events[0] at 1s"), "{stdout}");
+    let written = dir.0.join("checked.counterexample.yaml");
+    assert!(
+        stdout.contains(&format!("wrote {}", written.display())),
+        "{stdout}"
+    );
+    // A normal scenario file: `ksim run` reproduces the violation.
+    let report = json(&ok(&["run", written.to_str().unwrap(), "--format", "json"]));
+    let rate = report["rates"]["stale_ip_error_rate"].as_f64().unwrap();
+    assert!(rate >= 0.001, "{rate}");
+}
+
+#[test]
+fn check_without_a_counterexample_says_how_many_cases_it_tried() {
+    let dir = TempDir::new("check-ok");
+    let file = dir.write("checked.yaml", CHECKED.as_bytes());
+    let out = ok(&[
+        "check",
+        file.to_str().unwrap(),
+        "--property",
+        "totals.requests > 0 && rates.outcomes.wrong_backend == 0",
+        "--vary",
+        "clients[0].rate=1..20",
+        "--cases",
+        "6",
+    ]);
+    assert!(
+        out.starts_with("no counterexample: `totals.requests > 0 && rates.outcomes.wrong_backend == 0` held in all 6 cases tried (varying clients[0].rate)"),
+        "{out}"
+    );
+    assert!(!dir.0.join("checked.counterexample.yaml").exists());
+}
+
+#[test]
+fn check_rejects_bad_properties_and_ranges_with_exit_code_2() {
+    let dir = TempDir::new("check-bad");
+    let file = dir.write("checked.yaml", CHECKED.as_bytes());
+    let file = file.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec!["--property", "rates.stale_ip_error_rate"],
+            "no comparison",
+        ),
+        (
+            vec!["--property", "rates.stale_ip_eror_rate < 1"],
+            "did you mean `stale_ip_error_rate`",
+        ),
+        (
+            vec![
+                "--property",
+                "totals.requests > 0",
+                "--vary",
+                "clients[0].rate=9..1",
+            ],
+            "empty",
+        ),
+        (
+            vec![
+                "--property",
+                "totals.requests > 0",
+                "--vary",
+                "clients[7].rate=1..2",
+            ],
+            "out of range",
+        ),
+    ] {
+        let mut all = vec!["check", file];
+        all.extend(args.iter().copied());
+        let out = ksim(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

@@ -50,6 +50,11 @@ enum Command {
         /// one JSON object per line.
         #[arg(long)]
         events_out: Option<PathBuf>,
+        /// Run twice and compare the event logs; print the verdict (or the
+        /// first divergence: simulated time, event, payload) on standard
+        /// error. Exit code 1 when the runs differ.
+        #[arg(long, conflicts_with = "events_out")]
+        check_determinism: bool,
     },
     /// Answer a DNS query as the cluster would at one simulated instant, like
     /// `dig`; with --from, the path a client's resolver takes.
@@ -113,6 +118,36 @@ enum Command {
         /// and `results.json` into (created if missing).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Search for a scenario that breaks a property of the report, shrink it,
+    /// and write it as a scenario file `ksim run` reproduces. Exit code 1 when
+    /// a counterexample is found, 0 when none is found within --cases.
+    Check {
+        /// Scenario file (YAML or JSON).
+        file: PathBuf,
+        /// `KEY OP NUMBER [&& ...]` over the JSON report, e.g.
+        /// `rates.stale_ip_error_rate < 0.001`; OP is < <= > >= == !=.
+        #[arg(long)]
+        property: String,
+        /// `PATH=RANGE`: a value of the scenario file to vary, e.g.
+        /// `statefulsets[0].replicas=1..10`, `clients[0].rate=0.5..20`,
+        /// `events[0].at=1s..60s`, `clients[0].resolver.cache=none|ttl|fixed(30s)`
+        /// (ends included). Repeat for several. Without any, the seed varies.
+        #[arg(long = "vary", value_name = "PATH=RANGE")]
+        vary: Vec<String>,
+        /// Random points to try before giving up.
+        #[arg(long, default_value_t = 64)]
+        cases: u32,
+        /// Seed of the search (which points are tried), not of the runs.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Most runs to spend shrinking a counterexample.
+        #[arg(long, default_value_t = 512)]
+        max_shrink_runs: u32,
+        /// Where to write the counterexample (default: `<name>.counterexample.yaml`
+        /// next to FILE, so relative `manifests` paths still resolve).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -201,6 +236,7 @@ fn main() -> ExitCode {
             out,
             window,
             events_out,
+            check_determinism,
         } => run(
             &file,
             seed,
@@ -208,6 +244,7 @@ fn main() -> ExitCode {
             out.as_deref(),
             window,
             events_out.as_deref(),
+            check_determinism,
         ),
         Command::Dns {
             file,
@@ -270,6 +307,23 @@ fn main() -> ExitCode {
             format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
+        Command::Check {
+            file,
+            property,
+            vary,
+            cases,
+            seed,
+            max_shrink_runs,
+            out,
+        } => check(
+            &file,
+            &property,
+            &vary,
+            cases,
+            seed,
+            max_shrink_runs,
+            out.as_deref(),
+        ),
     }
 }
 
@@ -291,6 +345,10 @@ impl sim_core::Observer for EventLines {
     }
 }
 
+/// Exit code of `ksim run --check-determinism` when the two runs differ.
+const EXIT_NOT_DETERMINISTIC: u8 = 1;
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: &Path,
     seed: Option<u64>,
@@ -298,6 +356,7 @@ fn run(
     out: Option<&Path>,
     window: Option<SimDuration>,
     events_out: Option<&Path>,
+    check_determinism: bool,
 ) -> ExitCode {
     let shown = file.display().to_string();
     if let Some(path) = events_out
@@ -328,7 +387,14 @@ fn run(
     }
     let opts = sim_core::RunOptions { seed, window };
     let mut events = EventLines::default();
-    let result = if events_out.is_some() {
+    let mut verdict = None;
+    let result = if check_determinism {
+        sim_core::determinism::check(&scenario, &opts).map(|v| {
+            let report = v.report.clone();
+            verdict = Some(v);
+            report
+        })
+    } else if events_out.is_some() {
         sim_core::run_observed(&scenario, &opts, &mut events)
     } else {
         sim_core::run(&scenario, &opts)
@@ -353,7 +419,18 @@ fn run(
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
-    emit(&text, out)
+    let code = emit(&text, out);
+    match verdict {
+        Some(v) => {
+            let _ = std::io::stderr().write_all(v.to_text().as_bytes());
+            if v.is_deterministic() {
+                code
+            } else {
+                ExitCode::from(EXIT_NOT_DETERMINISTIC)
+            }
+        }
+        None => code,
+    }
 }
 
 /// Read and validate a scenario; on failure, the exit code after the message.
@@ -619,3 +696,181 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+/// Reads the files a scenario's `manifests` name, relative to `dir`.
+fn manifest_loader(dir: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
+    move |name: &str| {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+    }
+}
+
+/// `<dir>/<stem>.counterexample.yaml` for scenario `file`.
+fn default_counterexample_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.counterexample.yaml"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check(
+    file: &Path,
+    property: &str,
+    vary: &[String],
+    cases: u32,
+    seed: u64,
+    max_shrink_runs: u32,
+    out: Option<&Path>,
+) -> ExitCode {
+    use sim_core::check::search::{self, Found, Range, Search, Vary};
+    let out_path = out.map_or_else(|| default_counterexample_path(file), Path::to_path_buf);
+    let (src, _) = match load(file, Some(&out_path)) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let check = match sim_core::check::Check::parse(property) {
+        Ok(c) => c,
+        Err(e) => {
+            return fail(format!(
+                "error: --property {e}\n  hint: KEY OP NUMBER over the JSON report, e.g. `rates.stale_ip_error_rate < 0.001 && latency.p99_ms <= 50`\n"
+            ));
+        }
+    };
+    let mut varies = Vec::new();
+    for spec in vary {
+        match Vary::parse(spec) {
+            Ok(v) => varies.push(v),
+            Err(e) => return fail(format!("error: --vary {e}\n")),
+        }
+    }
+    let seed_only = varies.is_empty();
+    if seed_only {
+        varies.push(Vary {
+            path: "seed".into(),
+            range: Range::Int(0, 1_000_000),
+        });
+    }
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let loader = manifest_loader(dir);
+    let s = Search {
+        src: &src,
+        varies: &varies,
+        check: &check,
+        cases,
+        seed,
+        max_shrink_runs,
+        load: &loader,
+    };
+    if let Err(e) = s.validate() {
+        return fail(format!("error: {e}\n"));
+    }
+    let shown = file.display().to_string();
+    let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
+    let mut text = String::new();
+    let found = match s.run() {
+        Ok(f) => f,
+        Err(d) => {
+            let at = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", d.path)
+            };
+            return fail(format!(
+                "error: {shown}: {at}{}\n  hint: narrow the --vary ranges to values the scenario accepts\n",
+                d.message
+            ));
+        }
+    };
+    let c = match found {
+        Found::Nothing {
+            cases,
+            invalid,
+            first_invalid,
+        } => {
+            text.push_str(&format!(
+                "no counterexample: `{property}` held in all {cases} cases tried (varying {}{})\n",
+                varied.join(", "),
+                if seed_only { "; no --vary given" } else { "" }
+            ));
+            if let Some(d) = first_invalid {
+                text.push_str(&format!(
+                    "  {invalid} points were skipped as invalid scenarios; the first: {}{}\n",
+                    if d.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", d.path)
+                    },
+                    d.message
+                ));
+            }
+            return emit(&text, None);
+        }
+        Found::Counterexample(c) => c,
+    };
+    let v = &c.violation;
+    text.push_str(&format!(
+        "counterexample: `{property}` does not hold\n  found after {} case{}, shrunk in {} runs\n  values:\n",
+        c.cases,
+        if c.cases == 1 { "" } else { "s" },
+        c.shrink_runs
+    ));
+    for ((path, value), (_, first)) in c.values.iter().zip(&c.first_found) {
+        text.push_str(&format!("    {path} = {value}"));
+        if first != value {
+            text.push_str(&format!("   (first found at {first})"));
+        }
+        text.push('\n');
+    }
+    text.push_str(&v.explain(&c.scenario));
+    if let Some(a) = &v.attempt {
+        let ip = a.dialled.or(a.chosen).map(|d| d.ip);
+        let (events, holder) = search::lifecycle_before(&c.scenario, a.at, ip, 8);
+        if let (Some(ip), Some(pod)) = (ip, holder) {
+            text.push_str(&format!(
+                "  the address {} was {pod}'s\n",
+                sim_core::scenario::fmt_ipv4(ip)
+            ));
+        }
+        if !events.is_empty() {
+            text.push_str("  pod and endpoint changes up to it (latest last):\n");
+            for e in events {
+                let mut line = format!(
+                    "    {} {} {}",
+                    sim_core::check::secs(sim_core::time::SimTime(e.t_ns)),
+                    e.kind,
+                    e.object
+                );
+                if let Some(ip) = &e.ip {
+                    line.push_str(&format!(" {ip}"));
+                }
+                if let Some(eps) = &e.endpoints {
+                    line.push_str(&format!(" [{}]", eps.join(", ")));
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+    }
+    let values: Vec<String> = c.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+    let shown_out = out_path.display().to_string();
+    let file_text = format!(
+        "# ksim check counterexample for {shown}\n# property: {property}\n# violated: {} ({})\n# values: {}\n# reproduce: ksim run {shown_out}\n{}",
+        v.check,
+        v.detail,
+        values.join(", "),
+        c.text
+    );
+    if let Err(e) = write_atomically(&out_path, file_text.as_bytes()) {
+        return fail(format!("error: cannot write {shown_out}: {e}\n"));
+    }
+    text.push_str(&format!(
+        "wrote {shown_out}; reproduce with: ksim run {shown_out}\n"
+    ));
+    let _ = emit(&text, None);
+    ExitCode::from(EXIT_COUNTEREXAMPLE)
+}
+
+/// Exit code of `ksim check` when it found a counterexample.
+const EXIT_COUNTEREXAMPLE: u8 = 1;

@@ -1219,6 +1219,8 @@ impl<'s> Cluster<'s> {
         now: SimTime,
         startup: Startup,
     ) -> Result<PodId, IpamExhausted> {
+        #[cfg(debug_assertions)]
+        self.check_ordered_ready(sts, ordinal, now);
         let id = self.pods.len() as PodId;
         let (node, ip) = self.place_and_address(id, now)?;
         // An ordinal keeps its identity across replacements; ordinals can be
@@ -1280,6 +1282,34 @@ impl<'s> Cluster<'s> {
         // A Service publishing not-ready addresses lists it from now on.
         self.endpoints_changed(sts, now);
         Ok(id)
+    }
+
+    /// Debug-build invariant (see `world::invariants`): an OrderedReady
+    /// StatefulSet creates ordinal `n` only when every lower ordinal has a
+    /// pod that is Running and Ready.
+    #[cfg(debug_assertions)]
+    fn check_ordered_ready(&self, sts: u32, ordinal: u32, now: SimTime) {
+        let set = &self.sc.statefulsets[sts as usize];
+        if set.pod_management_policy != PodManagementPolicy::OrderedReady {
+            return;
+        }
+        for lower in 0..ordinal {
+            let pod = self.pod_by_identity(sts, lower);
+            if !pod.is_some_and(|p| self.pods[p as usize].is_ready()) {
+                panic!(
+                    "ksim invariant violated (StatefulSet OrderedReady ordering) at {now}: \
+                     {} is being created while {} is {}\n\
+                     This is a bug in ksim's model, not in the scenario; please report it with the scenario file and seed.",
+                    set.pod_name(ordinal),
+                    set.pod_name(lower),
+                    if pod.is_some() {
+                        "not Running and Ready"
+                    } else {
+                        "missing"
+                    }
+                );
+            }
+        }
     }
 
     /// The StatefulSet controller's sync (reference/balancing.md §1.2):

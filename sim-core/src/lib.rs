@@ -48,8 +48,10 @@
 
 pub mod balance;
 pub mod capacity;
+pub mod check;
 pub mod client;
 pub mod cluster;
+pub mod determinism;
 pub mod dns;
 pub mod engine;
 pub mod lb;
@@ -92,6 +94,14 @@ pub fn run_observed<O: Observer>(
 ) -> Result<Report, RunError> {
     let seed = opts.seed.unwrap_or(sc.seed);
     let window = opts.window.unwrap_or(scenario::defaults::WINDOW);
+    check_windows(sc, window)?;
+    let out = world::run_observed(sc, seed, window, observer)?;
+    Ok(Report::build(sc, seed, &out))
+}
+
+/// A run of `sc` reported in windows of `window` stays within
+/// [`scenario::limits::MAX_WINDOWS`].
+pub(crate) fn check_windows(sc: &Scenario, window: time::SimDuration) -> Result<(), RunError> {
     let windows = scenario::limits::windows(sc.duration, window);
     if windows > scenario::limits::MAX_WINDOWS {
         return Err(RunError {
@@ -104,6 +114,5 @@ pub fn run_observed<O: Observer>(
             ),
         });
     }
-    let out = world::run_observed(sc, seed, window, observer)?;
-    Ok(Report::build(sc, seed, &out))
+    Ok(())
 }

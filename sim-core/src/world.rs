@@ -5,6 +5,8 @@
 //! classify); the rules of each step live in `dns`, `client`, `net`, `cluster`.
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
+#[cfg(debug_assertions)]
+mod invariants;
 mod request;
 
 pub use request::{attribute, backoff, retriable};
@@ -139,8 +141,13 @@ pub trait Observer {
     /// Whether this observer wants [`Observer::lifecycle`] events (recording
     /// them costs a little; attempts are always offered).
     const LIFECYCLE: bool = false;
+    /// Whether this observer wants [`Observer::event`] calls, one per event
+    /// the loop dispatches (the determinism checker's log).
+    const EVENTS: bool = false;
     fn attempt(&mut self, _a: &Attempt) {}
     fn lifecycle(&mut self, _e: &Lifecycle) {}
+    /// An event about to be handled at `at` (only when [`Observer::EVENTS`]).
+    fn event(&mut self, _at: SimTime, _ev: &Event) {}
 }
 
 /// One lifecycle event, as `ksim run --events-out` writes it (one JSON
@@ -195,6 +202,8 @@ struct World<'s, 'o, O: Observer> {
     mesh: Option<crate::mesh::MeshRun<'s>>,
     warnings: Vec<String>,
     seed: u64,
+    /// Test hook (see [`run_perturbed`]): the index of the event to delay.
+    perturb: Option<u64>,
 }
 
 /// Run `sc` with `seed` and report windows of `window`.
@@ -209,7 +218,24 @@ pub fn run_observed<'s, O: Observer>(
     window: SimDuration,
     observer: &mut O,
 ) -> Result<RunOutput<'s>, RunError> {
+    run_perturbed(sc, seed, window, observer, None)
+}
+
+/// [`run_observed`] with injected nondeterminism, for testing the
+/// determinism checker: when `perturb` is `Some(n)` and the observer records
+/// events ([`Observer::EVENTS`]), the `n`-th event (0-based) is put back 1 ns
+/// later instead of being handled, as a scheduling bug would do. Not for
+/// anything but tests.
+#[doc(hidden)]
+pub fn run_perturbed<'s, O: Observer>(
+    sc: &'s Scenario,
+    seed: u64,
+    window: SimDuration,
+    observer: &mut O,
+    perturb: Option<u64>,
+) -> Result<RunOutput<'s>, RunError> {
     let (mut w, targeted) = World::new(sc, seed, window, observer);
+    w.perturb = perturb;
     w.start()?;
     let processed = w.run_until(w.end)?;
     Ok(RunOutput {
@@ -333,6 +359,7 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             mesh: None,
             warnings: unresolvable,
             seed,
+            perturb: None,
         };
         (w, targeted)
     }
@@ -342,8 +369,18 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
         let mut processed = 0u64;
         while self.queue.peek_time().is_some_and(|t| t < until) {
             let (now, ev) = self.queue.pop().expect("peeked");
+            if O::EVENTS {
+                if self.perturb == Some(processed) {
+                    self.perturb = None;
+                    self.queue.schedule(now.plus(SimDuration(1)), ev);
+                    continue;
+                }
+                self.observer.event(now, &ev);
+            }
             processed += 1;
             self.handle(now, ev)?;
+            #[cfg(debug_assertions)]
+            self.check_invariants(now);
         }
         Ok(processed)
     }

@@ -22,6 +22,7 @@ mod parse;
 pub mod read;
 pub mod trace;
 pub mod traffic;
+pub mod vary;
 pub mod yaml;
 
 use std::collections::BTreeMap;

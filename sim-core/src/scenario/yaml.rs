@@ -314,12 +314,13 @@ impl<'a> Builder<'a> {
                 )
             }
             Event::Alias(id) => {
-                let Some((_, target)) = self.anchors.iter().rev().find(|(a, _)| *a == id) else {
+                let Some(k) = self.anchors.iter().rposition(|(a, _)| *a == id) else {
                     return Err(Diagnostic::at(loc, "alias to an unknown anchor"));
                 };
-                let mut copy = target.clone();
-                let size = tree_size(&copy);
-                self.count(size, loc)?;
+                // Count before copying: an alias bomb is refused before the
+                // copy that would exceed the budget is made.
+                self.count(tree_size(&self.anchors[k].1), loc)?;
+                let mut copy = self.anchors[k].1.clone();
                 relocate(&mut copy, loc);
                 (copy, 0)
             }

@@ -228,8 +228,8 @@ impl Plan {
         }
         for (p, c) in self.parameters.iter().zip(self.coords(point)) {
             let value = &p.values[c];
-            put(&mut tree, &p.path, value).map_err(|message| {
-                Diagnostic::at(value.loc, message)
+            crate::scenario::vary::put(&mut tree, &p.path, value.clone(), false).map_err(|d| {
+                Diagnostic::at(value.loc, d.message)
                     .path(format!("sweep: {} = {}", p.path, p.labels[c]))
                     .hint("a path names a field as written in the scenario, e.g. `clients[0].resolver.cache`")
             })?;
@@ -417,92 +417,6 @@ pub fn label(n: &Node) -> String {
     }
 }
 
-/// Put `value` at `path` in `tree`. Every step but the last must exist; the
-/// last key may be new (the scenario's parser then judges it).
-fn put(tree: &mut Node, path: &str, value: &Node) -> Result<(), String> {
-    let mut node = tree;
-    let mut done = String::new();
-    let mut rest = path;
-    loop {
-        if rest.is_empty() {
-            *node = value.clone();
-            return Ok(());
-        }
-        let what = node.describe();
-        let here = if done.is_empty() {
-            "the scenario".to_string()
-        } else {
-            format!("`{done}`")
-        };
-        if let Some(r) = rest.strip_prefix('[') {
-            let (i, r) = r
-                .split_once(']')
-                .ok_or_else(|| format!("`{path}`: `[` without `]`"))?;
-            let i: usize = i
-                .parse()
-                .map_err(|_| format!("`{path}`: `[{i}]` is not a list index"))?;
-            let Kind::Seq(items) = &mut node.kind else {
-                return Err(format!("`{path}`: {here} is {what}, not a list"));
-            };
-            let len = items.len();
-            node = items
-                .get_mut(i)
-                .ok_or_else(|| format!("`{path}`: {here} has {len} item(s); there is no [{i}]"))?;
-            done.push_str(&format!("[{i}]"));
-            rest = r.strip_prefix('.').unwrap_or(r);
-            continue;
-        }
-        let Kind::Map(entries) = &mut node.kind else {
-            return Err(format!(
-                "`{path}`: {here} is {what}, not a mapping with fields"
-            ));
-        };
-        // The longest key that fits (keys may hold dots, as label keys do).
-        let pick = entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (k, _))| {
-                let k = k.scalar()?;
-                let r = rest.strip_prefix(k)?;
-                (r.is_empty() || r.starts_with(['.', '['])).then_some((k.len(), i))
-            })
-            .max();
-        match pick {
-            Some((len, i)) => {
-                if !done.is_empty() {
-                    done.push('.');
-                }
-                done.push_str(&rest[..len]);
-                let r = &rest[len..];
-                rest = r.strip_prefix('.').unwrap_or(r);
-                node = &mut entries[i].1;
-            }
-            None => {
-                let key = rest.split(['.', '[']).next().unwrap_or(rest).to_string();
-                if key.len() != rest.len() {
-                    let known: Vec<&str> = entries.iter().filter_map(|(k, _)| k.scalar()).collect();
-                    let mut msg = format!("`{path}`: {here} has no field `{key}`");
-                    if let Some(n) = crate::scenario::diag::nearest(&key, known.iter().copied()) {
-                        msg.push_str(&format!(" (did you mean `{n}`?)"));
-                    }
-                    return Err(msg);
-                }
-                entries.push((
-                    Node {
-                        kind: Kind::Scalar {
-                            text: key,
-                            quoted: false,
-                        },
-                        loc: value.loc,
-                    },
-                    value.clone(),
-                ));
-                return Ok(());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,8 +473,10 @@ mod tests {
         let e = p.point_tree(&base, 0).unwrap_err();
         assert_eq!(e.path, "sweep: a.b[3].c = 7");
         assert!(e.message.contains("there is no [3]"), "{}", e.message);
+        // A missing key is created; the scenario's own rules then judge it
+        // (an unknown field is refused with the nearest name).
         let p = plan("sweep: {parameters: [{path: 'x.y', values: [7]}]}");
-        let e = p.point_tree(&base, 0).unwrap_err();
-        assert!(e.message.contains("no field `x`"), "{}", e.message);
+        let t = p.point_tree(&base, 0).unwrap();
+        assert!(t.find("x.y").is_some());
     }
 }

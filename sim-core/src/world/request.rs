@@ -106,6 +106,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 && let Some(resp) =
                     m.dns_answer(group as u32, self.server.target(name), &self.cluster, now)
             {
+                #[cfg(debug_assertions)]
+                self.check_answer(&resp, now);
                 return Ok(resp);
             }
             let asks: &[Ask] = if plan.resolver.aaaa {
@@ -146,6 +148,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
                 }
             }
             if let Some(resp) = found {
+                #[cfg(debug_assertions)]
+                self.check_answer(&resp, now);
                 return Ok(resp);
             }
             // musl: SERVFAIL (EAI_AGAIN) or NODATA (EAI_NODATA) ends the
@@ -753,7 +757,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             _ => None,
         };
         self.metrics.attempt(now, group, outcome, stale, d.wait);
-        self.observer.attempt(&Attempt {
+        let attempt = Attempt {
             at: now,
             client: c,
             group,
@@ -763,7 +767,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
             chosen: Some(addr),
             dialled: d.dialled,
             reached: d.reached,
-        });
+        };
+        #[cfg(debug_assertions)]
+        self.check_attempt(&attempt);
+        self.observer.attempt(&attempt);
         if outcome == Outcome::Ok
             && let Some(pod) = d.reached
         {
