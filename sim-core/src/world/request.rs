@@ -371,10 +371,6 @@ impl<'s, O: Observer> World<'s, '_, O> {
             .request_done(p.started, group, outcome, latency);
     }
 
-    /// One try of request `p`: find an address (from the client's cache, or
-    /// by resolving), pick one, dial it, let the pod serve it; classify and
-    /// count the try. Returns its outcome and when the client knows it.
-    #[inline]
     /// The address a new connection for try `p` goes to: resolve (or use
     /// the cache) and pick. `None` when there was no address (already
     /// counted). Returns the address, its service and the index of the pick.
@@ -614,6 +610,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
         d
     }
 
+    /// One try of request `p`: find an address (from an open connection,
+    /// the client's cache, or by resolving), pick one, dial it (itself,
+    /// through kube-proxy, its sidecar, or from outside), let the pod serve
+    /// it; classify and count the try. Returns its outcome and when the
+    /// client knows it.
+    #[inline]
     fn try_once(&mut self, p: &mut Pending, now: SimTime) -> (Outcome, SimTime) {
         let c = p.client;
         let group = self.clients[c as usize].group;
@@ -798,7 +800,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
         if outcome.is_failed_dial() && !injected {
             self.connection_lost(c, now);
         }
-        if let Some(i) = picked {
+        if let Some(i) = picked
+            && !matches!(self.clients[c as usize].lb, crate::lb::Lb::Inline)
+        {
             let client = &mut self.clients[c as usize];
             client.lb.tried(
                 &client.addrs,
