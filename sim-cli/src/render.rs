@@ -442,12 +442,22 @@ fn timeline(report: &Value) -> String {
             base += v;
         }
     }
-    // Pod deletions, placed by time along the windows.
-
+    // Pod lifecycle events (after t = 0), placed by time along the
+    // windows: created, Ready, deleted, exited, gone.
+    const EVENTS: [(&str, &str, &str); 5] = [
+        ("created_s", "created", "#2a7f62"),
+        ("ready_s", "Ready", "#2563a8"),
+        ("deleted_s", "deleted", "#555555"),
+        ("exited_s", "exited", "#a8322d"),
+        ("gone_s", "gone", "#999999"),
+    ];
     let width = report["window_s"].as_f64().unwrap_or(10.0);
     if let Some(pods) = report["pods"]["lifecycle"].as_array() {
         for p in pods {
-            if let Some(t) = p["deleted_s"].as_f64() {
+            for (key, what, color) in EVENTS {
+                let Some(t) = p[key].as_f64().filter(|&t| t > 0.0) else {
+                    continue;
+                };
                 let pos = (t / width - 0.5).clamp(0.0, (n - 1) as f64);
                 let x = if n <= 1 {
                     x_at(0, 1)
@@ -457,7 +467,7 @@ fn timeline(report: &Value) -> String {
                 };
                 let _ = write!(
                     o,
-                    "<line class=\"event\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" stroke-dasharray=\"2 2\"><title>{} deleted at {} s</title></line>",
+                    "<line class=\"event\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-dasharray=\"2 2\"><title>{} {what} at {} s</title></line>",
                     c(x),
                     c(T),
                     c(x),
