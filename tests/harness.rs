@@ -98,3 +98,27 @@ fn the_harness_finds_and_shrinks_a_stale_ip_error_under_a_caching_client() {
     // The shrunk model is a scenario that reproduces the failure.
     assert!(check.run(&m.scenario()).is_err());
 }
+
+#[test]
+fn checks_over_the_lifecycle_event_log_name_the_event_that_broke_them() {
+    let sc = sim_core::scenario::parse(
+        "name: t\nduration: 60s\n\
+         services:\n  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}\n\
+         statefulsets:\n  - {name: web, service: nginx, replicas: 2, start_ready: true}\n\
+         clients:\n  - {name: app, target: 'nginx:80', rate: 5}\n\
+         events:\n  - {at: 10s, delete_pod: web-1}\n",
+    )
+    .unwrap();
+    // A goal that holds: the deleted pod's replacement becomes Ready.
+    let back = Check::eventually_event("web-1 is Ready again after 10 s", |e| {
+        e.kind == "pod_ready" && e.object == "web-1" && e.t_ns > 10_000_000_000
+    });
+    assert!(back.run(&sc).is_ok());
+    // An invariant that does not: no pod ever terminates. The violation
+    // names the event and when it happened.
+    let calm = Check::always_event("no pod terminates", |e| e.kind != "pod_terminating");
+    let v = calm.and(back).run(&sc).unwrap_err();
+    assert_eq!(v.check, "always(no pod terminates)");
+    assert_eq!(v.at.map(|t| t.as_ns()), Some(10_000_000_000));
+    assert!(v.detail.contains("pod_terminating web-1"), "{}", v.detail);
+}

@@ -1,6 +1,8 @@
 //! Composable checks over one run: invariants over the attempt stream
 //! ([`Check::always`]), goals that must be met at some point
-//! ([`Check::eventually`]), conditions on the report ([`Check::report`]),
+//! ([`Check::eventually`]), the same over the lifecycle event log
+//! ([`Check::always_event`], [`Check::eventually_event`]), conditions on
+//! the report ([`Check::report`]),
 //! joined with [`Check::and`] and [`Check::or`]. [`Check::run`] runs a
 //! scenario and returns its report, or the [`Violation`] that says which
 //! check failed, when, and on which attempt.
@@ -18,16 +20,19 @@ use crate::metrics::Outcome;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
-use crate::world::{Attempt, Observer};
+use crate::world::{Attempt, Lifecycle, Observer};
 use crate::{RunOptions, run_observed};
 
 type AttemptFn = Arc<dyn Fn(&Attempt) -> bool + Send + Sync>;
+type EventFn = Arc<dyn Fn(&Lifecycle) -> bool + Send + Sync>;
 type ReportFn = Arc<dyn Fn(&Report) -> Result<(), String> + Send + Sync>;
 
 #[derive(Clone)]
 enum Node {
     Always(String, AttemptFn),
     Eventually(String, AttemptFn),
+    AlwaysEvent(String, EventFn),
+    EventuallyEvent(String, EventFn),
     /// A report condition: (description, the key it reads when it is a
     /// key comparison, the test).
     Report(String, Option<String>, ReportFn),
@@ -49,8 +54,10 @@ impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn go(n: &Node, f: &mut fmt::Formatter<'_>, top: bool) -> fmt::Result {
             match n {
-                Node::Always(d, _) => write!(f, "always({d})"),
-                Node::Eventually(d, _) => write!(f, "eventually({d})"),
+                Node::Always(d, _) | Node::AlwaysEvent(d, _) => write!(f, "always({d})"),
+                Node::Eventually(d, _) | Node::EventuallyEvent(d, _) => {
+                    write!(f, "eventually({d})")
+                }
                 Node::Report(d, _, _) => write!(f, "{d}"),
                 Node::And(a, b) | Node::Or(a, b) => {
                     let op = if matches!(n, Node::And(..)) {
@@ -92,6 +99,25 @@ impl Check {
         reached: impl Fn(&Attempt) -> bool + Send + Sync + 'static,
     ) -> Check {
         Check(Node::Eventually(name.into(), Arc::new(reached)))
+    }
+
+    /// An invariant over the lifecycle event log (`--events-out`'s events:
+    /// pods created, Ready, terminating, exited, gone; endpoints and DNS
+    /// answers changed): `holds` is true of every event.
+    pub fn always_event(
+        name: impl Into<String>,
+        holds: impl Fn(&Lifecycle) -> bool + Send + Sync + 'static,
+    ) -> Check {
+        Check(Node::AlwaysEvent(name.into(), Arc::new(holds)))
+    }
+
+    /// A goal over the lifecycle event log: `reached` is true of at least
+    /// one event (e.g. "web-1's replacement becomes Ready").
+    pub fn eventually_event(
+        name: impl Into<String>,
+        reached: impl Fn(&Lifecycle) -> bool + Send + Sync + 'static,
+    ) -> Check {
+        Check(Node::EventuallyEvent(name.into(), Arc::new(reached)))
     }
 
     /// The number at `key` in the JSON report (`rates.stale_ip_error_rate`,
@@ -189,6 +215,16 @@ impl Check {
                     _ => None,
                 })
                 .collect(),
+            event_leaves: leaves
+                .iter()
+                .map(|l| match l {
+                    Node::AlwaysEvent(_, f) => Some((true, f.clone())),
+                    Node::EventuallyEvent(_, f) => Some((false, f.clone())),
+                    _ => None,
+                })
+                .collect(),
+            event_hit: vec![None; leaves.len()],
+            events: 0,
             hit: vec![None; leaves.len()],
             attempts: 0,
             first_stale: vec![None; sc.clients.len() + 1],
@@ -237,6 +273,11 @@ fn collect<'c>(n: &'c Node, out: &mut Vec<&'c Node>) {
 struct Watch {
     /// Per leaf: (is an invariant, predicate), for attempt checks.
     leaves: Vec<Option<(bool, AttemptFn)>>,
+    /// Per leaf: the same for lifecycle-event checks, and the first event
+    /// that broke the invariant / reached the goal.
+    event_leaves: Vec<Option<(bool, EventFn)>>,
+    event_hit: Vec<Option<Lifecycle>>,
+    events: u64,
     /// Per leaf: the first attempt that broke the invariant / reached the goal.
     hit: Vec<Option<Attempt>>,
     attempts: u64,
@@ -247,6 +288,20 @@ struct Watch {
 }
 
 impl Observer for Watch {
+    // Lifecycle events grow with pods, not requests.
+    const LIFECYCLE: bool = true;
+
+    fn lifecycle(&mut self, e: &Lifecycle) {
+        self.events += 1;
+        for (leaf, hit) in self.event_leaves.iter().zip(&mut self.event_hit) {
+            if let (Some((invariant, f)), None) = (leaf, &hit)
+                && f(e) != *invariant
+            {
+                *hit = Some(e.clone());
+            }
+        }
+    }
+
     fn attempt(&mut self, a: &Attempt) {
         self.attempts += 1;
         let all = self.groups.len();
@@ -351,6 +406,31 @@ fn eval(n: &Node, w: &Watch, r: &Report, next: &mut usize) -> Result<(), Violati
                         at: None,
                         attempt: None,
                         detail: format!("never held in {} attempts", w.attempts),
+                        report: None,
+                    }),
+                },
+                Node::AlwaysEvent(name, _) => match &w.event_hit[i] {
+                    None => Ok(()),
+                    Some(e) => Err(Violation {
+                        check: format!("always({name})"),
+                        at: Some(SimTime(e.t_ns)),
+                        attempt: None,
+                        detail: format!(
+                            "broken at {} by {} {}",
+                            secs(SimTime(e.t_ns)),
+                            e.kind,
+                            e.object
+                        ),
+                        report: None,
+                    }),
+                },
+                Node::EventuallyEvent(name, _) => match &w.event_hit[i] {
+                    Some(_) => Ok(()),
+                    None => Err(Violation {
+                        check: format!("eventually({name})"),
+                        at: None,
+                        attempt: None,
+                        detail: format!("never held in {} lifecycle events", w.events),
                         report: None,
                     }),
                 },
