@@ -91,20 +91,8 @@ enum Command {
     Plan {
         /// Scenario file with `sweep:` and `slo:` blocks.
         file: PathBuf,
-        /// Read `sweep:` and `slo:` from this file instead of the scenario.
-        #[arg(long)]
-        plan: Option<PathBuf>,
-        /// Worker threads (default: one per core).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Base seed: seed i of every point is BASE + i (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Width of the reports' time windows, e.g. `10s`.
-        #[arg(long, value_parser = window_arg)]
-        window: Option<SimDuration>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        study: StudyOpts,
         /// Write the answer to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -151,14 +139,9 @@ enum Command {
     },
 }
 
+/// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
 #[derive(Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-struct SweepCli {
-    #[command(subcommand)]
-    command: Option<SweepCommand>,
-    /// Scenario file with a `sweep:` block (or give the plan with --plan).
-    #[arg(required = true)]
-    file: Option<PathBuf>,
+struct StudyOpts {
     /// Read `sweep:` and `slo:` from this file instead of the scenario.
     #[arg(long)]
     plan: Option<PathBuf>,
@@ -174,6 +157,18 @@ struct SweepCli {
     /// Standard output format when there is no --out.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepCli {
+    #[command(subcommand)]
+    command: Option<SweepCommand>,
+    /// Scenario file with a `sweep:` block (or give the plan with --plan).
+    #[arg(required = true)]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    study: StudyOpts,
     /// Write the results JSON here (atomically); with --shard-count, a
     /// directory that receives `shard-I-of-N.json`.
     #[arg(long)]
@@ -275,36 +270,28 @@ fn main() -> ExitCode {
             None => sweep::sweep(sweep::SweepArgs {
                 inputs: sweep::Inputs {
                     file: c.file.as_deref().expect("clap requires FILE"),
-                    plan_file: c.plan.as_deref(),
-                    seed: c.seed,
+                    plan_file: c.study.plan.as_deref(),
+                    seed: c.study.seed,
                 },
-                jobs: c.jobs,
-                window: c.window,
+                jobs: c.study.jobs,
+                window: c.study.window,
                 out: c.out.as_deref(),
                 report: c.report.as_deref(),
-                format: c.format,
+                format: c.study.format,
                 shard_index: c.shard_index,
                 shard_count: c.shard_count,
             }),
         },
-        Command::Plan {
-            file,
-            plan,
-            jobs,
-            seed,
-            window,
-            format,
-            out,
-        } => sweep::plan(sweep::PlanArgs {
+        Command::Plan { file, study, out } => sweep::plan(sweep::PlanArgs {
             inputs: sweep::Inputs {
                 file: &file,
-                plan_file: plan.as_deref(),
-                seed,
+                plan_file: study.plan.as_deref(),
+                seed: study.seed,
             },
-            jobs,
-            window,
+            jobs: study.jobs,
+            window: study.window,
             out: out.as_deref(),
-            format,
+            format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
         Command::Check {
