@@ -355,7 +355,9 @@ impl Client {
     #[inline]
     pub fn pick(&mut self, balancer: Balancer, now: SimTime) -> usize {
         let n = self.addrs.len();
-        if let Some(i) = self.lb.pick(&self.addrs, now, &mut self.picks) {
+        if !matches!(self.lb, crate::lb::Lb::Inline)
+            && let Some(i) = self.lb.pick(&self.addrs, now, &mut self.picks)
+        {
             return i;
         }
         match balancer {

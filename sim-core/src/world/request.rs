@@ -439,6 +439,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
 
     /// Client `c` dials `addr` of service `svc` itself (through kube-proxy
     /// for a VIP).
+    #[inline]
     fn dial_direct(&mut self, c: u32, addr: Addr, svc: u32, now: SimTime) -> net::Dial {
         let client = &mut self.clients[c as usize];
         let plan = &self.plans[client.group as usize];
