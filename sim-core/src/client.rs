@@ -38,6 +38,8 @@ pub struct GroupPlan {
     pub retries: Option<Retries>,
     pub connections: Connections,
     pub subset: Option<crate::scenario::Subset>,
+    /// The group's subsetting seed (set with the run's seed).
+    pub subset_seed: u64,
     /// Outside clients: how they enter, and the Service they reach.
     pub entry: crate::scenario::Entry,
     pub entry_svc: u32,
@@ -74,6 +76,7 @@ impl GroupPlan {
             retries: g.retries,
             connections: g.connections,
             subset: g.subset,
+            subset_seed: 0,
             entry: g.entry,
             entry_svc: 0,
             mean_gap_ns: NS_PER_S as f64 / g.rate,

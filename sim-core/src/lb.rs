@@ -196,7 +196,7 @@ impl Lb {
         match self {
             Lb::Inline => None,
             Lb::LeastRequest(lr) => {
-                lr.settle(addrs, now);
+                lr.settle(now);
                 lr.policy.pick(Ctx::with_active(&lr.active), picks)
             }
             Lb::Hash(h) => {
@@ -250,7 +250,7 @@ impl Lb {
 
 impl LeastReq {
     /// Forget requests answered by `now`.
-    fn settle(&mut self, _addrs: &[Addr], now: SimTime) {
+    fn settle(&mut self, now: SimTime) {
         while let Some(&Reverse((end, _, idx, generation))) = self.inflight.peek() {
             if end > now {
                 break;

@@ -173,6 +173,17 @@ pub struct Metrics {
     pub latency_by_group: Vec<Latency>,
 }
 
+/// A [`Latency`]'s figures, ns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencySummary {
+    pub mean: f64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
 /// A latency distribution: HdrHistogram at 3 significant digits (0.1 %),
 /// nanoseconds up to an hour (longer values count as an hour). Integer
 /// buckets, so merging is exact and order-independent; memory is fixed by
@@ -222,17 +233,20 @@ impl Latency {
         self.h.len() + self.zeros
     }
 
-    /// The value at quantile `q` (0..=1), ns; `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<u64> {
-        (self.count() > 0).then(|| self.settled().value_at_quantile(q))
-    }
-
-    pub fn mean(&self) -> Option<f64> {
-        (self.count() > 0).then(|| self.settled().mean())
-    }
-
-    pub fn max(&self) -> Option<u64> {
-        (self.count() > 0).then(|| self.settled().max())
+    /// The distribution's figures (ns), zeros folded in once; `None` when
+    /// empty.
+    pub fn summary(&self) -> Option<LatencySummary> {
+        (self.count() > 0).then(|| {
+            let h = self.settled();
+            LatencySummary {
+                mean: h.mean(),
+                p50: h.value_at_quantile(0.5),
+                p90: h.value_at_quantile(0.9),
+                p99: h.value_at_quantile(0.99),
+                p999: h.value_at_quantile(0.999),
+                max: h.max(),
+            }
+        })
     }
 
     /// Add `other`'s values (exact).

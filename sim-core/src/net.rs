@@ -160,25 +160,19 @@ pub fn dial_external(
 /// `Local`, those whose health check (`healthCheckNodePort`) passes, i.e.
 /// that have a ready local endpoint. The health check's own delay is not
 /// modelled.
-pub fn lb_nodes(cluster: &Cluster, svc: u32, out: &mut Vec<u32>) {
-    out.clear();
+pub fn lb_nodes<'c>(cluster: &'c Cluster<'_>, svc: u32) -> impl Iterator<Item = u32> + 'c {
     let local = cluster.sc.services[svc as usize]
         .external
         .is_some_and(|x| x.local);
     let view = &cluster.services[svc as usize].view;
-    for n in 0..cluster.nodes.len() as u32 {
-        if cluster.nodes[n as usize].failed_at.is_some() {
-            continue;
-        }
-        if !local
-            || view
-                .endpoints
-                .iter()
-                .any(|a| cluster.pods[a.pod as usize].node == n)
-        {
-            out.push(n);
-        }
-    }
+    (0..cluster.nodes.len() as u32).filter(move |&n| {
+        cluster.nodes[n as usize].failed_at.is_none()
+            && (!local
+                || view
+                    .endpoints
+                    .iter()
+                    .any(|a| cluster.pods[a.pod as usize].node == n))
+    })
 }
 
 /// The endpoints kube-proxy balances Service `svc` over: the ready ones; with

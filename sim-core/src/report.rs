@@ -106,15 +106,17 @@ pub struct LatencyReport {
 
 impl LatencyReport {
     fn of(l: &Latency) -> LatencyReport {
-        let ms = |ns: Option<u64>| ns.map(|v| v as f64 / 1e6);
+        let s = l.summary();
+        let ms =
+            |f: fn(&crate::metrics::LatencySummary) -> u64| s.as_ref().map(|s| f(s) as f64 / 1e6);
         LatencyReport {
             count: l.count(),
-            mean_ms: l.mean().map(|v| v / 1e6),
-            p50_ms: ms(l.quantile(0.5)),
-            p90_ms: ms(l.quantile(0.9)),
-            p99_ms: ms(l.quantile(0.99)),
-            p999_ms: ms(l.quantile(0.999)),
-            max_ms: ms(l.max()),
+            mean_ms: s.as_ref().map(|s| s.mean / 1e6),
+            p50_ms: ms(|s| s.p50),
+            p90_ms: ms(|s| s.p90),
+            p99_ms: ms(|s| s.p99),
+            p999_ms: ms(|s| s.p999),
+            max_ms: ms(|s| s.max),
         }
     }
 }

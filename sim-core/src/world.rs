@@ -319,6 +319,9 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
                     g.name, g.target, sc.cluster.domain
                 ));
             }
+            // One subsetting seed per group, from the run's.
+            let mut h = seed ^ (plans.len() as u64).rotate_left(17);
+            plan.subset_seed = crate::rng::splitmix64(&mut h);
             plan.entry_svc = plan
                 .candidates
                 .iter()

@@ -188,24 +188,14 @@ impl Plan {
         self.points() * self.seeds as usize
     }
 
-    /// The value index of each parameter at `point`. Grid order: the first
-    /// parameter varies slowest, the last fastest.
+    /// The value index of each parameter at `point` (see [`grid_coords`]).
     pub fn coords(&self, point: usize) -> Vec<usize> {
-        let mut out = vec![0; self.parameters.len()];
-        let mut rest = point;
-        for (i, p) in self.parameters.iter().enumerate().rev() {
-            out[i] = rest % p.values.len();
-            rest /= p.values.len();
-        }
-        out
+        grid_coords(self.parameters.iter().map(|p| p.values.len()), point)
     }
 
     /// The point at these value indices (inverse of [`Plan::coords`]).
     pub fn point_at(&self, coords: &[usize]) -> usize {
-        self.parameters
-            .iter()
-            .zip(coords)
-            .fold(0, |acc, (p, &c)| acc * p.values.len() + c)
+        grid_point(self.parameters.iter().map(|p| p.values.len()), coords)
     }
 
     /// `path = label` for each parameter at `point`, comma-separated.
@@ -241,6 +231,27 @@ impl Plan {
     pub fn seed(base: u64, i: u32) -> u64 {
         base.wrapping_add(u64::from(i))
     }
+}
+
+/// The value index of each parameter at `point` of a grid whose
+/// parameters have `sizes` values. Grid order: the first parameter varies
+/// slowest, the last fastest.
+pub fn grid_coords(
+    sizes: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
+    point: usize,
+) -> Vec<usize> {
+    let mut out = vec![0; sizes.len()];
+    let mut rest = point;
+    for (i, n) in sizes.enumerate().rev() {
+        out[i] = rest % n;
+        rest /= n;
+    }
+    out
+}
+
+/// The point at these value indices (inverse of [`grid_coords`]).
+pub fn grid_point(sizes: impl Iterator<Item = usize>, coords: &[usize]) -> usize {
+    sizes.zip(coords).fold(0, |acc, (n, &c)| acc * n + c)
 }
 
 fn add_metric(metrics: &mut Vec<Metric>, name: String, at: &Field) {

@@ -86,22 +86,13 @@ impl Head {
         self.points * self.seeds.len()
     }
 
-    /// Value index of each parameter at `point` (the first varies slowest).
+    /// Value index of each parameter at `point` (see [`super::grid_coords`]).
     pub fn coords(&self, point: usize) -> Vec<usize> {
-        let mut out = vec![0; self.parameters.len()];
-        let mut rest = point;
-        for (i, p) in self.parameters.iter().enumerate().rev() {
-            out[i] = rest % p.values.len();
-            rest /= p.values.len();
-        }
-        out
+        super::grid_coords(self.parameters.iter().map(|p| p.values.len()), point)
     }
 
     pub fn point_at(&self, coords: &[usize]) -> usize {
-        self.parameters
-            .iter()
-            .zip(coords)
-            .fold(0, |acc, (p, &c)| acc * p.values.len() + c)
+        super::grid_point(self.parameters.iter().map(|p| p.values.len()), coords)
     }
 }
 

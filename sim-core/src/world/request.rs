@@ -174,11 +174,9 @@ impl<'s, O: Observer> World<'s, '_, O> {
         {
             s.shuffle(&mut client.addrs);
         }
-        if let Some(sub) = self.plans[client.group as usize].subset {
-            // The group's subsetting seed: one per group, from the run's.
-            let mut h = self.seed ^ (client.group as u64).rotate_left(17);
-            let seed = crate::rng::splitmix64(&mut h);
-            crate::client::keep_subset(&mut client.addrs, sub, client.index, seed);
+        let plan = &self.plans[client.group as usize];
+        if let Some(sub) = plan.subset {
+            crate::client::keep_subset(&mut client.addrs, sub, client.index, plan.subset_seed);
         }
         client.node_at = resp.node_at;
         client.svc = resp.data.svc.expect("address records belong to a service");
@@ -471,9 +469,8 @@ impl<'s, O: Observer> World<'s, '_, O> {
         let plan = &self.plans[client.group as usize];
         let node = match plan.entry {
             Entry::LoadBalancer => {
-                let mut nodes = Vec::new();
-                net::lb_nodes(&self.cluster, svc, &mut nodes);
-                if nodes.is_empty() {
+                let eligible = net::lb_nodes(&self.cluster, svc).count();
+                if eligible == 0 {
                     // No healthy backend: the load balancer drops it.
                     return net::Dial {
                         outcome: Outcome::Timeout,
@@ -483,7 +480,10 @@ impl<'s, O: Observer> World<'s, '_, O> {
                         wait: plan.connect_timeout,
                     };
                 }
-                nodes[client.picks.below(nodes.len())]
+                let k = client.picks.below(eligible);
+                net::lb_nodes(&self.cluster, svc)
+                    .nth(k)
+                    .expect("k is below the count")
             }
             _ => client.node,
         };
@@ -706,27 +706,20 @@ impl<'s, O: Observer> World<'s, '_, O> {
             );
         let mut outcome = d.outcome;
         let mut end = now.plus(d.wait).min(limit);
-        // A hung pod accepts and never answers: the client waits for its
-        // timeout (without one, its connect timeout stands in for however
-        // long the application would wait).
-        if outcome == Outcome::Ok
-            && let Some(pod) = d.reached
-            && self.cluster.pods[pod as usize].hung_since.is_some()
-        {
-            outcome = Outcome::RequestTimeout;
-            end = if limit < SimTime::MAX {
-                limit
-            } else {
-                now.plus(plan.connect_timeout)
-            };
-        }
         if outcome == Outcome::Ok
             && let Some(pod) = d.reached
         {
             match self.serve(pod, now) {
-                Some(Admission::Served { done }) if done > limit => {
+                // Too late for the client's timeout; or never (a hung pod),
+                // when a client without one waits its connect timeout, which
+                // stands in for however long the application would wait.
+                Some(Admission::Served { done }) if done > limit || done == SimTime::MAX => {
                     outcome = Outcome::RequestTimeout;
-                    end = limit;
+                    end = if limit < SimTime::MAX {
+                        limit
+                    } else {
+                        now.plus(self.plans[group as usize].connect_timeout)
+                    };
                 }
                 Some(Admission::Served { done }) => end = done,
                 Some(Admission::Overloaded) => outcome = Outcome::Overloaded,
@@ -897,9 +890,14 @@ impl<'s, O: Observer> World<'s, '_, O> {
     }
 
     /// Hand a request that reached `pod` at `now` to the pod's workers;
-    /// `None` when the pod has no capacity model (it answers at once).
+    /// `None` when the pod has no capacity model (it answers at once). A
+    /// hung pod is served never (`done` is `SimTime::MAX`).
     #[inline]
     fn serve(&mut self, pod: PodId, now: SimTime) -> Option<Admission> {
+        // A hung container accepts and never answers.
+        if self.cluster.pods[pod as usize].hung_since.is_some() {
+            return Some(Admission::Served { done: SimTime::MAX });
+        }
         if !self.serving.any {
             return None;
         }
