@@ -701,4 +701,23 @@ mod tests {
         assert_eq!(super::group(1000), "1,000");
         assert_eq!(super::group(2_400_123), "2,400,123");
     }
+
+    #[test]
+    fn outcome_columns_show_the_optional_outcomes_only_when_they_happened() {
+        let mut counts = [0u64; 10];
+        counts[0] = 7;
+        let plain = super::Columns::of(&super::Outcomes::of(&counts));
+        assert!(!plain.header().contains("reset") && !plain.header().contains("503"));
+        counts[crate::metrics::Outcome::Reset as usize] = 2;
+        let oc = super::Outcomes::of(&counts);
+        let cols = super::Columns::of(&oc);
+        let (header, cells) = (cols.header(), cols.cells(&oc, 1));
+        assert!(
+            header.contains("reset") && !header.contains("503"),
+            "{header}"
+        );
+        // Cells line up under their titles.
+        assert_eq!(header.len(), cells.len());
+        assert!(cells.trim_end().ends_with('1'));
+    }
 }
