@@ -660,6 +660,18 @@ impl Drop for Slurm {
     }
 }
 
+/// A child process killed if the test ends before it is waited for.
+struct Reaped(Option<Child>);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// A directory to run README commands in: the repository's `scenarios/`
 /// and `deploy/` linked in, as if it were a checkout.
 fn checkout(t: &TempDir, name: &str) -> PathBuf {
@@ -706,14 +718,16 @@ fn slurm_array_sweep_merges_to_the_bytes_of_one_process() {
         .split_whitespace()
         .find(|w| w.starts_with("scenarios/"))
         .expect("the recipe's study");
-    let single_run = Command::new(KSIM)
-        .args(["sweep", study, "--out", "single.json"])
-        .current_dir(&one)
-        .env_remove("JOB_COMPLETION_INDEX")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ksim");
+    let mut single_run = Reaped(Some(
+        Command::new(KSIM)
+            .args(["sweep", study, "--out", "single.json"])
+            .current_dir(&one)
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ksim"),
+    ));
     let slurm = Slurm::start();
     lap("cluster idle");
 
@@ -722,6 +736,7 @@ fn slurm_array_sweep_merges_to_the_bytes_of_one_process() {
     let out = slurm.script(&a, &run);
     assert_script_ok(&slurm, &out, "the README's Slurm recipe");
     lap("README recipe done");
+    let single_run = single_run.0.take().expect("started");
     ok(&single_run.wait_with_output().expect("wait for ksim"));
     let single = std::fs::read(one.join("single.json")).unwrap();
     lap("one-process sweep done");
