@@ -175,27 +175,27 @@ fn merge_refuses_shards_of_other_plans_seeds_versions_or_counts_naming_the_misma
         (
             "seeds",
             shard(&t, "seeds", STUDY, 1, 2, &["--seed", "100"]),
-            "their seeds differ ([100, 101] in",
+            "they differ in seeds ([100, 101] in",
         ),
         (
             "plan",
             shard(&t, "plan", &other_plan, 1, 2, &[]),
-            "their swept parameters differ (clients[0].resolver.cache = [fixed(1s), fixed(5s), fixed(30s)] in",
+            "they differ in swept parameters (clients[0].resolver.cache = [fixed(1s), fixed(5s), fixed(30s)] in",
         ),
         (
             "scenario",
             shard(&t, "scenario", &other_scenario, 1, 2, &[]),
-            "their scenarios (plan_digest) differ (sha256:",
+            "they differ in scenario contents (plan_digest sha256:",
         ),
         (
             "version",
             other_version.clone(),
-            "their ksim version differ (0.0.1 in",
+            "they differ in ksim version (0.0.1 in",
         ),
         (
             "count",
             shard(&t, "count", STUDY, 1, 3, &[]),
-            "their shard count differ (3 in",
+            "they differ in shard count (3 in",
         ),
     ];
     let mut failures = Vec::new();

@@ -22,7 +22,7 @@ pub enum MergeError {
     /// Two shards name different `what` (`ksim version`, `shard count`,
     /// `seeds`, ...): `this` says `this_value`, the reference `first_value`.
     #[error(
-        "{this} and {first} are not shards of one sweep: their {what} differ ({this_value} in {this}, {first_value} in {first}){}",
+        "{this} and {first} are not shards of one sweep: they differ in {what} ({this_value} in {this}, {first_value} in {first}){}",
         hint_for(what)
     )]
     Mismatch {
@@ -131,9 +131,9 @@ fn difference(this: &Shard, first: &Shard) -> Option<(&'static str, String, Stri
         // Everything named is the same: a scenario's contents differ.
         (a != b).then(|| {
             (
-                "scenarios (plan_digest)",
-                a.plan_digest.clone(),
-                b.plan_digest.clone(),
+                "scenario contents",
+                format!("plan_digest {}", a.plan_digest),
+                format!("plan_digest {}", b.plan_digest),
             )
         })
     })
@@ -307,7 +307,7 @@ mod tests {
         other.plan_digest = "sha256:11".into();
         let e = err(vec![shard(0, 2, head()), shard(1, 2, other.clone())]);
         assert!(
-            e.contains("ksim version differ (0.0.9 in shard-0001-of-0002.json"),
+            e.contains("differ in ksim version (0.0.9 in shard-0001-of-0002.json"),
             "{e}"
         );
         // All of one other version: refused by this ksim.
@@ -319,7 +319,7 @@ mod tests {
     fn shards_of_another_shard_count_are_refused() {
         let e = err(vec![shard(0, 2, head()), shard(1, 3, head())]);
         assert!(
-            e.contains("shard count differ (3 in shard-0001-of-0003.json, 2 in"),
+            e.contains("differ in shard count (3 in shard-0001-of-0003.json, 2 in"),
             "{e}"
         );
     }
@@ -329,7 +329,7 @@ mod tests {
         let mut other = head();
         other.seeds = vec![100, 101];
         let e = err(vec![shard(0, 2, head()), shard(1, 2, other)]);
-        assert!(e.contains("seeds differ ([100, 101] in"), "{e}");
+        assert!(e.contains("differ in seeds ([100, 101] in"), "{e}");
         assert!(e.contains("same --seed"), "{e}");
     }
 
@@ -342,9 +342,12 @@ mod tests {
         let mut digest = head();
         digest.plan_digest = "sha256:22".into();
         for (other, says) in [
-            (values, "swept parameters differ"),
-            (metrics, "metrics differ"),
-            (digest, "scenarios (plan_digest) differ (sha256:22 in"),
+            (values, "differ in swept parameters"),
+            (metrics, "differ in metrics"),
+            (
+                digest,
+                "differ in scenario contents (plan_digest sha256:22 in",
+            ),
         ] {
             let e = err(vec![shard(0, 2, head()), shard(1, 2, other)]);
             assert!(e.contains(says), "{e}");
