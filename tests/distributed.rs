@@ -221,7 +221,22 @@ fn merge_refuses_shards_of_other_plans_seeds_versions_or_counts_naming_the_misma
     if r.status.code() != Some(2) || !err.contains("written by ksim 0.0.1; this is ksim") {
         failures.push(format!("all of another version: {err}"));
     }
-    common::assert_no_failures(&failures, cases.len() + 1);
+    // A shard of a future shape: not read, and said so with its version.
+    let future = t.0.join("future.json");
+    std::fs::write(
+        &future,
+        r#"{"kind": "ksim-sweep-shard", "schema_version": 9, "plan": {"ksim_version": "9.9.9"}}"#,
+    )
+    .unwrap();
+    let r = ksim_in(&t.0, &["sweep", "merge", s(&first), s(&future)]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    if r.status.code() != Some(2)
+        || !err.contains("future.json: a shard this ksim")
+        || !err.contains("written by ksim 9.9.9")
+    {
+        failures.push(format!("a shard of a future ksim: {err}"));
+    }
+    common::assert_no_failures(&failures, cases.len() + 2);
 }
 
 // -------------------------------------------------- Kubernetes manifests
