@@ -1667,40 +1667,17 @@ impl<'s> Cluster<'s> {
     fn refresh_member(&mut self, svc: usize, p: PodId) {
         let s = &self.services[svc];
         let pod = &self.pods[p as usize];
+        let key = |group, object, n| SliceKey { group, object, n };
         let (key, selected, listed) = match pod.owner {
             Owner::StatefulSet { sts, ordinal } => (
-                SliceKey {
-                    group: 0,
-                    object: sts,
-                    n: ordinal,
-                },
+                key(0, sts, ordinal),
                 s.selects.contains(&sts),
                 self.sts[sts as usize].slots.get(ordinal as usize) == Some(&Some(p)),
             ),
-            Owner::Deployment { dep, n } => (
-                SliceKey {
-                    group: 1,
-                    object: dep,
-                    n,
-                },
-                s.selects_deps.contains(&dep),
-                true,
-            ),
-            Owner::Pod(n) => (
-                SliceKey {
-                    group: 2,
-                    object: n,
-                    n: 0,
-                },
-                s.selects_pods.contains(&n),
-                true,
-            ),
+            Owner::Deployment { dep, n } => (key(1, dep, n), s.selects_deps.contains(&dep), true),
+            Owner::Pod(n) => (key(2, n, 0), s.selects_pods.contains(&n), true),
             Owner::Traced(n) => (
-                SliceKey {
-                    group: 3,
-                    object: n,
-                    n: 0,
-                },
+                key(3, n, 0),
                 s.selects_traced.contains(&n),
                 self.traced[n as usize] == Some(p),
             ),
