@@ -33,3 +33,7 @@ pub fn min_window(duration: SimDuration) -> SimDuration {
     let ns = duration.as_ns().div_ceil(MAX_WINDOWS);
     SimDuration::from_secs(ns.div_ceil(NS_PER_S).max(1))
 }
+
+/// Most YAML nodes `fleets` may stamp out, summed over all copies (the same
+/// budget alias expansion has).
+pub const MAX_FLEET_NODES: u64 = 1_000_000;

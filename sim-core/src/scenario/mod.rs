@@ -15,6 +15,7 @@
 pub mod defaults;
 pub mod diag;
 mod fields;
+mod fleet;
 pub mod limits;
 mod manifest;
 pub mod mesh;
@@ -44,6 +45,10 @@ pub use traffic::{
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
 pub fn locate(src: &str, path: &str) -> Option<Loc> {
     let root = yaml::parse_document(src).ok()??;
+    // A path may be into a fleet's copy (its position is the template's).
+    if let Ok(Some((expanded, _))) = fleet::expand(&root) {
+        return expanded.find(path).map(|n| n.loc);
+    }
     root.find(path).map(|n| n.loc)
 }
 

@@ -55,6 +55,17 @@ pub fn parse_tree(
     root: Option<&yaml::Node>,
     load: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Scenario, Diagnostic> {
+    // Fleets are stamped out first; errors in a copy name its template.
+    match root.map(super::fleet::expand).transpose()?.flatten() {
+        Some((tree, copies)) => parse_expanded(Some(&tree), load).map_err(|d| copies.relocate(d)),
+        None => parse_expanded(root, load),
+    }
+}
+
+fn parse_expanded(
+    root: Option<&yaml::Node>,
+    load: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Scenario, Diagnostic> {
     let root = root.filter(|r| r.kind != yaml::Kind::Null);
     let Some(root) = root else {
         return Err(Diagnostic::at(
@@ -112,7 +123,7 @@ pub fn parse_tree(
     let netpol_fields = m.opt("network_policies");
     // A sweep plan and its SLO (read by `ksim sweep`/`plan`, see
     // `crate::sweep`): a scenario with them still runs as itself.
-    m.skip(&["sweep", "slo"]);
+    m.skip(&["sweep", "slo", "fleets"]);
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
