@@ -661,6 +661,10 @@ fn dns_defaults() -> Dns {
         pods: d::DNS_PODS,
         endpoint_pod_names: false,
         synced_after: SimDuration::ZERO,
+        ignore_empty_service: false,
+        namespaces: Vec::new(),
+        fallthrough: None,
+        upstream: Vec::new(),
     }
 }
 
@@ -755,6 +759,7 @@ fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
         }
         nm.finish()?;
     }
+    super::coredns::read(&mut m, &mut out)?;
     m.finish()?;
     Ok(out)
 }
