@@ -251,7 +251,8 @@ fn rcode_name(r: ResponseCode) -> String {
         ResponseCode::NXDomain => "NXDOMAIN".into(),
         ResponseCode::NotImp => "NOTIMP".into(),
         ResponseCode::Refused => "REFUSED".into(),
-        ResponseCode::BADVERS => "BADVERS".into(),
+        // 16 is BADVERS in an OPT-carrying reply (RFC 6891), BADSIG in TSIG.
+        other if u16::from(other) == 16 => "BADVERS".into(),
         other => format!("RCODE{}", u16::from(other)),
     }
 }
