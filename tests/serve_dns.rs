@@ -18,8 +18,6 @@ use serde_json::Value;
 use sim_core::dns::wire;
 use sim_core::dns::zone::QType;
 
-mod common;
-
 const KSIM: &str = env!("CARGO_BIN_EXE_ksim");
 
 fn fixture() -> PathBuf {
@@ -467,7 +465,13 @@ fn a_port_in_use_is_a_clear_error_with_exit_2() {
 fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
     need("getent", "libc-bin");
     need("unshare", "util-linux");
-    let dir = common::TempDir::new("serve-dns-glibc");
+    let dir = std::env::temp_dir().join(format!("ksim-serve-dns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
     // An address of our own in 127/8 (resolv.conf takes no port).
     let ip = format!(
         "127.53.{}.{}",
@@ -475,14 +479,14 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
         std::process::id() % 250 + 1
     );
     let server = Server::start(&format!("{ip}:53"), &[]);
-    let resolv = dir.write(
+    let resolv = write(
         "resolv.conf",
         format!(
             "nameserver {ip}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:1\n"
         )
         .as_bytes(),
     );
-    let nsswitch = dir.write("nsswitch.conf", b"hosts: files dns\n");
+    let nsswitch = write("nsswitch.conf", b"hosts: files dns\n");
     let getent = |name: &str| -> (bool, Vec<String>) {
         let script = format!(
             "mount --bind {} /etc/resolv.conf && mount --bind {} /etc/nsswitch.conf && exec getent ahosts {name}",
@@ -551,6 +555,7 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
         queried_before += steps.len();
     }
     let (code, log) = server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(code, Some(0), "{log}");
     // The UDP answer for `big` was truncated and glibc asked again over TCP.
