@@ -612,3 +612,31 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
     assert_eq!(asked, expected, "queries: glibc vs ksim dns --from\n{log}");
     assert_eq!(asked.len(), queried_before);
 }
+
+/// `--clock run`: simulated time moves from --at at --speed × wall clock,
+/// so a client sees the deletion of web-1 at 60 s come through.
+#[test]
+fn with_a_running_clock_a_client_sees_endpoints_change() {
+    let server = Server::start("127.0.0.1:0", &["--clock", "run", "--speed", "20"]);
+    // From 30 s at 20x, the deletion at 60 s is 1.5 s of wall time away.
+    let to = format!("127.0.0.1:{}", server.port);
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let q = wire::query_packet(1, "web-1.nginx.default.svc.cluster.local.", QType::A, None);
+    let first = wire::decode(&ask(&sock, &to, &q).expect("reply")).expect("decodes");
+    assert_eq!(first.rcode, "NOERROR");
+    let mut seen_gone = false;
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(100));
+        let r = wire::decode(&ask(&sock, &to, &q).expect("reply")).expect("decodes");
+        if r.rcode == "NXDOMAIN" {
+            seen_gone = true;
+            break;
+        }
+    }
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(seen_gone, "web-1 never went away:\n{log}");
+    assert!(log.contains("(clock run, 20x)"), "{log}");
+}
