@@ -26,7 +26,8 @@
 //! knows no name, so they are `NXDOMAIN`, not authoritative.
 //!
 //! Options modelled besides `ttl`, `pods`, `endpoint_pod_names`:
-//! `ignore empty_service`, `namespaces`, `fallthrough [ZONES]`.
+//! `ignore empty_service`, `namespaces`, `fallthrough [ZONES]`; EndpointSlices
+//! whose Service does not exist ([`ServiceKind::NoService`]).
 //!
 //! **Deliberately not modelled** (each would be a `Config` field if needed):
 //! `labels`, `noendpoints`, `multicluster`, `zonal`, `autopath`,
@@ -190,6 +191,12 @@ pub enum ServiceKind {
     Headless,
     /// `spec.externalName`.
     ExternalName(String),
+    /// No Service of that name exists, only EndpointSlices labelled with it.
+    /// CoreDNS indexes endpoints by the `kubernetes.io/service-name` label,
+    /// so their PTR records answer (reverse.go `serviceRecordForIP` walks
+    /// `EpIndexReverse`), while forward lookups never see them
+    /// (kubernetes.go `findServices` walks Services).
+    NoService,
 }
 
 /// One EndpointSlice endpoint.
@@ -1038,7 +1045,9 @@ impl Cx<'_> {
             return Ok(Vec::new());
         }
         let Some(svc) = self.zone.services.iter().find(|s| {
-            s.namespace.eq_ignore_ascii_case(r.namespace) && s.name.eq_ignore_ascii_case(r.service)
+            !matches!(s.kind, ServiceKind::NoService)
+                && s.namespace.eq_ignore_ascii_case(r.namespace)
+                && s.name.eq_ignore_ascii_case(r.service)
         }) else {
             return Err(NameError);
         };
@@ -1116,7 +1125,7 @@ impl Cx<'_> {
                 }
             }
             // Headless always takes the endpoint arm.
-            ServiceKind::Headless => {}
+            ServiceKind::Headless | ServiceKind::NoService => {}
         }
         Ok(out)
     }

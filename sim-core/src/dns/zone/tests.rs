@@ -211,6 +211,12 @@ fn fixture(variant: Variant) -> Zone {
         ));
     }
     services.push(external("hopx", "hop0.default.svc.cluster.local"));
+    services.push(svc(
+        "gone",
+        ServiceKind::NoService,
+        http(),
+        vec![slice(vec![ready("10.244.7.1", None)], http())],
+    ));
     services.push(external("self", "self.default.svc.cluster.local"));
     services.push(svc(
         "hop11",
@@ -660,6 +666,15 @@ const CASES: &[Case] = &[
     row!("ExternalName out of zone, AAAA the upstream lacks: the CNAME alone", Upstream,
         "ext.default.svc.cluster.local", "AAAA", "NOERROR",
         ["ext.default.svc.cluster.local. 30 IN CNAME www.example.com."]),
+
+    // ---- EndpointSlices whose Service does not exist ----
+    row!("a slice without its Service: its PTR answers (reverse.go walks endpoints)", Base,
+        "1.7.244.10.in-addr.arpa", "PTR", "NOERROR",
+        ["1.7.244.10.in-addr.arpa. 30 IN PTR 10-244-7-1.gone.default.svc.cluster.local."]),
+    row!("a slice without its Service: forward names are NXDOMAIN", Base,
+        "gone.default.svc.cluster.local", "A", "NXDOMAIN", []),
+    row!("a slice without its Service: endpoint names are NXDOMAIN", Base,
+        "10-244-7-1.gone.default.svc.cluster.local", "A", "NXDOMAIN", []),
 
     // ---- ignore empty_service (kubernetes.go findServices) ----
     row!("ignore empty_service: a ClusterIP service without ready endpoints is NXDOMAIN", IgnoreEmpty,
