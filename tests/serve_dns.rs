@@ -640,3 +640,139 @@ fn with_a_running_clock_a_client_sees_endpoints_change() {
     assert!(seen_gone, "web-1 never went away:\n{log}");
     assert!(log.contains("(clock run, 20x)"), "{log}");
 }
+
+fn write_scenario(tag: &str, yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ksim-dns-keys-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join("s.yaml");
+    std::fs::write(&p, yaml).expect("write");
+    p
+}
+
+const KEYS_BASE: &str = "name: keys
+duration: 60s
+services:
+  - {name: web, selector: {app: web}, ports: [{name: http, port: 80}]}
+  - {name: idle, selector: {app: none}, ports: [{name: http, port: 80}]}
+  - {name: api, namespace: shop, selector: {app: api}, ports: [{name: http, port: 80}]}
+statefulsets:
+  - {name: web, service: web, replicas: 1, start_ready: true, labels: {app: web}}
+";
+
+fn dns_rcode(file: &Path, name: &str, qtype: &str) -> (String, Vec<String>) {
+    let out = Command::new(KSIM)
+        .args([
+            "dns",
+            file.to_str().unwrap(),
+            name,
+            qtype,
+            "--at",
+            "10s",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    (
+        v["rcode"].as_str().unwrap().to_string(),
+        rr_lines(&v, "answer"),
+    )
+}
+
+/// The `dns:` keys for the plugin's options reach the answers.
+#[test]
+fn the_plugin_options_in_a_scenario_change_the_answers() {
+    let plain = write_scenario("plain", KEYS_BASE);
+    assert_eq!(
+        dns_rcode(&plain, "idle.default.svc.cluster.local.", "A").0,
+        "NOERROR"
+    );
+    assert_eq!(
+        dns_rcode(&plain, "api.shop.svc.cluster.local.", "A").0,
+        "NOERROR"
+    );
+    assert_eq!(dns_rcode(&plain, "www.example.com.", "A").0, "NXDOMAIN");
+    let with = write_scenario(
+        "with",
+        &format!(
+            "{KEYS_BASE}dns:
+  ignore_empty_service: true
+  namespaces: [default]
+  reverse_zones: [244.10.in-addr.arpa]
+  fallthrough: true
+  upstream:
+    www.example.com: {{a: [192.0.2.53]}}
+    alias.example.com: {{cname: www.example.com, ttl: 60s}}
+"
+        ),
+    );
+    assert_eq!(
+        dns_rcode(&with, "idle.default.svc.cluster.local.", "A").0,
+        "NXDOMAIN"
+    );
+    assert_eq!(
+        dns_rcode(&with, "web.default.svc.cluster.local.", "A").0,
+        "NOERROR"
+    );
+    assert_eq!(
+        dns_rcode(&with, "api.shop.svc.cluster.local.", "A").0,
+        "NXDOMAIN"
+    );
+    assert_eq!(
+        dns_rcode(&with, "alias.example.com.", "A"),
+        (
+            "NOERROR".to_string(),
+            vec![
+                "alias.example.com. 60 IN CNAME www.example.com.".to_string(),
+                "www.example.com. 300 IN A 192.0.2.53".to_string()
+            ]
+        )
+    );
+    // `fallthrough`: the would-be NXDOMAIN goes to the upstream table.
+    let out = Command::new(KSIM)
+        .args([
+            "dns",
+            with.to_str().unwrap(),
+            "www.example.com.svc.cluster.local.",
+            "A",
+            "--at",
+            "10s",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["rcode"], "NXDOMAIN");
+    assert!(
+        !v["flags"].as_array().unwrap().iter().any(|f| f == "aa"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(plain.parent().unwrap());
+    let _ = std::fs::remove_dir_all(with.parent().unwrap());
+}
+
+#[test]
+fn a_bad_upstream_entry_names_its_field_and_exits_2() {
+    let bad = write_scenario(
+        "bad",
+        &format!("{KEYS_BASE}dns:\n  upstream:\n    www.example.com: {{a: [not-an-ip]}}\n"),
+    );
+    let out = Command::new(KSIM)
+        .args(["dns", bad.to_str().unwrap(), "web", "--at", "1s"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dns.upstream.www.example.com.a[0]") && err.contains("IPv4"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(bad.parent().unwrap());
+}

@@ -105,6 +105,9 @@ pub fn configure(config: &mut super::zone::Config, dns: &crate::scenario::Dns) {
         .map(|n| n.to_ascii_lowercase())
         .collect();
     config.fallthrough = dns.fallthrough.clone();
+    if let Some(z) = &dns.reverse_zones {
+        config.reverse_zones = z.clone();
+    }
     config.upstream = Upstream {
         entries: dns
             .upstream

@@ -18,7 +18,8 @@
 //!
 //! The plugin is modelled as configured by the standard Corefiles
 //! (`kubernetes cluster.local in-addr.arpa ip6.arpa { … }`, dns.md §3): it is
-//! authoritative for [`Config::zone`] and both reverse zones ([`REVERSE_ZONES`]).
+//! authoritative for [`Config::zone`] and the reverse zones of its `zones`
+//! list ([`Config::reverse_zones`], by default both: [`REVERSE_ZONES`]).
 //!
 //! **Upstream.** Names outside the zones, ExternalName targets outside the
 //! zone and `fallthrough` names go to [`Config::upstream`] (the `forward`
@@ -31,12 +32,13 @@
 //!
 //! **Deliberately not modelled** (each would be a `Config` field if needed):
 //! `labels`, `noendpoints`, `multicluster`, `zonal`, `autopath`,
-//! `terminating_endpoints`, `transfer` (AXFR/IXFR are `REFUSED`), a `zones`
-//! list other than `<zone> in-addr.arpa ip6.arpa`, and wildcard queries
-//! (removed in CoreDNS 1.9).
-//! * The readiness filter is applied here ([`Endpoint::ready`]); what feeds
-//!   `ready` (publishNotReadyAddresses, termination) is the caller's business
-//!   (dns.md §5).
+//! `terminating_endpoints`, `transfer` (AXFR/IXFR are `REFUSED`), more than
+//! one forward zone in the `zones` list, and wildcard queries (removed in
+//! CoreDNS 1.9).
+//!
+//! The readiness filter is applied here ([`Endpoint::ready`]); what feeds
+//! `ready` (publishNotReadyAddresses, termination) is the caller's business
+//! (dns.md §5).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -125,6 +127,13 @@ pub struct Config {
     pub fallthrough: Option<Vec<String>>,
     /// The resolver behind `forward` (source: kubernetes.go `Lookup`).
     pub upstream: Upstream,
+    /// The other zones of the plugin's `zones` list (lower case, no trailing
+    /// dot), default [`REVERSE_ZONES`]. The plugin is authoritative only for
+    /// `zone` and these; a name under none of them goes to `forward`, and the
+    /// SOA of a negative answer is the longest listed zone the name is in
+    /// (source: handler.go, `plugin.Zones(k.Zones).Matches(qname)`). A
+    /// narrower reverse zone such as `10.in-addr.arpa` is allowed.
+    pub reverse_zones: Vec<String>,
 }
 
 impl Config {
@@ -142,6 +151,7 @@ impl Config {
             namespaces: Vec::new(),
             fallthrough: None,
             upstream: Upstream::default(),
+            reverse_zones: REVERSE_ZONES.map(str::to_string).to_vec(),
         }
     }
 }
@@ -554,7 +564,7 @@ impl Message {
 // ---------------------------------------------------------------------------
 
 /// Whether `qname` (any case, trailing dot optional) is in one of the zones
-/// the plugin serves: [`Config::zone`] or a [`REVERSE_ZONES`] entry.
+/// the plugin serves: [`Config::zone`] or one of [`Config::reverse_zones`].
 pub fn is_in_zone(zone: &Zone, qname: &str) -> bool {
     let name = qname.strip_suffix('.').unwrap_or(qname);
     matched_zone(zone, &name.to_ascii_lowercase()).is_some()
@@ -733,7 +743,7 @@ fn matched_zone(zone: &Zone, name: &str) -> Option<usize> {
         return None;
     }
     std::iter::once(zone.config.zone.as_str())
-        .chain(REVERSE_ZONES)
+        .chain(zone.config.reverse_zones.iter().map(String::as_str))
         .filter(|z| is_subdomain(z, name))
         .map(str::len)
         .max()

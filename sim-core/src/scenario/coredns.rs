@@ -8,6 +8,7 @@
 //!   ignore_empty_service: true        # kubernetes { ignore empty_service }
 //!   namespaces: [default, shop]       # kubernetes { namespaces default shop }
 //!   fallthrough: [in-addr.arpa]       # or `true`: every zone
+//!   reverse_zones: [in-addr.arpa]     # kubernetes cluster.local in-addr.arpa
 //!   upstream:                         # what `forward .` would answer
 //!     www.example.com: { a: [192.0.2.53], aaaa: ["2001:db8::53"], ttl: 300s }
 //!     cdn.example.com: { cname: www.example.com }
@@ -59,6 +60,9 @@ pub(super) fn read(m: &mut Map<'_>, out: &mut Dns) -> Result<(), Diagnostic> {
                     .hint("e.g. `fallthrough: [in-addr.arpa, ip6.arpa]`"));
             }
         };
+    }
+    if let Some(f) = m.opt("reverse_zones") {
+        out.reverse_zones = Some(f.seq()?.iter().map(domain).collect::<Result<_, _>>()?);
     }
     read_upstream(m, out)
 }

@@ -290,6 +290,10 @@ pub struct Dns {
     /// cluster (empty: no name exists outside).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub upstream: Vec<coredns::UpstreamName>,
+    /// The reverse zones of the `kubernetes` plugin's `zones` list (`None`:
+    /// `in-addr.arpa ip6.arpa`, as both standard Corefiles list them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_zones: Option<Vec<String>>,
 }
 
 /// CoreDNS `pods` option (reference/dns.md §2).

@@ -665,6 +665,7 @@ fn dns_defaults() -> Dns {
         namespaces: Vec::new(),
         fallthrough: None,
         upstream: Vec::new(),
+        reverse_zones: None,
     }
 }
 

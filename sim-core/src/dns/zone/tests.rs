@@ -42,6 +42,8 @@ enum Variant {
     IgnoreEmpty,
     /// `namespaces default`.
     OnlyDefault,
+    /// `kubernetes cluster.local 244.10.in-addr.arpa`.
+    NarrowReverse,
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -263,6 +265,7 @@ fn fixture(variant: Variant) -> Zone {
         Variant::Upstream => zone.config.upstream = example_upstream(),
         Variant::IgnoreEmpty => zone.config.ignore_empty_service = true,
         Variant::OnlyDefault => zone.config.namespaces = vec!["default".into()],
+        Variant::NarrowReverse => zone.config.reverse_zones = vec!["244.10.in-addr.arpa".into()],
     }
     zone
 }
@@ -667,6 +670,13 @@ const CASES: &[Case] = &[
         "ext.default.svc.cluster.local", "AAAA", "NOERROR",
         ["ext.default.svc.cluster.local. 30 IN CNAME www.example.com."]),
 
+    // ---- the zones list ----
+    row!("zones: a reverse name outside the listed reverse zones goes upstream", NarrowReverse,
+        "100.0.96.10.in-addr.arpa", "PTR", "NXDOMAIN", []),
+    row!("zones: a listed narrower reverse zone answers its PTRs", NarrowReverse,
+        "1.0.244.10.in-addr.arpa", "PTR", "NOERROR",
+        ["1.0.244.10.in-addr.arpa. 30 IN PTR web-0.nginx.default.svc.cluster.local."]),
+
     // ---- EndpointSlices whose Service does not exist ----
     row!("a slice without its Service: its PTR answers (reverse.go walks endpoints)", Base,
         "1.7.244.10.in-addr.arpa", "PTR", "NOERROR",
@@ -982,5 +992,18 @@ fn endpoint_names() {
     assert_eq!(
         endpoint_name(&e(None, None), ip("2001:db8::"), false),
         "2001-db8--0"
+    );
+}
+
+#[test]
+fn the_soa_owner_is_the_longest_listed_zone_the_name_is_in() {
+    let zone = fixture(Variant::NarrowReverse);
+    let m = answer(&zone, "9.9.244.10.in-addr.arpa.", QType::Ptr);
+    assert_eq!(m.rcode, Rcode::NxDomain);
+    assert_eq!(
+        lines(&m.authority),
+        [format!(
+            "244.10.in-addr.arpa. 30 IN SOA ns.dns.244.10.in-addr.arpa. hostmaster.244.10.in-addr.arpa. {SERIAL} 7200 1800 86400 30"
+        )]
     );
 }
