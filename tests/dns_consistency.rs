@@ -194,3 +194,48 @@ fn truncation_keeps_a_prefix_and_fits_the_limit() {
         assert_eq!(reply.len() >= 11 && reply[10..12] != [0, 0], edns.is_some());
     }
 }
+
+thread_local! {
+    /// One server for every fuzz case (replaying the run is the slow part).
+    static FUZZ: Answerer<'static> = {
+        let sc: &'static scenario::Scenario = Box::leak(Box::new(fixture()));
+        Answerer::new(sc, sc.seed, SimTime(30_000_000_000)).expect("run")
+    };
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 3000,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(53),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Any bytes — random, or a real query with a few bytes flipped,
+    /// truncated or extended — get a reply or nothing, never a panic, and a
+    /// reply is never larger than the transport allows.
+    #[test]
+    fn any_packet_is_answered_or_dropped_without_a_panic(
+        random in proptest::collection::vec(any::<u8>(), 0..600),
+        flips in proptest::collection::vec((0usize..80, any::<u8>()), 0..6),
+        cut in 0usize..100,
+        tcp in any::<bool>(),
+    ) {
+        let transport = if tcp { Transport::Tcp } else { Transport::Udp };
+        let limit = if tcp { wire::TCP_MAX_SIZE } else { 65535 };
+        let mut mutated = wire::query_packet(3, "_web._tcp.nginx.default.svc.cluster.local.", QType::Srv, Some(4096));
+        for (at, byte) in flips {
+            if at < mutated.len() {
+                mutated[at] = byte;
+            }
+        }
+        mutated.truncate(mutated.len().saturating_sub(cut % 8));
+        for packet in [random, mutated] {
+            let reply = FUZZ.with(|answerer| answerer.handle(&packet, transport).reply);
+            if let Some(r) = reply {
+                prop_assert!(r.len() <= limit);
+                prop_assert!(r.len() >= wire::HEADER_LEN || r.is_empty());
+            }
+        }
+    }
+}

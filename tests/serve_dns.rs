@@ -456,6 +456,17 @@ fn a_port_in_use_is_a_clear_error_with_exit_2() {
     assert_eq!(out.status.code(), Some(2), "loopback only");
 }
 
+/// The names the stub-resolver test looks up, as an application would.
+const GLIBC_HOSTS: [&str; 7] = [
+    "web",
+    "web-2.nginx",
+    "nginx",
+    "big",
+    "api.shop",
+    "nope",
+    "ext",
+];
+
 /// glibc's stub resolver (getaddrinfo through `getent ahosts`) with the
 /// pod's resolv.conf walks the search list against the server: the names
 /// and types it asks, and the addresses it ends with, are what `ksim dns
@@ -512,17 +523,8 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
         );
         (out.status.success(), addrs)
     };
-    let mut queried_before = 0;
     let mut failures = Vec::new();
-    for host in [
-        "web",
-        "web-2.nginx",
-        "nginx",
-        "big",
-        "api.shop",
-        "nope",
-        "ext",
-    ] {
+    for host in GLIBC_HOSTS {
         let (ok, mut got) = getent(host);
         let want = ksim_dns(host, "A", Some("app"));
         let mut want_addrs: Vec<String> = want["path"]["addresses"]
@@ -541,18 +543,6 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
                 "{host}: getent {got:?} (ok {ok}), ksim dns {want_addrs:?}"
             ));
         }
-        let steps: Vec<(String, String)> = want["path"]["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["type"].as_str().unwrap().to_string(),
-                    s["name"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        queried_before += steps.len();
     }
     let (code, log) = server.stop();
     let _ = std::fs::remove_dir_all(&dir);
@@ -592,15 +582,7 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
     }
     let asked = asked_once;
     let mut expected: Vec<(String, String)> = Vec::new();
-    for host in [
-        "web",
-        "web-2.nginx",
-        "nginx",
-        "big",
-        "api.shop",
-        "nope",
-        "ext",
-    ] {
+    for host in GLIBC_HOSTS {
         let want = ksim_dns(host, "A", Some("app"));
         for s in want["path"]["steps"].as_array().unwrap() {
             expected.push((
@@ -610,7 +592,6 @@ fn glibc_walks_the_search_list_as_ksim_dns_from_says() {
         }
     }
     assert_eq!(asked, expected, "queries: glibc vs ksim dns --from\n{log}");
-    assert_eq!(asked.len(), queried_before);
 }
 
 /// `--clock run`: simulated time moves from --at at --speed × wall clock,
