@@ -11,6 +11,7 @@ use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
 mod render;
+mod serve;
 mod sweep;
 
 /// Exit code for bad input (scenario, flags, files).
@@ -82,6 +83,30 @@ enum Command {
         /// Write the answer to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Serve the cluster's DNS at one simulated instant over UDP and TCP on
+    /// a loopback address, for real clients (dig, a stub resolver, an app).
+    ServeDns {
+        /// Scenario file (YAML or JSON).
+        file: PathBuf,
+        /// The simulated instant answers start from, e.g. `30s`.
+        #[arg(long, value_parser = at_arg)]
+        at: SimDuration,
+        /// Loopback address and port to answer on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        listen: std::net::SocketAddr,
+        /// `frozen`: hold --at; `run`: advance from --at at --speed x wall clock.
+        #[arg(long, value_enum, default_value_t = serve::Clock::Frozen)]
+        clock: serve::Clock,
+        /// Simulated seconds per wall-clock second with `--clock run`.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Seed for all randomness (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// One log line per query on standard error (CoreDNS `log` format).
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Run a parameter sweep: every point of the scenario's `sweep:` grid
     /// with several seeds, in parallel; statistics per point and metric.
@@ -260,6 +285,23 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::ServeDns {
+            file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        } => serve::serve_dns(serve::ServeArgs {
+            file: &file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        }),
         Command::Sweep(c) => match c.command {
             Some(SweepCommand::Merge {
                 inputs,

@@ -12,6 +12,7 @@
 //! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
 //! formatting and comments do not change a digest but any semantic change does.
 
+pub mod coredns;
 pub mod defaults;
 pub mod diag;
 mod fields;
@@ -282,6 +283,23 @@ pub struct Dns {
     /// When CoreDNS's informers have synced (a restarting CoreDNS); before,
     /// answers that would be NXDOMAIN are SERVFAIL (reference/dns.md §2).
     pub synced_after: SimDuration,
+    /// CoreDNS `kubernetes { ignore empty_service }` (see [`coredns`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_empty_service: bool,
+    /// CoreDNS `kubernetes { namespaces ... }`: exposed namespaces (empty: all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// CoreDNS `kubernetes { fallthrough [ZONES] }` (empty list: all zones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallthrough: Option<Vec<String>>,
+    /// What the resolver behind `forward .` answers for names outside the
+    /// cluster (empty: no name exists outside).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<coredns::UpstreamName>,
+    /// The reverse zones of the `kubernetes` plugin's `zones` list (`None`:
+    /// `in-addr.arpa ip6.arpa`, as both standard Corefiles list them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_zones: Option<Vec<String>>,
 }
 
 /// CoreDNS `pods` option (reference/dns.md §2).
