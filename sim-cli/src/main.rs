@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod input;
 mod render;
 mod sweep;
 
@@ -441,12 +442,10 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
 /// A scenario file's text; the message for a file that cannot be read.
 fn read_source(file: &Path) -> Result<String, String> {
     let shown = file.display().to_string();
-    match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Ok(s),
-            Err(e) => Err(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
-        },
-        Err(e) => Err(format!("error: cannot read {shown}: {e}\n")),
+    match input::read_text(file, input::Kind::Text) {
+        Ok(s) => Ok(s),
+        Err(input::ReadError::NotUtf8(bytes, e)) => Err(not_utf8(&shown, &bytes, e)),
+        Err(e) => Err(input::message(file, &e, input::Kind::Text)),
     }
 }
 
@@ -480,16 +479,7 @@ fn parse_scenario_diag(
     let manifests: RefCell<Vec<(String, PathBuf, String)>> = RefCell::new(Vec::new());
     let read_manifest = |name: &str| -> Result<String, String> {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let (at, byte) = utf8_error_at(e.as_bytes(), e.utf8_error());
-            format!(
-                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest is a YAML or JSON text file",
-                path.display(),
-                at.line,
-                at.col
-            )
-        })?;
+        let text = read_named(&path)?;
         manifests
             .borrow_mut()
             .push((name.to_string(), path, text.clone()));
@@ -686,11 +676,24 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Reads the files a scenario's `manifests` name, relative to `dir`.
 fn manifest_loader(dir: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
-    move |name: &str| {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
-    }
+    move |name: &str| read_named(&dir.join(name))
+}
+
+/// A file a scenario names (a manifest, a pod trace), read through the
+/// bounded reader; the message says where and why when it cannot be.
+fn read_named(path: &Path) -> Result<String, String> {
+    input::read_text(path, input::Kind::Text).map_err(|e| match e {
+        input::ReadError::NotUtf8(bytes, e) => {
+            let (at, byte) = utf8_error_at(&bytes, e);
+            format!(
+                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest or trace is a YAML or JSON text file",
+                path.display(),
+                at.line,
+                at.col
+            )
+        }
+        e => format!("{}: {}", path.display(), e.describe(input::Kind::Text)),
+    })
 }
 
 /// `<dir>/<stem>.counterexample.yaml` for scenario `file`.

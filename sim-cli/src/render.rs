@@ -13,11 +13,9 @@ use crate::write_atomically;
 
 /// `ksim report RESULTS.json --out DIR`.
 pub fn report_cmd(results: &Path, out: &Path) -> ExitCode {
-    let text = match std::fs::read_to_string(results) {
+    let text = match crate::input::read_text_or_message(results, crate::input::Kind::Results) {
         Ok(t) => t,
-        Err(e) => {
-            return crate::fail(format!("error: cannot read {}: {e}\n", results.display()));
-        }
+        Err(m) => return crate::fail(m),
     };
     let r: Results = match serde_json::from_str(&text) {
         Ok(r) => r,

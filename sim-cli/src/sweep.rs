@@ -196,7 +196,7 @@ fn plan_text(file: &Path) -> (String, String) {
         .unwrap_or_else(|| file.to_path_buf());
     (
         path.display().to_string(),
-        std::fs::read_to_string(&path).unwrap_or_default(),
+        crate::input::read_text(&path, crate::input::Kind::Text).unwrap_or_default(),
     )
 }
 
@@ -371,9 +371,9 @@ pub fn merge(
     }
     let mut shards = Vec::new();
     for f in &files {
-        let text = match std::fs::read_to_string(f) {
+        let text = match crate::input::read_text_or_message(f, crate::input::Kind::Results) {
             Ok(t) => t,
-            Err(e) => return fail(format!("error: cannot read {}: {e}\n", f.display())),
+            Err(m) => return fail(m),
         };
         match serde_json::from_str::<Shard>(&text) {
             Ok(s) if s.kind == results::SHARD_KIND => shards.push(s),

@@ -33,3 +33,13 @@ pub fn min_window(duration: SimDuration) -> SimDuration {
     let ns = duration.as_ns().div_ceil(MAX_WINDOWS);
     SimDuration::from_secs(ns.div_ceil(NS_PER_S).max(1))
 }
+
+/// Largest file ksim reads as text: a scenario, a manifest, a pod trace, a
+/// sweep plan (16 MiB; the largest example scenario is a few KB, and a
+/// manifest of 10 000 Pods about 4 MB). Reading stops one byte past it, so a
+/// device or a runaway file costs at most this much memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Largest sweep results or shard file ksim reads (`ksim report`, `ksim
+/// sweep merge`): 256 MiB, some 200 000 runs' records.
+pub const MAX_RESULTS_BYTES: u64 = 256 * 1024 * 1024;

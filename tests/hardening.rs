@@ -1,0 +1,212 @@
+//! Inputs and outputs of the real `ksim` binary under hostile conditions:
+//! devices, pipes, directories and oversized files as any input (bounded
+//! reader); values at the edges of every limit (bounded time and memory);
+//! outputs that are inputs, outputs that clash, and outputs committed
+//! together or not at all.
+//!
+//! Every run is watched: a memory cap (`ulimit -v`, set by `sh` before it
+//! becomes ksim) and a wall-clock deadline, so a regression fails the test
+//! instead of hanging it or exhausting the machine.
+
+// Wall-clock time here is a hang watchdog for the test itself; it never
+// reaches a simulation result (clippy.toml forbids it elsewhere).
+#![allow(clippy::disallowed_methods)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::TempDir;
+
+const KSIM: &str = env!("CARGO_BIN_EXE_ksim");
+
+/// Address space one ksim run may take: far above a small run's needs, far
+/// below what an unbounded read reaches in the deadline (~1 GB/s).
+const MEMORY_KIB: u64 = 1024 * 1024;
+
+/// What a watched run did.
+struct Watched {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Run ksim with `args` under [`MEMORY_KIB`] of address space, killed after
+/// `deadline`; panics (naming the run) if it had to be killed.
+fn watched(args: &[&str], deadline: Duration) -> Watched {
+    let script = format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\"");
+    let started = Instant::now();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .arg(KSIM)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ksim through sh");
+    loop {
+        if child.try_wait().expect("wait for ksim").is_some() {
+            break;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ksim {args:?} ran past {deadline:?} (a hang?); killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("collect ksim's output");
+    Watched {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// A named pipe nobody writes to: opening it for reading would block.
+fn fifo(t: &TempDir, name: &str) -> String {
+    let path = t.0.join(name);
+    let ok = Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+    s(&path).to_string()
+}
+
+/// A file one byte over `limit` (sparse: it takes no disk).
+fn oversized(t: &TempDir, name: &str, limit: u64) -> String {
+    let path = t.0.join(name);
+    let f = std::fs::File::create(&path).expect("create");
+    f.set_len(limit + 1).expect("grow the file");
+    s(&path).to_string()
+}
+
+/// One hostile input: the path, what the message says when it is a text
+/// input (scenario, manifest, trace, plan) and when it is a results file.
+struct Hostile {
+    path: String,
+    as_text: &'static str,
+    as_results: &'static str,
+}
+
+fn hostile_inputs(t: &TempDir) -> Vec<Hostile> {
+    use sim_core::scenario::limits::{MAX_INPUT_BYTES, MAX_RESULTS_BYTES};
+    let same = |path: String, says: &'static str| Hostile {
+        path,
+        as_text: says,
+        as_results: says,
+    };
+    vec![
+        same("/dev/zero".into(), "is a character device"),
+        same("/dev/urandom".into(), "is a character device"),
+        same(fifo(t, "pipe"), "is a named pipe (FIFO)"),
+        same(s(&t.0).to_string(), "is a directory"),
+        Hostile {
+            path: oversized(t, "huge.yaml", MAX_INPUT_BYTES),
+            as_text: "larger than 16 MiB",
+            as_results: "not a ksim sweep",
+        },
+        Hostile {
+            path: oversized(t, "huger.json", MAX_RESULTS_BYTES),
+            as_text: "larger than 16 MiB",
+            as_results: "larger than 256 MiB",
+        },
+    ]
+}
+
+/// Exit 2, quickly, with `says` and the file's name in the message and
+/// nothing on standard output.
+fn refused(what: &str, w: &Watched, file: &str, says: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if w.code != Some(2) {
+        problems.push(format!("{what}: exit {:?}, not 2", w.code));
+    }
+    if !w.stderr.contains(says) || !w.stderr.contains(file) {
+        problems.push(format!(
+            "{what}: the message does not say `{says}` about {file}:\n{}",
+            w.stderr
+        ));
+    }
+    if !w.stdout.is_empty() {
+        problems.push(format!("{what}: wrote to standard output"));
+    }
+    if w.elapsed > Duration::from_secs(5) {
+        problems.push(format!("{what}: took {:?}", w.elapsed));
+    }
+    problems
+}
+
+#[test]
+fn devices_pipes_directories_and_huge_files_are_refused_as_every_input() {
+    let t = TempDir::new("hostile");
+    let deadline = Duration::from_secs(20);
+    let mut problems = Vec::new();
+    let base = t.write("base.yaml", b"name: base\nduration: 1s\n");
+    for h in hostile_inputs(&t) {
+        let (file, says) = (h.path.as_str(), h.as_text);
+        // As the scenario.
+        let w = watched(&["run", file], deadline);
+        problems.extend(refused(&format!("run {file}"), &w, file, says));
+        // As a manifest, then as a pod trace, named by a valid scenario.
+        for key in ["manifests", "pod_traces"] {
+            let sc = t.write(
+                "host.yaml",
+                format!("name: host\nduration: 10s\n{key}: [\"{file}\"]\n").as_bytes(),
+            );
+            let w = watched(&["run", s(&sc)], deadline);
+            problems.extend(refused(&format!("{key}: [{file}]"), &w, file, says));
+            if !w.stderr.contains(&format!("{key}[0]")) {
+                problems.push(format!("{key}: [{file}]: no field path:\n{}", w.stderr));
+            }
+        }
+        // As a sweep plan.
+        let w = watched(&["sweep", s(&base), "--plan", file], deadline);
+        problems.extend(refused(&format!("sweep --plan {file}"), &w, file, says));
+        // As `ksim report` input and as a shard to merge.
+        let says = h.as_results;
+        let out = t.0.join("report-out");
+        let w = watched(&["report", file, "--out", s(&out)], deadline);
+        problems.extend(refused(&format!("report {file}"), &w, file, says));
+        if t.entries().iter().any(|e| e == "report-out") {
+            problems.push(format!("report {file}: the output directory was made"));
+        }
+        // (`merge` takes a directory of shards; a file just over the text
+        // limit is within the results limit.)
+        if !file.ends_with("huge.yaml") && !Path::new(file).is_dir() {
+            let w = watched(&["sweep", "merge", file], deadline);
+            problems.extend(refused(&format!("sweep merge {file}"), &w, file, says));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_file_at_the_limit_is_read_and_one_byte_more_is_not() {
+    let t = TempDir::new("limit");
+    let limit = sim_core::scenario::limits::MAX_INPUT_BYTES as usize;
+    // A valid scenario padded with a comment to exactly the limit.
+    let head = "name: at-limit\nduration: 1s\n#";
+    let mut text = head.to_string();
+    text.push_str(&"x".repeat(limit - head.len() - 1));
+    text.push('\n');
+    assert_eq!(text.len(), limit);
+    let at = t.write("at.yaml", text.as_bytes());
+    let w = watched(&["run", s(&at)], Duration::from_secs(60));
+    assert_eq!(w.code, Some(0), "{}", w.stderr);
+    text.insert(head.len(), 'x');
+    let over = t.write("over.yaml", text.as_bytes());
+    let w = watched(&["run", s(&over)], Duration::from_secs(20));
+    assert_eq!(w.code, Some(2));
+    assert!(w.stderr.contains("larger than 16 MiB"), "{}", w.stderr);
+}
