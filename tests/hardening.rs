@@ -210,3 +210,299 @@ fn a_file_at_the_limit_is_read_and_one_byte_more_is_not() {
     assert_eq!(w.code, Some(2));
     assert!(w.stderr.contains("larger than 16 MiB"), "{}", w.stderr);
 }
+
+/// A scenario that reads a manifest and a pod trace, beside them in `t`.
+fn scenario_with_inputs(t: &TempDir) -> std::path::PathBuf {
+    std::fs::create_dir_all(t.0.join("traces")).expect("mkdir traces");
+    t.write(
+        "traces/web.json",
+        br#"{"type": "ADDED", "object": {"kind": "Pod",
+  "metadata": {"name": "web-0", "labels": {"app": "web"}, "creationTimestamp": "2026-11-20T03:00:00Z"},
+  "spec": {"containers": [{"name": "nginx", "ports": [{"containerPort": 80}]}]},
+  "status": {"phase": "Running", "podIP": "10.244.1.11",
+    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-11-20T03:00:01Z"}]}}}
+"#,
+    );
+    t.write(
+        "svc.yaml",
+        b"apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}\n",
+    );
+    t.write(
+        "sc.yaml",
+        b"name: clobber\nduration: 10s\nmanifests: [svc.yaml]\npod_traces: [traces/web.json]\nclients: [{name: c, target: web:80, rate: 1}]\n",
+    )
+}
+
+/// Every file in `t` with its bytes, to compare before and after a run.
+fn snapshot(t: &TempDir) -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read(&p).unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&t.0, &mut out);
+    out
+}
+
+/// Run in `t` (paths relative to it); exit 2, `says` in the message, and
+/// every file in `t` exactly as it was.
+fn refused_untouched(t: &TempDir, args: &[&str], says: &str) -> Vec<String> {
+    let before = snapshot(t);
+    let out = Command::new(KSIM)
+        .args(args)
+        .current_dir(&t.0)
+        .output()
+        .expect("run ksim");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut problems = Vec::new();
+    if out.status.code() != Some(2) || !stderr.contains(says) {
+        problems.push(format!(
+            "ksim {args:?}: exit {:?}, expected 2 and `{says}`:\n{stderr}",
+            out.status.code()
+        ));
+    }
+    if snapshot(t) != before {
+        problems.push(format!("ksim {args:?}: changed the files in its directory"));
+    }
+    problems
+}
+
+#[test]
+fn no_output_may_be_an_input_of_the_same_command() {
+    let t = TempDir::new("clobber");
+    scenario_with_inputs(&t);
+    let is_input = "is an input of this command";
+    let mut problems = Vec::new();
+    for args in [
+        // The trace, the manifest, the scenario, by another spelling.
+        &["run", "sc.yaml", "--out", "traces/web.json"][..],
+        &["run", "sc.yaml", "--out", "./traces/../traces/web.json"],
+        &["run", "sc.yaml", "--events-out", "svc.yaml"],
+        &["run", "sc.yaml", "--format", "json", "--out", "./sc.yaml"],
+        &["dns", "sc.yaml", "web", "--at", "1s", "--out", "svc.yaml"],
+        &[
+            "check",
+            "sc.yaml",
+            "--property",
+            "requests > 0",
+            "--out",
+            "traces/web.json",
+        ],
+    ] {
+        let says = if args.contains(&"./sc.yaml") {
+            "is the scenario file itself"
+        } else {
+            is_input
+        };
+        problems.extend(refused_untouched(&t, args, says));
+    }
+    // Through a symbolic link to the trace.
+    std::os::unix::fs::symlink("traces/web.json", t.0.join("link.json")).expect("symlink");
+    problems.extend(refused_untouched(
+        &t,
+        &["run", "sc.yaml", "--out", "link.json"],
+        is_input,
+    ));
+    // A sweep's plan, and a report's results.
+    t.write(
+        "plan.yaml",
+        b"sweep:\n  seeds: 1\n  parameters:\n    - path: clients[0].rate\n      values: [1, 2]\n",
+    );
+    problems.extend(refused_untouched(
+        &t,
+        &[
+            "sweep",
+            "sc.yaml",
+            "--plan",
+            "plan.yaml",
+            "--out",
+            "plan.yaml",
+        ],
+        is_input,
+    ));
+    problems.extend(refused_untouched(
+        &t,
+        &[
+            "plan",
+            "sc.yaml",
+            "--plan",
+            "plan.yaml",
+            "--out",
+            "svc.yaml",
+        ],
+        is_input,
+    ));
+    std::fs::create_dir_all(t.0.join("res")).expect("mkdir res");
+    let ok = Command::new(KSIM)
+        .args([
+            "sweep",
+            "sc.yaml",
+            "--plan",
+            "plan.yaml",
+            "--out",
+            "res/results.json",
+        ])
+        .current_dir(&t.0)
+        .status()
+        .expect("sweep runs");
+    assert!(ok.success());
+    problems.extend(refused_untouched(
+        &t,
+        &["report", "res/results.json", "--out", "res"],
+        is_input,
+    ));
+    let ok = Command::new(KSIM)
+        .args(["sweep", "sc.yaml", "--plan", "plan.yaml", "--out", "res"])
+        .args(["--shard-index", "0", "--shard-count", "2"])
+        .current_dir(&t.0)
+        .status()
+        .expect("sweep runs");
+    assert!(ok.success());
+    let shard = "res/shard-0000-of-0002.json";
+    problems.extend(refused_untouched(
+        &t,
+        &["sweep", "merge", shard, "--out", shard],
+        is_input,
+    ));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn two_outputs_of_one_command_may_not_be_one_file() {
+    let t = TempDir::new("two-outputs");
+    scenario_with_inputs(&t);
+    let mut problems = refused_untouched(
+        &t,
+        &[
+            "run",
+            "sc.yaml",
+            "--out",
+            "same.json",
+            "--events-out",
+            "same.json",
+        ],
+        "are the same file",
+    );
+    std::os::unix::fs::symlink("same.json", t.0.join("alias.json")).expect("symlink");
+    t.write("same.json", b"{}");
+    problems.extend(refused_untouched(
+        &t,
+        &[
+            "run",
+            "sc.yaml",
+            "--out",
+            "same.json",
+            "--events-out",
+            "alias.json",
+        ],
+        "are the same file",
+    ));
+    // A device may take two outputs: it is written to, never replaced.
+    let out = Command::new(KSIM)
+        .args([
+            "run",
+            "sc.yaml",
+            "--out",
+            "/dev/null",
+            "--events-out",
+            "/dev/null",
+        ])
+        .current_dir(&t.0)
+        .output()
+        .expect("run ksim");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
+    let t = TempDir::new("all-or-none");
+    scenario_with_inputs(&t);
+    // The report cannot be written (nothing can create a file under /proc,
+    // not even root, for whom a read-only directory is writable): the event
+    // log, written first, must not be left behind, nor any temporary file.
+    let mut problems = refused_untouched(
+        &t,
+        &[
+            "run",
+            "sc.yaml",
+            "--events-out",
+            "ok.jsonl",
+            "--out",
+            "/proc/rep.json",
+        ],
+        "no output was written",
+    );
+    // The same with existing outputs: both keep their old bytes.
+    t.write("ok.jsonl", b"old events\n");
+    problems.extend(refused_untouched(
+        &t,
+        &[
+            "run",
+            "sc.yaml",
+            "--events-out",
+            "ok.jsonl",
+            "--out",
+            "/proc/rep.json",
+        ],
+        "no output was written",
+    ));
+    // A sweep's results and its report directory, likewise.
+    t.write(
+        "plan.yaml",
+        b"sweep:\n  seeds: 1\n  parameters:\n    - path: clients[0].rate\n      values: [1, 2]\n",
+    );
+    problems.extend(refused_untouched(
+        &t,
+        &[
+            "sweep",
+            "sc.yaml",
+            "--plan",
+            "plan.yaml",
+            "--out",
+            "/proc/r.json",
+            "--report",
+            "rep",
+        ],
+        "no output was written",
+    ));
+    // And when all can be written, all are.
+    let out = Command::new(KSIM)
+        .args([
+            "run",
+            "sc.yaml",
+            "--events-out",
+            "ev.jsonl",
+            "--out",
+            "rep.json",
+        ])
+        .current_dir(&t.0)
+        .output()
+        .expect("run ksim");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(t.0.join("ev.jsonl").exists() && t.0.join("rep.json").exists());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -4,11 +4,15 @@
 //! `/dev/zero` or a pipe nobody writes to never stalls or floods memory), and
 //! at most a limit of bytes (reading stops one byte past it).
 //!
+//! Every file read is recorded: those are the command's inputs, which no
+//! output may overwrite (see `crate::output`).
+//!
 //! The limits are `sim_core::scenario::limits::MAX_INPUT_BYTES` (text
 //! inputs) and `MAX_RESULTS_BYTES` (sweep results and shards).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use sim_core::scenario::limits;
 
@@ -102,6 +106,22 @@ fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
     }
 }
 
+/// Every file read so far by this process, as named when it was read.
+static READ: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The files this process has read (its inputs), each once.
+pub fn read_so_far() -> Vec<PathBuf> {
+    READ.lock().map(|r| r.clone()).unwrap_or_default()
+}
+
+fn record(path: &Path) {
+    if let Ok(mut read) = READ.lock()
+        && !read.iter().any(|p| p == path)
+    {
+        read.push(path.to_path_buf());
+    }
+}
+
 /// The bytes of the regular file `path` (symlinks followed), at most
 /// `kind.limit()` of them.
 pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
@@ -116,6 +136,7 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge { limit });
     }
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    record(path);
     // Replaced between the check and the open: check what was opened.
     let opened = file.metadata().map_err(ReadError::Io)?;
     if let Some(what) = not_regular(&opened) {
@@ -146,12 +167,14 @@ pub fn read_text_or_message(path: &Path, kind: Kind) -> Result<String, String> {
     read_text(path, kind).map_err(|e| message(path, &e, kind))
 }
 
-/// The whole message for `e`: `error: cannot read PATH: why` for a failed
-/// read, `error: PATH: why` for a file that is not what ksim reads.
+/// The whole message for `e`: `error: cannot read PATH: why`, or
+/// `error: PATH: why` for a file too large.
 pub fn message(path: &Path, e: &ReadError, kind: Kind) -> String {
     let shown = path.display();
     match e {
-        ReadError::Io(_) => format!("error: cannot read {shown}: {}\n", e.describe(kind)),
+        ReadError::Io(_) | ReadError::NotAFile(_) => {
+            format!("error: cannot read {shown}: {}\n", e.describe(kind))
+        }
         ReadError::TooLarge { .. } => format!(
             "error: {shown}: {}\n  hint: is it the right file? ksim's inputs are text files of at most a few MB\n",
             e.describe(kind)

@@ -11,6 +11,7 @@ use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
 mod input;
+mod output;
 mod render;
 mod sweep;
 
@@ -359,6 +360,13 @@ fn run(
         Ok(x) => x,
         Err(code) => return code,
     };
+    let outputs: Vec<(&str, &Path)> = [("--out", out), ("--events-out", events_out)]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p?)))
+        .collect();
+    if let Err(m) = output::check(&outputs) {
+        return fail(m);
+    }
     let width = window.unwrap_or(sim_core::scenario::defaults::WINDOW);
     let windows = limits::windows(scenario.duration, width);
     if windows > limits::MAX_WINDOWS {
@@ -398,16 +406,29 @@ fn run(
             );
         }
     };
-    if let Some(path) = events_out
-        && let Err(e) = write_atomically(path, events.0.as_bytes())
-    {
-        return fail(format!("error: cannot write {}: {e}\n", path.display()));
-    }
     let text = match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
-    let code = emit(&text, out);
+    // The event log and the report file are committed together.
+    let mut files: Vec<(&Path, &[u8])> = Vec::new();
+    if let Some(path) = events_out {
+        files.push((path, events.0.as_bytes()));
+    }
+    if let Some(path) = out {
+        files.push((path, text.as_bytes()));
+    }
+    if let Err((path, e)) = output::commit(&files) {
+        return fail(format!(
+            "error: cannot write {}: {e}; no output was written\n",
+            path.display()
+        ));
+    }
+    let code = if out.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        emit(&text, None)
+    };
     match verdict {
         Some(v) => {
             let _ = std::io::stderr().write_all(v.to_text().as_bytes());
@@ -433,10 +454,12 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
         )));
     }
     let src = read_source(file).map_err(fail)?;
-    match parse_scenario(file, &src, None) {
-        Ok(s) => Ok((src, s)),
-        Err(message) => Err(fail(message)),
+    let scenario = parse_scenario(file, &src, None).map_err(fail)?;
+    // Its manifests and traces are read now: none may be the output.
+    if let Some(path) = out {
+        output::check(&[("--out", path)]).map_err(fail)?;
     }
+    Ok((src, scenario))
 }
 
 /// A scenario file's text; the message for a file that cannot be read.
@@ -634,44 +657,10 @@ fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
 }
 
 /// Write to a temporary file beside `path`, then rename over it: readers see
-/// the old file or the whole new one, never a partial report. A symlink is
-/// followed (the link stays, its target is replaced); something that is not a
-/// regular file (`/dev/null`, a pipe) is written directly, never replaced.
+/// the old file or the whole new one, never a partial report (see
+/// [`output::commit`], which writes several files together).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let resolved;
-    let path = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            return f.write_all(bytes).and_then(|_| f.flush());
-        }
-        Ok(_) => {
-            resolved = path.canonicalize()?;
-            resolved.as_path()
-        }
-        Err(_) => path,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    output::commit(&[(path, bytes)]).map_err(|(_, e)| e)
 }
 
 /// Reads the files a scenario's `manifests` name, relative to `dir`.

@@ -22,6 +22,11 @@ pub const MAX_PODS: u64 = 100_000;
 /// over groups): about 400 times the canonical-churn scenario.
 pub const MAX_REQUESTS: f64 = 1e9;
 
+/// Highest request rate of one client: a mean gap of 1 ns between its
+/// requests, the resolution of simulated time. Faster, the gaps would round
+/// to zero and simulated time would stop advancing.
+pub const MAX_RATE_PER_S: f64 = NS_PER_S as f64;
+
 /// Report windows a run of `duration` with windows of `window` has.
 pub fn windows(duration: SimDuration, window: SimDuration) -> u64 {
     duration.as_ns().div_ceil(window.as_ns().max(1)).max(1)
