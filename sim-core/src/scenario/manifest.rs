@@ -1681,6 +1681,7 @@ pub(super) fn pods(objs: &Objects, sc: &Scenario) -> Result<Vec<PodDef>, Diagnos
                 &p.namespace,
             ));
         }
+        super::addresses::check_pod_ip(p.ip, sc.cluster.ipam.service_cidr, &draft.ip)?;
         if let Some(j) = out.iter().position(|q| q.ip == p.ip) {
             let other = &drafts[j];
             return Err(draft

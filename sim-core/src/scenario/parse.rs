@@ -549,6 +549,7 @@ fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
         let svc_f = im.opt("service_cidr");
         if let Some(f) = &svc_f {
             c.ipam.service_cidr = cidr(f)?;
+            super::addresses::check_service_cidr(c.ipam.service_cidr, f)?;
         }
         im.finish()?;
         let (p, s) = (c.ipam.pod_cidr, c.ipam.service_cidr);
@@ -1073,6 +1074,7 @@ fn assign_cluster_ips(sc: &Scenario, decls: &[SvcDecl], root: &Field) -> Result<
                     ))
                     .hint("pick an address inside `cluster.ipam.service_cidr`, or leave it out to have one allocated"));
             }
+            super::addresses::check_cluster_ip(ip, range, s, at)?;
             if let Some((_, j)) = fixed.iter().find(|(f, _)| *f == ip) {
                 return Err(at
                     .err(format!("clusterIP {} is already taken", fmt_ipv4(ip)))
