@@ -15,6 +15,7 @@
 mod addresses;
 pub mod defaults;
 pub mod diag;
+mod hints;
 pub mod limits;
 mod manifest;
 pub mod mesh;

@@ -2003,6 +2003,9 @@ fn target(
         });
     }
     let Some(svc) = svc else {
+        if let Some(d) = super::hints::external_name_target(f, host, &candidates, sc) {
+            return Err(d);
+        }
         let last_label_service = host.split('.').next().unwrap_or(host);
         let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let guess = host
