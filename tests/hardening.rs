@@ -223,8 +223,13 @@ fn a_file_at_the_limit_is_read_and_one_byte_more_is_not() {
     assert!(w.stderr.contains("larger than 16 MiB"), "{}", w.stderr);
 }
 
-/// A scenario that reads a manifest and a pod trace, beside them in `t`.
+/// A scenario that reads a manifest and a pod trace, beside them in `t`,
+/// and a sweep plan over it (`plan.yaml`).
 fn scenario_with_inputs(t: &TempDir) -> std::path::PathBuf {
+    t.write(
+        "plan.yaml",
+        b"sweep:\n  seeds: 1\n  parameters:\n    - path: clients[0].rate\n      values: [1, 2]\n",
+    );
     std::fs::create_dir_all(t.0.join("traces")).expect("mkdir traces");
     t.write(
         "traces/web.json",
@@ -328,11 +333,7 @@ fn no_output_may_be_an_input_of_the_same_command() {
         &["run", "sc.yaml", "--out", "link.json"],
         is_input,
     ));
-    // A sweep's plan, and a report's results.
-    t.write(
-        "plan.yaml",
-        b"sweep:\n  seeds: 1\n  parameters:\n    - path: clients[0].rate\n      values: [1, 2]\n",
-    );
+    // A sweep's plan (written by `scenario_with_inputs`), a report's results.
     problems.extend(refused_untouched(
         &t,
         &[
@@ -478,10 +479,6 @@ fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
         "no output was written",
     ));
     // A sweep's results and its report directory, likewise.
-    t.write(
-        "plan.yaml",
-        b"sweep:\n  seeds: 1\n  parameters:\n    - path: clients[0].rate\n      values: [1, 2]\n",
-    );
     problems.extend(refused_untouched(
         &t,
         &[
