@@ -867,11 +867,18 @@ fn absurd_sizes_are_refused_before_running() {
     check(
         "limits",
         vec![
-            case("rate_beyond_any_run", edit("rate: 5", "rate: 1e300"))
-                .at("1e300")
+            case("rate_beyond_any_run", edit("rate: 5", "rate: 1e9"))
+                .at("1e9")
                 .path("clients[0].rate")
                 .says(&["requests", "ksim runs at most 1e9"])
                 .hint("lower `rate` or `count`"),
+            // Faster than one request per nanosecond: the gaps would round
+            // to zero and time would stand still.
+            case("rate_beyond_the_clock", edit("rate: 5", "rate: 1e300"))
+                .at("1e300")
+                .path("clients[0].rate")
+                .says(&["at most 1e9 requests per second per client", "nanosecond"])
+                .hint("raise `count` instead"),
             case("rate_overflowing_a_float", edit("rate: 5", "rate: 1e400"))
                 .at("1e400")
                 .path("clients[0].rate")

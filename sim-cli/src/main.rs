@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod input;
+mod output;
 mod render;
 mod serve;
 mod sweep;
@@ -400,6 +402,13 @@ fn run(
         Ok(x) => x,
         Err(code) => return code,
     };
+    let outputs: Vec<(&str, &Path)> = [("--out", out), ("--events-out", events_out)]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p?)))
+        .collect();
+    if let Err(m) = output::check(&outputs) {
+        return fail(m);
+    }
     let width = window.unwrap_or(sim_core::scenario::defaults::WINDOW);
     let windows = limits::windows(scenario.duration, width);
     if windows > limits::MAX_WINDOWS {
@@ -439,16 +448,29 @@ fn run(
             );
         }
     };
-    if let Some(path) = events_out
-        && let Err(e) = write_atomically(path, events.0.as_bytes())
-    {
-        return fail(format!("error: cannot write {}: {e}\n", path.display()));
-    }
     let text = match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
-    let code = emit(&text, out);
+    // The event log and the report file are committed together.
+    let mut files: Vec<(&Path, &[u8])> = Vec::new();
+    if let Some(path) = events_out {
+        files.push((path, events.0.as_bytes()));
+    }
+    if let Some(path) = out {
+        files.push((path, text.as_bytes()));
+    }
+    if let Err((path, e)) = output::commit(&files) {
+        return fail(format!(
+            "error: cannot write {}: {e}; no output was written\n",
+            path.display()
+        ));
+    }
+    let code = if out.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        emit(&text, None)
+    };
     match verdict {
         Some(v) => {
             let _ = std::io::stderr().write_all(v.to_text().as_bytes());
@@ -474,21 +496,21 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
         )));
     }
     let src = read_source(file).map_err(fail)?;
-    match parse_scenario(file, &src, None) {
-        Ok(s) => Ok((src, s)),
-        Err(message) => Err(fail(message)),
+    let scenario = parse_scenario(file, &src, None).map_err(fail)?;
+    // Its manifests and traces are read now: none may be the output.
+    if let Some(path) = out {
+        output::check(&[("--out", path)]).map_err(fail)?;
     }
+    Ok((src, scenario))
 }
 
 /// A scenario file's text; the message for a file that cannot be read.
 fn read_source(file: &Path) -> Result<String, String> {
     let shown = file.display().to_string();
-    match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Ok(s),
-            Err(e) => Err(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
-        },
-        Err(e) => Err(format!("error: cannot read {shown}: {e}\n")),
+    match input::read_text(file, input::Kind::Text) {
+        Ok(s) => Ok(s),
+        Err(input::ReadError::NotUtf8(bytes, e)) => Err(not_utf8(&shown, &bytes, e)),
+        Err(e) => Err(input::message(file, &e, input::Kind::Text)),
     }
 }
 
@@ -522,16 +544,7 @@ fn parse_scenario_diag(
     let manifests: RefCell<Vec<(String, PathBuf, String)>> = RefCell::new(Vec::new());
     let read_manifest = |name: &str| -> Result<String, String> {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let (at, byte) = utf8_error_at(e.as_bytes(), e.utf8_error());
-            format!(
-                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest is a YAML or JSON text file",
-                path.display(),
-                at.line,
-                at.col
-            )
-        })?;
+        let text = read_named(&path)?;
         manifests
             .borrow_mut()
             .push((name.to_string(), path, text.clone()));
@@ -686,53 +699,32 @@ fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
 }
 
 /// Write to a temporary file beside `path`, then rename over it: readers see
-/// the old file or the whole new one, never a partial report. A symlink is
-/// followed (the link stays, its target is replaced); something that is not a
-/// regular file (`/dev/null`, a pipe) is written directly, never replaced.
+/// the old file or the whole new one, never a partial report (see
+/// [`output::commit`], which writes several files together).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let resolved;
-    let path = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            return f.write_all(bytes).and_then(|_| f.flush());
-        }
-        Ok(_) => {
-            resolved = path.canonicalize()?;
-            resolved.as_path()
-        }
-        Err(_) => path,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    output::commit(&[(path, bytes)]).map_err(|(_, e)| e)
 }
 
 /// Reads the files a scenario's `manifests` name, relative to `dir`.
 fn manifest_loader(dir: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
-    move |name: &str| {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
-    }
+    move |name: &str| read_named(&dir.join(name))
+}
+
+/// A file a scenario names (a manifest, a pod trace), read through the
+/// bounded reader; the message says where and why when it cannot be.
+fn read_named(path: &Path) -> Result<String, String> {
+    input::read_text(path, input::Kind::Text).map_err(|e| match e {
+        input::ReadError::NotUtf8(bytes, e) => {
+            let (at, byte) = utf8_error_at(&bytes, e);
+            format!(
+                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest or trace is a YAML or JSON text file",
+                path.display(),
+                at.line,
+                at.col
+            )
+        }
+        e => format!("{}: {}", path.display(), e.describe(input::Kind::Text)),
+    })
 }
 
 /// `<dir>/<stem>.counterexample.yaml` for scenario `file`.

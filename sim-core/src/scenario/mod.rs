@@ -12,11 +12,13 @@
 //! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
 //! formatting and comments do not change a digest but any semantic change does.
 
+mod addresses;
 pub mod coredns;
 pub mod defaults;
 pub mod diag;
 mod fields;
 mod fleet;
+mod hints;
 pub mod limits;
 mod manifest;
 pub mod mesh;

@@ -271,6 +271,7 @@ pub(in crate::scenario) fn pods(objs: &Objects, sc: &Scenario) -> Result<Vec<Pod
                 &p.namespace,
             ));
         }
+        crate::scenario::addresses::check_pod_ip(p.ip, sc.cluster.ipam.service_cidr, &draft.ip)?;
         if let Some(j) = out.iter().position(|q| q.ip == p.ip) {
             let other = &drafts[j];
             return Err(draft
