@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestError, TestRunner};
 use sim_core::check::model::{Action, ClientCache};
 use sim_core::check::strategy::{self, Space};
-use sim_core::check::{Check, Cmp};
+use sim_core::check::{Check, Op};
 use sim_core::metrics::Outcome;
 
 fn config(cases: u32) -> Config {
@@ -56,7 +56,7 @@ proptest! {
     /// pod reached one that was listening.
     #[test]
     fn careful_clients_see_under_a_tenth_of_a_percent_stale_ip_errors(m in strategy::models(&careful_clients())) {
-        let check = Check::report("rates.stale_ip_error_rate", Cmp::Lt(0.001))
+        let check = Check::report("rates.stale_ip_error_rate", Op::Lt, 0.001)
             .and(Check::always("no wrong backend", |a| a.outcome != Outcome::WrongBackend));
         strategy::verify(&check, &m)?;
     }

@@ -12,6 +12,7 @@
 //! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
 //! formatting and comments do not change a digest but any semantic change does.
 
+pub mod block;
 pub mod defaults;
 pub mod diag;
 pub mod limits;

@@ -25,6 +25,13 @@ pub fn set(src: &str, path: &str, value: &str) -> Result<String, Diagnostic> {
 
 /// [`set`] for several `(path, value)` pairs, applied in order.
 pub fn set_all(src: &str, assignments: &[(&str, &str)]) -> Result<String, Diagnostic> {
+    apply(src, assignments).map(|root| render(&root))
+}
+
+/// The tree of `src` with the assignments of [`set_all`] made. Nodes keep
+/// their source positions (a set value takes the replaced node's), so
+/// [`super::block::render`] can keep the file's comments.
+pub fn apply(src: &str, assignments: &[(&str, &str)]) -> Result<Node, Diagnostic> {
     let mut root = yaml::parse_document(src)?.unwrap_or(Node {
         kind: Kind::Map(Vec::new()),
         loc: Loc { line: 1, col: 1 },
@@ -33,7 +40,7 @@ pub fn set_all(src: &str, assignments: &[(&str, &str)]) -> Result<String, Diagno
         let new = value_node(value).map_err(|d| d.path(*path))?;
         put(&mut root, path, new, true)?;
     }
-    Ok(render(&root))
+    Ok(root)
 }
 
 /// Put `value` at `path` (`a.b[0].c`; keys may hold dots) in `tree`,
@@ -235,14 +242,14 @@ fn write(node: &Node, depth: usize, out: &mut String) {
     }
 }
 
-fn quote(text: &str, out: &mut String) {
+pub(crate) fn quote(text: &str, out: &mut String) {
     out.push_str(&serde_json::to_string(text).expect("a string serializes"));
 }
 
 /// A plain scalar is written plain when that reads back as the same plain
 /// text inside flow collections; otherwise (rare: commas, brackets, `: `,
 /// leading indicators) it is quoted.
-fn scalar(text: &str, quoted: bool, out: &mut String) {
+pub(crate) fn scalar(text: &str, quoted: bool, out: &mut String) {
     let safe = !quoted
         && !text.is_empty()
         && !text.starts_with([
