@@ -24,7 +24,7 @@
 //! // A client that caches answers for 30 s, and one pod deleted at 10 s:
 //! // some requests go to the dead pod's address.
 //! let m = Model {
-//!     clients: vec![Clients { count: 2, rate: 10, cache: ClientCache::Fixed(30) }],
+//!     clients: vec![Clients { count: 2, cache: ClientCache::Fixed(30), ..Clients::default() }],
 //!     events: vec![Step { at_s: 10, action: Action::DeletePod(0) }],
 //!     ..Model::default()
 //! };
