@@ -597,6 +597,6 @@ mod tests {
         let sc = m.scenario();
         assert_eq!(sc.events.len(), 3, "{}", m.to_yaml());
         m.deployment = false;
-        assert_eq!(m.scenario().events.len(), 6);
+        assert_eq!(m.scenario().events.len(), 5);
     }
 }
