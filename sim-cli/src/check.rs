@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sim_core::check::shrink::Mode;
 
@@ -33,15 +33,40 @@ impl ShrinkArg {
 }
 
 /// `ksim check`'s arguments.
-pub struct Options<'a> {
-    pub file: &'a Path,
-    pub property: &'a str,
-    pub vary: &'a [String],
-    pub cases: u32,
-    pub seed: u64,
-    pub max_shrink_runs: u32,
-    pub shrink: ShrinkArg,
-    pub out: Option<&'a Path>,
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Scenario file (YAML or JSON).
+    file: PathBuf,
+    /// `CLAUSE [&& ...]`: `KEY OP NUMBER` over the JSON report
+    /// (`rates.stale_ip_error_rate < 0.1%`; OP is < <= > >= == !=),
+    /// `every window: KEY OP NUMBER`, `any group: ...`, or
+    /// `eventually pod NAME ready before 60s`.
+    #[arg(long)]
+    property: String,
+    /// `PATH=RANGE`: a value of the scenario file to vary, e.g.
+    /// `statefulsets[0].replicas=1..10`, `clients[0].rate=0.5..20`,
+    /// `events[0].at=1s..60s`, `clients[0].resolver.cache=none|ttl|fixed(30s)`
+    /// (ends included). Repeat for several. Without any, the seed varies.
+    #[arg(long = "vary", value_name = "PATH=RANGE")]
+    vary: Vec<String>,
+    /// Random points to try before giving up.
+    #[arg(long, default_value_t = 64)]
+    cases: u32,
+    /// Seed of the search (which points are tried), not of the runs.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Most runs to spend shrinking a counterexample.
+    #[arg(long, default_value_t = 512)]
+    max_shrink_runs: u32,
+    /// What shrinking reduces: the file's structure (remove events,
+    /// clients, objects, ...), its values (the --vary values, replicas,
+    /// counts, rates, durations, distributions), or both.
+    #[arg(long, value_enum, default_value_t = ShrinkArg::Both)]
+    shrink: ShrinkArg,
+    /// Where to write the counterexample (default: `<name>.counterexample.yaml`
+    /// next to FILE, so relative `manifests` paths still resolve).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// A bar of shrinking runs on stderr, drawn only when stderr is a terminal.
@@ -68,8 +93,8 @@ pub(crate) fn default_counterexample_path(file: &Path) -> PathBuf {
 }
 
 /// Run `ksim check` (see the README's "`ksim check`").
-pub fn check(o: Options) -> ExitCode {
-    let Options {
+pub fn check(args: &CheckArgs) -> ExitCode {
+    let CheckArgs {
         file,
         property,
         vary,
@@ -78,7 +103,8 @@ pub fn check(o: Options) -> ExitCode {
         max_shrink_runs,
         shrink,
         out,
-    } = o;
+    } = args;
+    let (cases, seed, max_shrink_runs, out) = (*cases, *seed, *max_shrink_runs, out.as_deref());
     use sim_core::check::search::{self, Found, Range, Search, Vary};
     let out_path = out.map_or_else(|| default_counterexample_path(file), Path::to_path_buf);
     let (src, _) = match load(file, Some(&out_path)) {

@@ -108,43 +108,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Search for a scenario that breaks a property of the report, shrink it,
-    /// and write it as a scenario file `ksim run` reproduces. Exit code 1 when
-    /// a counterexample is found, 0 when none is found within --cases.
-    Check {
-        /// Scenario file (YAML or JSON).
-        file: PathBuf,
-        /// `CLAUSE [&& ...]`: `KEY OP NUMBER` over the JSON report
-        /// (`rates.stale_ip_error_rate < 0.1%`; OP is < <= > >= == !=),
-        /// `every window: KEY OP NUMBER`, `any group: ...`, or
-        /// `eventually pod NAME ready before 60s`.
-        #[arg(long)]
-        property: String,
-        /// `PATH=RANGE`: a value of the scenario file to vary, e.g.
-        /// `statefulsets[0].replicas=1..10`, `clients[0].rate=0.5..20`,
-        /// `events[0].at=1s..60s`, `clients[0].resolver.cache=none|ttl|fixed(30s)`
-        /// (ends included). Repeat for several. Without any, the seed varies.
-        #[arg(long = "vary", value_name = "PATH=RANGE")]
-        vary: Vec<String>,
-        /// Random points to try before giving up.
-        #[arg(long, default_value_t = 64)]
-        cases: u32,
-        /// Seed of the search (which points are tried), not of the runs.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Most runs to spend shrinking a counterexample.
-        #[arg(long, default_value_t = 512)]
-        max_shrink_runs: u32,
-        /// What shrinking reduces: the file's structure (remove events,
-        /// clients, objects, ...), its values (the --vary values, replicas,
-        /// counts, rates, durations, distributions), or both.
-        #[arg(long, value_enum, default_value_t = check::ShrinkArg::Both)]
-        shrink: check::ShrinkArg,
-        /// Where to write the counterexample (default: `<name>.counterexample.yaml`
-        /// next to FILE, so relative `manifests` paths still resolve).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    /// Search for a scenario that breaks a property of the report, shrink it
+    /// (its values and its structure), and write it as a scenario file `ksim
+    /// run` reproduces. Exit code 1 when a counterexample is found, 0 when
+    /// none is found within --cases.
+    Check(check::CheckArgs),
 }
 
 /// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
@@ -302,25 +270,7 @@ fn main() -> ExitCode {
             format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
-        Command::Check {
-            file,
-            property,
-            vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            shrink,
-            out,
-        } => check::check(check::Options {
-            file: &file,
-            property: &property,
-            vary: &vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            shrink,
-            out: out.as_deref(),
-        }),
+        Command::Check(args) => check::check(&args),
     }
 }
 

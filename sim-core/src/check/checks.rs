@@ -138,6 +138,7 @@ impl Check {
             key: key.into(),
             op,
             value,
+            written: None,
         })
     }
 

@@ -98,6 +98,8 @@ pub struct Comparison {
     pub key: String,
     pub op: Op,
     pub value: f64,
+    /// The number as written (`1%`), for messages; `None`: `value` itself.
+    pub written: Option<String>,
 }
 
 impl Comparison {
@@ -108,7 +110,10 @@ impl Comparison {
 
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.key, self.op, self.value)
+        match &self.written {
+            Some(w) => write!(f, "{} {} {w}", self.key, self.op),
+            None => write!(f, "{} {} {}", self.key, self.op, self.value),
+        }
     }
 }
 
@@ -262,6 +267,7 @@ pub fn parse_comparison(text: &str) -> Result<Comparison, String> {
         key: key.to_string(),
         op,
         value: v / scale,
+        written: Some(number.replace(' ', "")),
     })
 }
 
@@ -558,7 +564,7 @@ mod tests {
     #[test]
     fn quantified_and_pod_clauses_parse_and_print_back() {
         for text in [
-            "every window: stale_ip_error_rate < 0.01",
+            "every window: stale_ip_error_rate < 1%",
             "any group: refused_rate > 0",
             "eventually pod web-3 ready before 1m",
             "never pod web-0 exited",
@@ -573,7 +579,8 @@ mod tests {
                 cmp: Comparison {
                     key: "x".into(),
                     op: Op::Lt,
-                    value: 0.01
+                    value: 0.01,
+                    written: Some("1%".into())
                 }
             }
         );

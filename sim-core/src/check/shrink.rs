@@ -168,7 +168,7 @@ fn brief(n: &Node) -> String {
     if let Some(name) = n.find("name").and_then(Node::scalar) {
         return format!("`{name}`");
     }
-    let t = vary::render_inline(n);
+    let t = block::flow(n);
     if t.chars().count() > 60 {
         format!("`{}...`", t.chars().take(57).collect::<String>())
     } else {
@@ -222,7 +222,7 @@ impl Edit {
                 }
             }
             Edit::RemoveEntry(path) => {
-                let v = vary::render_inline(node_at(root, path));
+                let v = block::flow(node_at(root, path));
                 format!("removed {} (was {v})", path_text(root, path))
             }
             Edit::Set(path, text) => {
@@ -391,9 +391,8 @@ impl Shrinker<'_> {
         'passes: loop {
             let mut kept = false;
             let mut k = 0;
-            loop {
-                let cands = candidates(&best.0, self.mode);
-                let Some(edit) = cands.get(k) else { break };
+            let mut cands = candidates(&best.0, self.mode);
+            while let Some(edit) = cands.get(k).cloned() {
                 k += 1;
                 let t = edit.apply(&best.0);
                 let text = vary::render(&t);
@@ -436,6 +435,7 @@ impl Shrinker<'_> {
                     }
                     best = (t, sc, v);
                     kept = true;
+                    cands = candidates(&best.0, self.mode);
                     // The same index now names the next candidate of the
                     // reduced tree (a removal shifted the rest down).
                     k -= 1;

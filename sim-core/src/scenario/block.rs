@@ -34,6 +34,42 @@ pub fn render(node: &Node, src: Option<&str>) -> String {
     w.out
 }
 
+/// `node` on one line in YAML flow style, keys and scalars plain where
+/// they can be (`{at: 10s, delete_pod: web-1}`): for messages.
+pub fn flow(node: &Node) -> String {
+    let mut out = String::new();
+    fn go(n: &Node, out: &mut String) {
+        match &n.kind {
+            Kind::Null => out.push_str("null"),
+            Kind::Scalar { text, quoted } => vary::scalar(text, *quoted, out),
+            Kind::Seq(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(item, out);
+                }
+                out.push(']');
+            }
+            Kind::Map(entries) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(k, out);
+                    out.push_str(": ");
+                    go(v, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    go(node, &mut out);
+    out
+}
+
 struct Writer<'a> {
     lines: Vec<&'a str>,
     /// Per source line: already written.
@@ -290,6 +326,19 @@ events:
     }
 
     #[test]
+    fn flow_is_one_plain_line() {
+        let tree = yaml::parse_document(SRC).unwrap().unwrap();
+        assert_eq!(
+            flow(tree.find("events[0]").unwrap()),
+            "{at: 10s, delete_pod: web-1}"
+        );
+        assert_eq!(
+            flow(tree.find("clients[0]").unwrap()),
+            "{name: app, count: 2, target: \"nginx:80\", rate: 10, note: \"a: b\", empty: [], none: {}}"
+        );
+    }
+
+    #[test]
     fn comments_stay_with_the_elements_that_survive() {
         let mut tree = yaml::parse_document(SRC).unwrap().unwrap();
         let Kind::Map(top) = &mut tree.kind else {
@@ -322,8 +371,10 @@ events:
         assert_eq!(out.matches("# ").count(), 5, "{out}");
     }
 
+    /// Both writers, block style (with comments) and the JSON-style flow of
+    /// [`vary::render`], give back every example scenario unchanged.
     #[test]
-    fn every_example_scenario_reads_back_the_same_in_block_style() {
+    fn every_example_scenario_reads_back_the_same_in_both_styles() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let load = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string());
         let mut n = 0;
@@ -338,6 +389,10 @@ events:
             let before = crate::scenario::parse_with(&src, &load).unwrap();
             let after = crate::scenario::parse_with(&text, &load)
                 .unwrap_or_else(|d| panic!("{}: {d}\n{text}", path.display()));
+            assert_eq!(before.digest(), after.digest(), "{}", path.display());
+            let flow = vary::render(&tree);
+            let after = crate::scenario::parse_with(&flow, &load)
+                .unwrap_or_else(|d| panic!("{}: {d}\n{flow}", path.display()));
             assert_eq!(before.digest(), after.digest(), "{}", path.display());
             // Every comment line of the source is still there.
             for l in src.lines().filter(|l| l.trim_start().starts_with('#')) {
