@@ -14,6 +14,7 @@
 
 mod addresses;
 pub mod coredns;
+pub mod block;
 pub mod defaults;
 pub mod diag;
 mod fields;
