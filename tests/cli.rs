@@ -707,7 +707,7 @@ fn check_shrink_structure_removes_and_values_only_lowers() {
     let values = run("values", "200");
     assert!(values.contains("    lowered "), "{values}");
     assert!(!values.contains("    removed "), "{values}");
-    assert!(values.contains("  1-minimal: "), "{values}");
+    assert!(values.contains("  1-minimal in values: "), "{values}");
     // 3 runs are not enough to finish: it says so.
     let short = run("both", "3");
     assert!(
