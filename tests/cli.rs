@@ -796,6 +796,18 @@ fn check_rejects_bad_properties_and_ranges_with_exit_code_2() {
             "did you mean `stale_ip_error_rate`",
         ),
         (
+            vec!["--property", "every pod: x < 1"],
+            "`pod` is not something to quantify over",
+        ),
+        (
+            vec!["--property", "eventually pod web-0 raedy"],
+            "did you mean `ready`",
+        ),
+        (
+            vec!["--property", "totals.requests > 0", "--shrink", "all"],
+            "possible values: structure, values, both",
+        ),
+        (
             vec![
                 "--property",
                 "totals.requests > 0",
