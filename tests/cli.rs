@@ -721,7 +721,7 @@ fn check_shrink_structure_removes_and_values_only_lowers() {
     let values = run("values", "200");
     assert!(values.contains("    lowered "), "{values}");
     assert!(!values.contains("    removed "), "{values}");
-    assert!(values.contains("  1-minimal: "), "{values}");
+    assert!(values.contains("  1-minimal in values: "), "{values}");
     // 3 runs are not enough to finish: it says so.
     let short = run("both", "3");
     assert!(
@@ -808,6 +808,18 @@ fn check_rejects_bad_properties_and_ranges_with_exit_code_2() {
         (
             vec!["--property", "rates.stale_ip_eror_rate < 1"],
             "did you mean `stale_ip_error_rate`",
+        ),
+        (
+            vec!["--property", "every pod: x < 1"],
+            "`pod` is not something to quantify over",
+        ),
+        (
+            vec!["--property", "eventually pod web-0 raedy"],
+            "did you mean `ready`",
+        ),
+        (
+            vec!["--property", "totals.requests > 0", "--shrink", "all"],
+            "possible values: structure, values, both",
         ),
         (
             vec![

@@ -221,7 +221,15 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         }
     }
     text.push_str(if c.minimal {
-        "  1-minimal: no single further reduction keeps it failing\n"
+        match shrink {
+            ShrinkArg::Both => "  1-minimal: no single further reduction keeps it failing\n",
+            ShrinkArg::Structure => {
+                "  1-minimal in structure: no single further removal keeps it failing\n"
+            }
+            ShrinkArg::Values => {
+                "  1-minimal in values: no single further lowering keeps it failing\n"
+            }
+        }
     } else {
         "  not 1-minimal: the shrinking budget ran out (raise --max-shrink-runs)\n"
     });

@@ -591,6 +591,14 @@ events:
     }
 
     #[test]
+    fn shrinking_is_deterministic() {
+        let check = Check::parse("every group: stale_ip_error_rate < 1%").unwrap();
+        let a = shrink(&check, Mode::Both, 60);
+        let b = shrink(&check, Mode::Both, 60);
+        assert_eq!((a.text, a.steps, a.runs), (b.text, b.steps, b.runs));
+    }
+
+    #[test]
     fn modes_limit_the_reductions_and_the_budget_is_kept() {
         let check = Check::parse("client_groups.cached.stale_ip_error_rate < 0.001").unwrap();
         let s = shrink(&check, Mode::Structure, 2000);
