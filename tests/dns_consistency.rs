@@ -133,6 +133,11 @@ proptest! {
                 shown.flags.iter().any(|f| f == "aa"),
                 "{} {}", name, qtype
             );
+            prop_assert_eq!(
+                got.recursion_available,
+                shown.flags.iter().any(|f| f == "ra"),
+                "{} {}", name, qtype
+            );
             prop_assert_eq!(rrs(&got.message.answer), shown.answer.clone(), "{} {}", name, qtype);
             prop_assert_eq!(rrs(&got.message.authority), shown.authority.clone(), "{} {}", name, qtype);
             prop_assert_eq!(rrs(&got.message.additional), shown.additional.clone(), "{} {}", name, qtype);
