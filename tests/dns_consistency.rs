@@ -19,10 +19,22 @@ use sim_core::time::SimTime;
 use sim_core::world;
 
 fn fixture() -> scenario::Scenario {
+    fixture_with("")
+}
+
+/// The fixture with `options` added to its `dns:` section.
+fn fixture_with(options: &str) -> scenario::Scenario {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/serve-dns.yaml");
-    let src = std::fs::read_to_string(path).expect("fixture");
+    let src = std::fs::read_to_string(path).expect("fixture").replacen(
+        "dns:\n",
+        &format!("dns:\n{options}"),
+        1,
+    );
     scenario::parse(&src).unwrap_or_else(|d| panic!("{}", d.render(path, &src)))
 }
+
+/// Plugin options that change answers on both paths.
+const OPTIONS: &str = "  ignore_empty_service: true\n  namespaces: [default]\n";
 
 /// Every question asked: names of each kind × the types that matter.
 fn questions() -> Vec<(String, QType)> {
@@ -33,6 +45,7 @@ fn questions() -> Vec<(String, QType)> {
         ("nginx", "default"),
         ("big", "default"),
         ("api", "shop"),
+        ("idle", "default"),
         ("ext", "default"),
         // Wrong namespaces.
         ("web", "shop"),
@@ -113,8 +126,12 @@ proptest! {
     })]
 
     #[test]
-    fn ksim_dns_serve_dns_and_the_request_path_agree(permille in 0u64..1000, tcp in any::<bool>()) {
-        let sc = fixture();
+    fn ksim_dns_serve_dns_and_the_request_path_agree(
+        permille in 0u64..1000,
+        tcp in any::<bool>(),
+        options in any::<bool>(),
+    ) {
+        let sc = if options { fixture_with(OPTIONS) } else { fixture() };
         let at = SimTime(sc.duration.as_ns() / 1000 * permille);
         let answerer = Answerer::new(&sc, sc.seed, at).expect("run");
         let transport = if tcp { Transport::Tcp } else { Transport::Udp };
@@ -131,6 +148,11 @@ proptest! {
             prop_assert_eq!(
                 got.message.authoritative,
                 shown.flags.iter().any(|f| f == "aa"),
+                "{} {}", name, qtype
+            );
+            prop_assert_eq!(
+                got.recursion_available,
+                shown.flags.iter().any(|f| f == "ra"),
                 "{} {}", name, qtype
             );
             prop_assert_eq!(rrs(&got.message.answer), shown.answer.clone(), "{} {}", name, qtype);

@@ -198,7 +198,9 @@ pub fn inspect(
         flags.push("aa".into());
     }
     flags.push("rd".into());
-    flags.push("ra".into());
+    if super::wire::recursion_available(&msg) {
+        flags.push("ra".into());
+    }
     Ok(Inspection {
         schema_version: SCHEMA_VERSION,
         ksim_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -131,6 +131,9 @@ impl<'s> Answerer<'s> {
                 if q.recursion_desired {
                     flags.push("rd");
                 }
+                if wire::recursion_available(&msg) {
+                    flags.push("ra");
+                }
                 log.flags = flags.join(",");
                 log.answered_by = by;
                 Some(bytes)

@@ -22,8 +22,8 @@
 //!   authority, then additional records that fits, and the TC bit set when
 //!   any record was left out.
 //! * Header bits of replies (miekg/dns `SetReply`): ID, opcode, RD and CD
-//!   copied from the query, QR set, RA clear (the `kubernetes` plugin does not
-//!   recurse).
+//!   copied from the query, QR set; RA clear on the `kubernetes` plugin's
+//!   answers, set on upstream ones ([`recursion_available`]).
 
 use std::net::IpAddr;
 
@@ -159,6 +159,7 @@ pub fn size_limit(edns_size: Option<u16>, transport: Transport) -> usize {
 pub fn encode(q: &Query, msg: &zone::Message, transport: Transport) -> (Vec<u8>, bool) {
     let mut m = reply_to(&q.request);
     m.metadata.authoritative = msg.authoritative;
+    m.metadata.recursion_available = recursion_available(msg);
     m.metadata.response_code = match msg.rcode {
         Rcode::NoError => ResponseCode::NoError,
         Rcode::NxDomain => ResponseCode::NXDomain,
@@ -206,6 +207,14 @@ pub fn encode(q: &Query, msg: &zone::Message, transport: Transport) -> (Vec<u8>,
     (build(lo), true)
 }
 
+/// The RA bit: clear on the `kubernetes` plugin's own answers (miekg
+/// `SetReply` leaves it clear, so dig warns "recursion requested but not
+/// available"), set on what `forward` passes through from a recursive
+/// resolver (any non-authoritative answer but REFUSED).
+pub fn recursion_available(msg: &zone::Message) -> bool {
+    !msg.authoritative && msg.rcode != Rcode::Refused
+}
+
 /// What a client reads back from a reply: the zone-level message (records
 /// of the types ksim serves), the TC bit and the wire rcode's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,6 +223,8 @@ pub struct Decoded {
     pub rcode: String,
     /// The TC bit.
     pub truncated: bool,
+    /// The RA bit.
+    pub recursion_available: bool,
     pub message: zone::Message,
 }
 
@@ -233,6 +244,7 @@ pub fn decode(bytes: &[u8]) -> Option<Decoded> {
         id: m.metadata.id,
         rcode: rcode_name(rcode),
         truncated: m.metadata.truncation,
+        recursion_available: m.metadata.recursion_available,
         message: zone::Message {
             rcode: zr,
             authoritative: m.metadata.authoritative,
