@@ -407,7 +407,11 @@ impl Report {
             },
             window_s: m.window.as_secs_f64(),
             windows,
-            warnings: out.warnings.clone(),
+            // What reading the scenario skipped or ignored, then the run's.
+            warnings: (sc.provenance.notes.iter())
+                .chain(&out.warnings)
+                .cloned()
+                .collect(),
         }
     }
 

@@ -14,7 +14,7 @@ mod timeline;
 mod workloads;
 
 use super::diag::{Diagnostic, Loc};
-use super::fields::{SvcDecl, child, duplicate};
+use super::fields::{SvcDecl, child, duplicate, one_of};
 use super::limits;
 use super::manifest;
 use super::read::{Field, Map};
@@ -110,6 +110,14 @@ pub fn parse_tree(
     let event_fields = m.opt("events");
     let mesh_field = m.opt("mesh");
     let netpol_fields = m.opt("network_policies");
+    let from_zero = match m.opt("snapshot") {
+        None => false,
+        Some(f) => one_of(
+            &f,
+            "how objects from a snapshot start",
+            &[("observed", false), ("zero", true)],
+        )?,
+    };
     // A sweep plan and its SLO (read by `ksim sweep`/`plan`, see
     // `crate::sweep`): a scenario with them still runs as itself.
     m.skip(&["sweep", "slo"]);
@@ -119,7 +127,11 @@ pub fn parse_tree(
     // objects borrow the files' trees). Services join the scenario's own.
     let files = manifest::load(manifest_fields.as_ref(), load)?;
     let objects = manifest::collect(object_fields.as_ref(), &files)?;
-    let mut objs = manifest::read(&objects)?;
+    let opts = manifest::ReadOptions {
+        nodes: cluster.nodes,
+        from_zero,
+    };
+    let mut objs = manifest::read(&objects, opts)?;
     let first_object_service = services.len();
     for (svc, decl) in objs.services.drain(..) {
         services.push(svc);
@@ -127,6 +139,7 @@ pub fn parse_tree(
     }
     manifest::resolve_named_ports(&mut services[first_object_service..], &objs)?;
 
+    let mut sc_notes = Vec::new();
     let mut sc = Scenario {
         name,
         seed,
@@ -145,6 +158,10 @@ pub fn parse_tree(
         events: Vec::new(),
         mesh: None,
         network_policies: Vec::new(),
+        provenance: Provenance {
+            notes: objs.warnings(),
+            origins: std::mem::take(&mut objs.origins),
+        },
     };
     sc.network_policies = manifest::network_policies(&mut objs, netpol_fields.as_ref())?;
     if let Some(tf) = &trace_fields {
@@ -184,7 +201,11 @@ pub fn parse_tree(
             ));
         }
     }
-    drafts.append(&mut objs.deployments);
+    drafts.extend(
+        objs.deployments
+            .drain(..)
+            .map(|d| (d.deployment, d.name, d.replicas)),
+    );
     let mut names: Vec<Field> = Vec::new();
     for (d, name, replicas_f) in drafts {
         if let Some(j) = sc
@@ -258,6 +279,8 @@ pub fn parse_tree(
     if let Some(f) = &mesh_field {
         sc.mesh = Some(mesh::mesh(f, &sc)?);
     }
+    mesh::objects(&objs.istio, &mut sc, &mut sc_notes)?;
+    sc.provenance.notes.append(&mut sc_notes);
     if let Some(f) = &event_fields {
         let mut peaks = peaks;
         let items = f.seq()?;
