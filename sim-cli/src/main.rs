@@ -386,7 +386,7 @@ fn run(
     } else {
         sim_core::run(&scenario, &opts)
     };
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => {
             let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
@@ -402,6 +402,7 @@ fn run(
     {
         return fail(format!("error: cannot write {}: {e}\n", path.display()));
     }
+    sim_core::diagnose::name_scenario_file(&mut report.findings, &shown);
     let text = match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),

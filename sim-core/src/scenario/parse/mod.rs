@@ -92,9 +92,14 @@ pub fn parse_tree(
     };
     let mut services = Vec::new();
     let mut svc_decls = Vec::new();
+    // Where the short forms' entries are declared (objects' are recorded
+    // by `manifest::read`).
+    let mut short_origins = Vec::new();
     if let Some(f) = m.opt("services") {
         for item in f.seq()? {
-            services.push(service(&item)?);
+            let svc = service(&item)?;
+            short_origins.push(origin("Service", &svc.namespace, &svc.name, &item));
+            services.push(svc);
             svc_decls.push(SvcDecl {
                 name: child(&item, "name"),
                 ip: child(&item, "clusterIP"),
@@ -163,6 +168,7 @@ pub fn parse_tree(
             origins: std::mem::take(&mut objs.origins),
         },
     };
+    sc.provenance.origins.append(&mut short_origins);
     sc.network_policies = manifest::network_policies(&mut objs, netpol_fields.as_ref())?;
     if let Some(tf) = &trace_fields {
         for item in tf.seq()? {
@@ -182,6 +188,8 @@ pub fn parse_tree(
     if let Some(f) = &sts_fields {
         for item in f.seq()? {
             let st = statefulset(&item, &sc)?;
+            let o = origin("StatefulSet", &st.namespace, &st.name, &item);
+            sc.provenance.origins.push(o);
             sets.add(&mut sc, st, child(&item, "name"), child(&item, "replicas"))?;
         }
     }
@@ -194,11 +202,10 @@ pub fn parse_tree(
     let mut drafts = Vec::new();
     if let Some(f) = &deployment_fields {
         for item in f.seq()? {
-            drafts.push((
-                deployment(&item)?,
-                child(&item, "name"),
-                child(&item, "replicas"),
-            ));
+            let d = deployment(&item)?;
+            let o = origin("Deployment", &d.namespace, &d.name, &item);
+            sc.provenance.origins.push(o);
+            drafts.push((d, child(&item, "name"), child(&item, "replicas")));
         }
     }
     drafts.extend(
@@ -251,6 +258,8 @@ pub fn parse_tree(
         let mut names: Vec<Field> = Vec::new();
         for item in f.seq()? {
             let g = client_group(&item, &sc)?;
+            let o = origin("client group", &g.namespace, &g.name, &item);
+            sc.provenance.origins.push(o);
             let name = child(&item, "name");
             if let Some(j) = sc
                 .clients
@@ -308,6 +317,17 @@ pub fn parse_tree(
         }
     }
     Ok(sc)
+}
+
+/// Where a short-form entry `item` of `kind` is declared: its `name`.
+fn origin(kind: &str, namespace: &str, name: &str, item: &Field) -> Origin {
+    Origin {
+        kind: kind.to_string(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        file: item.file.map(str::to_string),
+        loc: child(item, "name").node.loc,
+    }
 }
 
 /// The StatefulSets being added, in both forms: where each name was
