@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod lint;
 mod render;
 mod sweep;
 
@@ -86,6 +87,9 @@ enum Command {
     /// Run a parameter sweep: every point of the scenario's `sweep:` grid
     /// with several seeds, in parallel; statistics per point and metric.
     Sweep(SweepCli),
+    /// Lint Kubernetes manifests for the causes of failed requests; each
+    /// finding confirmed by a short simulation (exit 1 at --fail-on).
+    Lint(lint::LintCli),
     /// Find the cheapest value of the `cheapest` parameter that meets the
     /// `slo:`, by bisection (assuming monotonicity, checked).
     Plan {
@@ -260,6 +264,7 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::Lint(c) => lint::run(c),
         Command::Sweep(c) => match c.command {
             Some(SweepCommand::Merge {
                 inputs,
