@@ -12,7 +12,7 @@ use serde::Serialize;
 use sim_core::diagnose::lint::{self, Confirmed};
 use sim_core::diagnose::{CAUSES, Severity, percent};
 
-use super::{emit, fail, read_source};
+use super::{check_out, emit, fail, read_source};
 
 /// Version of `ksim lint --format json`'s shape.
 pub const LINT_SCHEMA_VERSION: u32 = 1;
@@ -73,6 +73,11 @@ pub fn run(c: LintCli) -> ExitCode {
     };
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
     for f in &files {
+        if let Some(out) = &c.out
+            && let Err(m) = check_out(out, f)
+        {
+            return fail(format!("error: --out {}: {m}\n", out.display()));
+        }
         match read_source(f) {
             Ok(t) => {
                 texts.insert(f.display().to_string(), t);
