@@ -659,35 +659,35 @@ impl Context<'_, '_> {
         let pol = crate::netpol::Policies::of(sc);
         let mut refs = Vec::new();
         let mut sides = Vec::new();
-        if !pol.ingress_ports(&src, &dst, "TCP").contains(port) {
+        // The policies isolating `ep` in direction `t`, named and referred to.
+        let mut isolating = |ep: &Endpoint, t| {
             let names: Vec<String> = pol
-                .isolating(&dst, PolicyType::Ingress)
+                .isolating(ep, t)
                 .map(|p| {
                     refs.push(ObjectRef::new(sc, "NetworkPolicy", &p.namespace, &p.name));
                     format!("`{}`", p.name)
                 })
                 .collect();
+            let verb = if names.len() == 1 {
+                "selects"
+            } else {
+                "select"
+            };
+            format!("{} {verb}", names.join(", "))
+        };
+        if !pol.ingress_ports(&src, &dst, "TCP").contains(port) {
             sides.push(format!(
-                "ingress: {} select{} the pods of `{}` and no ingress rule allows namespace `{}` pods {} on port {port}",
-                names.join(", "),
-                if names.len() == 1 { "s" } else { "" },
+                "ingress: {} the pods of `{}` and no ingress rule allows namespace `{}` pods {} on port {port}",
+                isolating(&dst, PolicyType::Ingress),
                 w.name,
                 group.namespace,
                 labels_text(&labels)
             ));
         }
         if !pol.egress_ports(&src, &dst, "TCP").contains(port) {
-            let names: Vec<String> = pol
-                .isolating(&src, PolicyType::Egress)
-                .map(|p| {
-                    refs.push(ObjectRef::new(sc, "NetworkPolicy", &p.namespace, &p.name));
-                    format!("`{}`", p.name)
-                })
-                .collect();
             sides.push(format!(
-                "egress: {} select{} the client's pods and no egress rule allows the pods of `{}` on port {port}",
-                names.join(", "),
-                if names.len() == 1 { "s" } else { "" },
+                "egress: {} the client's pods and no egress rule allows the pods of `{}` on port {port}",
+                isolating(&src, PolicyType::Egress),
                 w.name
             ));
         }
