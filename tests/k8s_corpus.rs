@@ -180,3 +180,17 @@ fn a_near_miss_of_a_modelled_kind_is_still_an_error() {
     let e = sim_core::scenario::parse(src).unwrap_err();
     assert_eq!(e.hint.as_deref(), Some("did you mean `Service`?"));
 }
+
+#[test]
+fn a_pod_manifest_without_status_is_skipped_with_a_warning() {
+    // `helm create`'s test hook: a Pod to create, not one that exists.
+    let src = "name: t\nduration: 10s\nobjects:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: web-test-connection, annotations: {helm.sh/hook: test}}\n    spec: {containers: [{name: wget, image: busybox, command: [wget], args: ['web:80']}], restartPolicy: Never}\n";
+    let sc = sim_core::scenario::parse(src).unwrap_or_else(|d| panic!("{d}"));
+    assert!(sc.pods.is_empty());
+    assert_eq!(
+        warnings(&sc),
+        [
+            "skipped Pod `web-test-connection`: it has no `status.podIP` (a manifest, not a snapshot); ksim takes hand-written Pods as given, with their address"
+        ]
+    );
+}

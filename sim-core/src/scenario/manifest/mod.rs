@@ -338,6 +338,19 @@ pub(super) fn read<'n>(
                 }
             }
             "Endpoints" => out.slices.push(endpoints(m)?),
+            // A Pod manifest without `status` (a Helm test hook, a pod to
+            // create): it has no address yet, so no endpoint to simulate.
+            "Pod" if f.node.find("status").is_none() => {
+                let name = f
+                    .node
+                    .find("metadata")
+                    .and_then(|m| m.find("name"))
+                    .and_then(|n| n.scalar())
+                    .unwrap_or("?");
+                out.notes.push(format!(
+                    "skipped Pod `{name}`: it has no `status.podIP` (a manifest, not a snapshot); ksim takes hand-written Pods as given, with their address"
+                ));
+            }
             "Pod" => {
                 if let Some(p) = pod(m, f)? {
                     out.pods.push(p);
