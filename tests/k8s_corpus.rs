@@ -82,6 +82,7 @@ fn kube_prometheus_skips_crds_and_custom_resources_and_runs_a_daemonset_per_node
             "skipped 1 ServiceAccount object: a kind ksim does not model",
             "skipped 2 ServiceMonitor objects: a kind ksim does not model",
             "DaemonSet `monitoring/node-exporter`: `updateStrategy` is not modelled (rollouts replace one pod at a time)",
+            "DaemonSet `monitoring/node-exporter`: `hostNetwork: true` is not modelled: its pods get pod IPs, not their nodes' addresses",
         ]
     );
     let ne = sc

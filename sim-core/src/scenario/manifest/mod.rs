@@ -356,7 +356,10 @@ pub(super) fn read<'n>(
                     out.pods.push(p);
                 }
             }
-            "StatefulSet" => out.statefulsets.push(statefulset_object(m, opts)?),
+            "StatefulSet" => {
+                let st = statefulset_object(m, opts, &mut out.notes)?;
+                out.statefulsets.push(st);
+            }
             "Deployment" | "ReplicaSet" | "DaemonSet" => {
                 if let Some(d) = deployment_object(m, kind, opts, &mut out.notes)? {
                     out.deployments.push(d);

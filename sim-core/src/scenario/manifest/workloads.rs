@@ -41,6 +41,7 @@ pub(in crate::scenario) struct StatefulSetDraft<'n> {
 pub(super) fn statefulset_object<'n>(
     mut m: Map<'n>,
     opts: ReadOptions,
+    notes: &mut Vec<String>,
 ) -> Result<StatefulSetDraft<'n>, Diagnostic> {
     let meta = metadata(&mut m, "StatefulSet", &STATEFULSET_ANNOTATIONS, Name::Label)?;
     let spec = m.req(
@@ -68,6 +69,7 @@ pub(super) fn statefulset_object<'n>(
     sm.finish()?;
 
     let (labels, pod, _) = template(&template_f, &selector_f, false)?;
+    template_notes("StatefulSet", &meta, &template_f, notes);
 
     let (start_ready, lifecycle, churn_lifetime) = workload_settings(&meta, &pod)?;
     let start_ready = start_ready || observed;
@@ -182,6 +184,7 @@ pub(super) fn deployment_object<'n>(
     sm.finish()?;
 
     let (labels, pod, pf) = template(&template_f, &selector_f, true)?;
+    template_notes(kind, &meta, &template_f, notes);
     if pod.ports.is_empty() {
         return Err(pf
             .err(format!(
@@ -246,6 +249,28 @@ pub(super) fn template<'n>(
     tm.finish()?;
     check_selector(selector_f, &labels, &labels_f)?;
     Ok((labels, pod, spec_f.unwrap_or_else(|| template_f.clone())))
+}
+
+/// Notes for what a workload's pod template sets that changes networking
+/// and ksim does not model: `hostNetwork` (the pods would have their
+/// node's address), and DNS settings (ksim resolves names for client
+/// groups only, whose `dnsPolicy` and `dnsConfig` are modelled).
+fn template_notes(kind: &str, meta: &Meta, template_f: &Field, notes: &mut Vec<String>) {
+    let Some(spec) = template_f.node.find("spec") else {
+        return;
+    };
+    let who = format!("{kind} `{}/{}`", meta.namespace, meta.name);
+    if spec.find("hostNetwork").and_then(|n| n.scalar()) == Some("true") {
+        notes.push(format!(
+            "{who}: `hostNetwork: true` is not modelled: its pods get pod IPs, not their nodes' addresses"
+        ));
+    }
+    let policy = spec.find("dnsPolicy").and_then(|n| n.scalar());
+    if policy.is_some_and(|p| p != "ClusterFirst") || spec.find("dnsConfig").is_some() {
+        notes.push(format!(
+            "{who}: its pods' `dnsPolicy`/`dnsConfig` are not modelled (a client group's are: give the group the same settings to see their effect)"
+        ));
+    }
 }
 
 /// A workload's ksim settings from its `ksim.io/*` annotations and pod
