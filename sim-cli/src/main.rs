@@ -10,9 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
-mod input;
-mod output;
 mod check;
+mod input;
+mod lint;
+mod output;
 mod render;
 mod serve;
 mod sweep;
@@ -114,6 +115,9 @@ enum Command {
     /// Run a parameter sweep: every point of the scenario's `sweep:` grid
     /// with several seeds, in parallel; statistics per point and metric.
     Sweep(SweepCli),
+    /// Lint Kubernetes manifests for the causes of failed requests; each
+    /// finding confirmed by a short simulation (exit 1 at --fail-on).
+    Lint(lint::LintCli),
     /// Find the cheapest value of the `cheapest` parameter that meets the
     /// `slo:`, by bisection (assuming monotonicity, checked).
     Plan {
@@ -280,6 +284,7 @@ fn main() -> ExitCode {
             seed,
             verbose,
         }),
+        Command::Lint(c) => lint::run(c),
         Command::Sweep(c) => match c.command {
             Some(SweepCommand::Merge {
                 inputs,
@@ -397,7 +402,7 @@ fn run(
     } else {
         sim_core::run(&scenario, &opts)
     };
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => {
             let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
@@ -408,6 +413,7 @@ fn run(
             );
         }
     };
+    sim_core::diagnose::name_scenario_file(&mut report.findings, &shown);
     let text = match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),

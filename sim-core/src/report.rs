@@ -15,7 +15,7 @@ use crate::time::SimDuration;
 use crate::world::RunOutput;
 
 /// Version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Report {
@@ -34,6 +34,8 @@ pub struct Report {
     pub window_s: f64,
     pub windows: Vec<WindowReport>,
     pub warnings: Vec<String>,
+    /// What explains the failed attempts (`crate::diagnose`).
+    pub findings: Vec<crate::diagnose::Finding>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -407,7 +409,12 @@ impl Report {
             },
             window_s: m.window.as_secs_f64(),
             windows,
-            warnings: out.warnings.clone(),
+            // What reading the scenario skipped or ignored, then the run's.
+            warnings: (sc.provenance.notes.iter())
+                .chain(&out.warnings)
+                .cloned()
+                .collect(),
+            findings: Vec::new(),
         }
     }
 
@@ -616,6 +623,7 @@ impl Report {
         for w in &self.warnings {
             let _ = writeln!(o, "warning: {w}");
         }
+        crate::diagnose::write_findings(&mut o, &self.findings, "the scenario");
         o
     }
 }

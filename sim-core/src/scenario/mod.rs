@@ -94,6 +94,50 @@ pub struct Scenario {
     /// NetworkPolicies (objects, or `network_policies`), defaults applied.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_policies: Vec<NetworkPolicy>,
+    /// Where the objects came from and what reading them skipped: not part
+    /// of the scenario's meaning (not serialized, not compared).
+    #[serde(skip)]
+    pub provenance: Provenance,
+}
+
+/// What reading a scenario noticed without refusing it, and where each
+/// object was declared. Two scenarios that differ only here are equal:
+/// the same objects read from other files are the same scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    /// Warnings from reading: kinds skipped (one line per kind, with a
+    /// count), fields read only in part, Istio objects not modelled.
+    pub notes: Vec<String>,
+    /// Where each named object was declared.
+    pub origins: Vec<Origin>,
+}
+
+impl PartialEq for Provenance {
+    fn eq(&self, _: &Provenance) -> bool {
+        true
+    }
+}
+
+/// Where one object was declared: a Kubernetes object (`kind` as in its
+/// manifest) or a short-form entry (`kind` is the section's kind:
+/// `Service`, `StatefulSet`, `Deployment`, `client group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// The manifest file as written under `manifests`; `None`: the scenario.
+    pub file: Option<String>,
+    pub loc: Loc,
+}
+
+impl Provenance {
+    /// Where `kind` `namespace/name` was declared, if recorded.
+    pub fn origin(&self, kind: &str, namespace: &str, name: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .find(|o| o.kind == kind && o.namespace == namespace && o.name == name)
+    }
 }
 
 /// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
