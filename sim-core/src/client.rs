@@ -340,10 +340,12 @@ impl Client {
         now < self.negative_until
     }
 
-    /// Time to this client's next request.
+    /// Time to this client's next request: exponential with mean
+    /// `mean_gap_ns`, rounded to the nanosecond, and at least 1 ns so that
+    /// time advances whatever the rate.
     #[inline]
     pub fn next_gap(&mut self, mean_gap_ns: f64) -> SimDuration {
-        SimDuration((self.arrivals.exp1() * mean_gap_ns).round() as u64)
+        SimDuration(crate::rng::round_ns(self.arrivals.exp1() * mean_gap_ns).max(1))
     }
 
     /// Is the cached answer usable at `now`?

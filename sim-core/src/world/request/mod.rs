@@ -61,6 +61,11 @@ pub(super) struct Pending {
     tried: [u32; MAX_TRIED],
     /// A sidecar retries where the app sent the request: (address, service).
     pinned: Option<(Addr, u32)>,
+    /// Where the pinned address came from: the client's answer as it was
+    /// at the first try (received, stored by the node cache, built), for
+    /// blaming a stale retry on the right layer after the client has
+    /// re-resolved in between.
+    pinned_from: (SimTime, Option<SimTime>, SimTime),
     /// The try went through a plain TCP passthrough: nothing retries it.
     passthrough: bool,
 }
@@ -151,6 +156,7 @@ impl Requests {
             tries: 0,
             tried: [0; MAX_TRIED],
             pinned: None,
+            pinned_from: (SimTime::ZERO, None, SimTime::ZERO),
             passthrough: false,
         };
         self.next_try(env, &mut p, now);
@@ -296,6 +302,10 @@ impl Requests {
         let mut d = if outside {
             self.dial_from_outside(env, c, svc, now)
         } else if injected {
+            if p.pinned.is_none() {
+                let client = &self.clients[c as usize];
+                p.pinned_from = (client.received_at, client.node_at, client.built_at);
+            }
             p.pinned = Some((addr, svc));
             self.sidecar_dial(env, p, addr, svc, now)
         } else if let Some(k) = on_conn {
@@ -368,12 +378,12 @@ impl Requests {
                     Layer::Propagation
                 } else {
                     let stale_since = env.cluster.pods[dialled.pod as usize].deleted_at;
-                    attribute(
-                        stale_since,
-                        client.received_at,
-                        client.node_at,
-                        client.built_at,
-                    )
+                    let (received_at, node_at, built_at) = if p.pinned.is_some() {
+                        p.pinned_from
+                    } else {
+                        (client.received_at, client.node_at, client.built_at)
+                    };
+                    attribute(stale_since, received_at, node_at, built_at)
                 })
             }
             _ => None,
