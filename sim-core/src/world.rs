@@ -26,7 +26,9 @@ use request::{Env, Requests};
 /// Everything that can happen. Small and `Copy`: indices, not data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// Client `n` sends a request.
+    /// Client `n` sends a request. (Arrivals wait in the request path's
+    /// own timing wheel, not in the general queue; the run loop hands them
+    /// out as events, in the order `run_until` documents.)
     Arrival(u32),
     PodReady(PodId),
     /// A pod's churn lifetime ran out: delete it.
@@ -349,14 +351,38 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
     }
 
     /// Dispatch every event before `until`; returns how many ran.
+    ///
+    /// Two sources feed the loop: the general queue (lifecycle events,
+    /// timers, retries, re-resolutions; `(time, scheduling order)`, see
+    /// `engine`) and the clients' arrivals (`(time, client index)`, see
+    /// `request::arrivals`). The earlier goes first; **at the same instant
+    /// the general event goes first**: every general event due at `t` —
+    /// including one scheduled at `t` by a request sent at `t` — runs
+    /// before the next request sent at `t`. So a pod deleted at `t` is gone
+    /// for a request at `t`, as a retry or re-resolution due at `t` is done.
     fn run_until(&mut self, until: SimTime) -> Result<u64, RunError> {
         let mut processed = 0u64;
-        while self.queue.peek_time().is_some_and(|t| t < until) {
-            let (now, ev) = self.queue.pop().expect("peeked");
+        loop {
+            let general = self.queue.peek_time();
+            let arrival = self.req.arrivals.peek().map(SimTime);
+            let (now, ev) = match (arrival, general) {
+                (Some(a), g) if g.is_none_or(|g| a < g) => {
+                    if a >= until {
+                        break;
+                    }
+                    let (t, c) = self.req.arrivals.pop().expect("peeked");
+                    (SimTime(t), Event::Arrival(c))
+                }
+                (_, Some(g)) if g < until => self.queue.pop().expect("peeked"),
+                _ => break,
+            };
             if O::EVENTS {
                 if self.perturb == Some(processed) {
                     self.perturb = None;
-                    self.queue.schedule(now.plus(SimDuration(1)), ev);
+                    match ev {
+                        Event::Arrival(c) => self.req.arrivals.schedule(c, now.as_ns() + 1),
+                        _ => self.queue.schedule(now.plus(SimDuration(1)), ev),
+                    }
                     continue;
                 }
                 self.observer.event(now, &ev);
@@ -421,7 +447,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
                     self.queue.schedule(SimTime::ZERO, Event::Refresh(id));
                 }
                 if first < self.end {
-                    self.queue.schedule(first, Event::Arrival(id));
+                    self.req.arrivals.schedule(id, first.as_ns());
                 }
             }
         }

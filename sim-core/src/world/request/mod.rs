@@ -20,6 +20,7 @@
 //! outcome and latency in the window in which it was sent.
 
 mod admit;
+mod arrivals;
 mod classify;
 mod dial;
 mod resolve;
@@ -85,6 +86,8 @@ pub(super) struct Requests {
     proxy: net::KubeProxy,
     /// The DNS server's `loadbalance` shuffle (`dns/shuffle`), when on.
     shuffle: Option<Stream>,
+    /// When each client sends next.
+    pub arrivals: arrivals::Arrivals,
 }
 
 /// The parts of the run the request path borrows from `World` for one
@@ -119,6 +122,7 @@ impl Requests {
                 .dns
                 .shuffle
                 .then(|| Stream::derive(seed, "dns/shuffle", 0)),
+            arrivals: arrivals::Arrivals::new(clients),
         }
     }
 
@@ -140,7 +144,7 @@ impl Requests {
         let plan = &self.plans[group as usize];
         let next = now.plus(client.next_gap(plan.mean_gap_ns));
         if next < env.end {
-            env.queue.schedule(next, Event::Arrival(c));
+            self.arrivals.schedule(c, next.as_ns());
         }
         env.metrics.request(now, group);
         // Requests in flight are counted only for a retry budget.
