@@ -10,9 +10,10 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::rc::Rc;
 
 use crate::cluster::Addr;
-use crate::dns::{self, NameId, Nameserver};
+use crate::dns::{self, AnswerData, NameId, Nameserver};
 use crate::rng::Stream;
 use crate::scenario::{
     Balancer, ClientGroup, Connections, NegativeCache, Pool, PortRef, Resolver, ResolverCache,
@@ -131,7 +132,7 @@ pub struct Client {
     pub picks: Stream,
     pub cursor: u64,
     /// The cached answer (addresses in the order the client received them).
-    pub addrs: Vec<Addr>,
+    pub addrs: Answer,
     pub svc: u32,
     /// Whether `addrs` may be used until `valid_until` (lazy refresh) or
     /// until replaced (timer and on-failure refresh).
@@ -161,6 +162,37 @@ pub struct Client {
     pub lb: crate::lb::Lb,
     /// Its Istio sidecar, when injected.
     pub sidecar: Option<Box<crate::mesh::Sidecar>>,
+}
+
+/// The addresses a client holds: the DNS server's answer itself, shared by
+/// every client that received it (one snapshot per server answer, never a
+/// copy per client), or the client's own list when it reordered or cut the
+/// answer (a shuffled response, a subset). Reads as a slice of addresses.
+#[derive(Clone, Debug, Default)]
+pub struct Answer(Option<Rc<AnswerData>>);
+
+impl Answer {
+    /// The server's snapshot, shared.
+    pub fn shared(data: &Rc<AnswerData>) -> Answer {
+        Answer(Some(Rc::clone(data)))
+    }
+
+    /// A list of the client's own (addresses of service `svc`).
+    pub fn owned(addrs: Vec<Addr>, svc: Option<u32>) -> Answer {
+        Answer(Some(Rc::new(AnswerData {
+            rcode: dns::Rcode::NoError,
+            addrs,
+            svc,
+        })))
+    }
+}
+
+impl std::ops::Deref for Answer {
+    type Target = [Addr];
+    #[inline]
+    fn deref(&self) -> &[Addr] {
+        self.0.as_deref().map_or(&[], |a| &a.addrs)
+    }
 }
 
 /// One established keep-alive connection.
@@ -285,7 +317,7 @@ impl Client {
             arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
             picks,
             cursor,
-            addrs: Vec::new(),
+            addrs: Answer::default(),
             svc: 0,
             cached: false,
             valid_until: SimTime::ZERO,

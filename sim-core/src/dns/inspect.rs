@@ -616,7 +616,7 @@ fn walk(
         let held = |c: &crate::client::Client, ttl_s: u64| {
             let data = AnswerData {
                 rcode: Rcode::NoError,
-                addrs: c.addrs.clone(),
+                addrs: c.addrs.to_vec(),
                 svc: None,
             };
             let mut m = message_of(z, &absolute(host), &data, ttl_s);

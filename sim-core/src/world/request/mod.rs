@@ -127,6 +127,7 @@ impl Requests {
     }
 
     /// Requests waiting to retry now.
+    #[cfg(debug_assertions)]
     pub(super) fn waiting(&self) -> usize {
         self.pending.len() - self.free_pending.len()
     }

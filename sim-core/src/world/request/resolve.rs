@@ -4,6 +4,7 @@
 //! `ResolveNow`), and which address of the answer a try goes to.
 
 use super::{Attempt, Env, HOST_SELECTION_RETRIES, Pending, Requests};
+use crate::client::Answer;
 use crate::cluster::{Addr, Cluster};
 use crate::dns::search::{self, Lookup, Walked};
 use crate::dns::{self, Ask, NameId, Nameserver, NodeCaches, Server};
@@ -126,19 +127,23 @@ impl Requests {
     /// Install a fresh answer in client `c`'s state.
     fn receive(&mut self, c: u32, resp: &dns::Response, now: SimTime) {
         let client = &mut self.clients[c as usize];
-        client.addrs.clear();
-        client.addrs.extend_from_slice(&resp.data.addrs);
+        let plan = &self.plans[client.group as usize];
         // The server's `loadbalance` shuffles every response; an answer from
         // a node cache keeps the order that cache stored.
-        if resp.node_at.is_none()
-            && let Some(s) = &mut self.shuffle
-        {
-            s.shuffle(&mut client.addrs);
-        }
-        let plan = &self.plans[client.group as usize];
-        if let Some(sub) = plan.subset {
-            crate::client::keep_subset(&mut client.addrs, sub, client.index, plan.subset_seed);
-        }
+        let shuffle = self.shuffle.as_mut().filter(|_| resp.node_at.is_none());
+        client.addrs = if shuffle.is_none() && plan.subset.is_none() {
+            // As the server answered: share its snapshot.
+            Answer::shared(&resp.data)
+        } else {
+            let mut own = resp.data.addrs.clone();
+            if let Some(s) = shuffle {
+                s.shuffle(&mut own);
+            }
+            if let Some(sub) = plan.subset {
+                crate::client::keep_subset(&mut own, sub, client.index, plan.subset_seed);
+            }
+            Answer::owned(own, resp.data.svc)
+        };
         client.node_at = resp.node_at;
         client.svc = resp.data.svc.expect("address records belong to a service");
         client.received_at = now;
@@ -211,7 +216,7 @@ impl Requests {
                 match refresh {
                     // Envoy: a successful resolution with no hosts empties the cluster.
                     Refresh::Every(_) => {
-                        client.addrs.clear();
+                        client.addrs = Answer::default();
                         client.cached = false;
                     }
                     // gRPC keeps its last good addresses and retries with
