@@ -22,9 +22,11 @@
 //!
 //! The next arrival is the first occupied level-0 slot at or after the
 //! clock's low byte; with none, the lowest occupied slot of the lowest
-//! occupied level is emptied into the levels below (the clock moves to that
-//! slot's first instant), which happens at most once per level in an
-//! arrival's life. Each step is a few bit operations on the occupancy maps.
+//! occupied level is emptied into the levels below: the clock moves to the
+//! earliest arrival of that slot (which goes straight to level 0), the
+//! others fall to the level of their first difference from it. An arrival
+//! falls at most once per level in its life, most once or twice. Each step
+//! is a few bit operations on the occupancy maps.
 //! Nothing is ever due before the clock: a client's next arrival is at least
 //! 1 ns after its current one (`Client::next_gap`).
 
@@ -43,6 +45,8 @@ pub(in crate::world) struct Arrivals {
     heads: Box<[[u32; SLOTS]; LEVELS]>,
     /// Per level: which slots are non-empty.
     occupied: [[u64; SLOTS / 64]; LEVELS],
+    /// Bit `l` set iff level `l` has a non-empty slot.
+    levels: u32,
     /// The wheel's clock: no arrival is due before it.
     now: u64,
     /// The next arrival, once found (its slot is at level 0).
@@ -58,6 +62,7 @@ impl Arrivals {
             link: vec![NIL; clients],
             heads: Box::new([[NIL; SLOTS]; LEVELS]),
             occupied: [[0; SLOTS / 64]; LEVELS],
+            levels: 0,
             now: 0,
             next: None,
             len: 0,
@@ -105,6 +110,7 @@ impl Arrivals {
         self.link[c as usize] = self.heads[level][slot];
         self.heads[level][slot] = c;
         self.occupied[level][slot / 64] |= 1 << (slot % 64);
+        self.levels |= 1 << level;
     }
 
     /// When the next arrival is due (`None`: no client will send).
@@ -134,7 +140,7 @@ impl Arrivals {
             self.link[p as usize] = self.link[c as usize];
         }
         if self.heads[0][slot] == NIL {
-            self.occupied[0][slot / 64] &= !(1 << (slot % 64));
+            self.clear(0, slot);
         }
         self.due[c as usize] = u64::MAX;
         self.len -= 1;
@@ -157,23 +163,40 @@ impl Arrivals {
                 }
                 return Some((self.now, best));
             }
-            let level = (1..LEVELS).find(|&l| self.occupied[l].iter().any(|&w| w != 0))?;
+            // The lowest occupied level above 0 holds the earliest arrival,
+            // in its lowest occupied slot.
+            let level = (self.levels & !1).trailing_zeros() as usize;
+            if level >= LEVELS {
+                return None;
+            }
             let slot = first_at_or_after(&self.occupied[level], 0).expect("level is occupied");
-            // Move the clock to the slot's first instant, and its clients down.
-            let shift = 8 * level as u32;
-            let above = if level + 1 < LEVELS {
-                self.now & !((1u64 << (shift + 8)) - 1)
-            } else {
-                0
-            };
-            self.now = above | ((slot as u64) << shift);
-            self.occupied[level][slot / 64] &= !(1 << (slot % 64));
+            self.clear(level, slot);
+            // Move the clock to the slot's earliest instant (its digits above
+            // this level are the clock's, so every other arrival stays where
+            // it is) and its clients down, the earliest straight to level 0.
             let mut c = std::mem::replace(&mut self.heads[level][slot], NIL);
+            let mut earliest = u64::MAX;
+            let mut k = c;
+            while k != NIL {
+                earliest = earliest.min(self.due[k as usize]);
+                k = self.link[k as usize];
+            }
+            self.now = earliest;
             while c != NIL {
                 let next = self.link[c as usize];
                 self.put(c, self.due[c as usize]);
                 c = next;
             }
+        }
+    }
+
+    /// Slot `slot` of `level` became empty.
+    #[inline(always)]
+    fn clear(&mut self, level: usize, slot: usize) {
+        let words = &mut self.occupied[level];
+        words[slot / 64] &= !(1 << (slot % 64));
+        if words.iter().all(|&w| w == 0) {
+            self.levels &= !(1 << level);
         }
     }
 }
