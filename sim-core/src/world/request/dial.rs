@@ -3,6 +3,7 @@
 //! through its Istio sidecar; the verdict is `net`'s.
 
 use super::{Env, MAX_TRIED, Pending, Requests};
+use crate::client::Client;
 use crate::cluster::Addr;
 use crate::mesh::MeshRun;
 use crate::metrics::Outcome;
@@ -26,15 +27,8 @@ impl Requests {
         let client = &mut self.clients[c as usize];
         let plan = &self.plans[client.group as usize];
         let port = plan.port_for(addr, svc);
-        let mut proxy = net::Proxy {
-            state: &mut self.proxy,
-            node: client.node,
-            client: c,
-            group: client.group,
-            now,
-            affinity: &mut client.affinity,
-            picks: &mut client.picks,
-        };
+        let node = client.node;
+        let mut proxy = proxy_for(&mut self.proxy, client, c, node, now);
         net::dial(
             env.cluster,
             addr,
@@ -77,15 +71,7 @@ impl Requests {
             }
             _ => client.node,
         };
-        let mut proxy = net::Proxy {
-            state: &mut self.proxy,
-            node,
-            client: c,
-            group: client.group,
-            now,
-            affinity: &mut client.affinity,
-            picks: &mut client.picks,
-        };
+        let mut proxy = proxy_for(&mut self.proxy, client, c, node, now);
         net::dial_external(
             env.cluster,
             svc,
@@ -232,5 +218,25 @@ impl Requests {
             let hosts = mesh.views[svc as usize].0.len();
             sidecar.outcome(o, a.ip, failed, now, hosts);
         }
+    }
+}
+
+/// kube-proxy on `node` as client `c` meets it at `now` (its session
+/// affinity memory and its draws for the per-connection pick).
+fn proxy_for<'a>(
+    state: &'a mut net::KubeProxy,
+    client: &'a mut Client,
+    c: u32,
+    node: u32,
+    now: SimTime,
+) -> net::Proxy<'a> {
+    net::Proxy {
+        state,
+        node,
+        client: c,
+        group: client.group,
+        now,
+        affinity: &mut client.affinity,
+        picks: &mut client.picks,
     }
 }
