@@ -10,9 +10,10 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::rc::Rc;
 
 use crate::cluster::Addr;
-use crate::dns::{self, NameId, Nameserver};
+use crate::dns::{self, AnswerData, NameId, Nameserver};
 use crate::rng::Stream;
 use crate::scenario::{
     Balancer, ClientGroup, Connections, NegativeCache, Pool, PortRef, Resolver, ResolverCache,
@@ -122,45 +123,86 @@ pub fn vip_port(port: &PortRef, svc: &Service) -> u16 {
 }
 
 /// One client's state.
+// `repr(C)` keeps the declared order: the fields every request reads come
+// first and share one cache line, so a run over many clients misses once
+// per request on this struct, not once per field.
+#[repr(C)]
 pub struct Client {
+    // Read by every request.
     pub group: u32,
-    /// Its index within the group.
-    pub index: u32,
-    pub arrivals: Stream,
-    /// Draws for the balancer and for kube-proxy's per-connection pick.
-    pub picks: Stream,
-    pub cursor: u64,
-    /// The cached answer (addresses in the order the client received them).
-    pub addrs: Vec<Addr>,
     pub svc: u32,
+    pub cursor: u64,
+    pub arrivals: Stream,
+    /// The cached answer (addresses in the order the client received them).
+    pub addrs: Answer,
+    pub valid_until: SimTime,
+    /// Its Istio sidecar, when injected.
+    pub sidecar: Option<Box<crate::mesh::Sidecar>>,
+    /// The node this client's pod runs on.
+    pub node: u32,
     /// Whether `addrs` may be used until `valid_until` (lazy refresh) or
     /// until replaced (timer and on-failure refresh).
     pub cached: bool,
-    pub valid_until: SimTime,
-    /// Failed lookups are answered from the negative cache until then.
-    pub negative_until: SimTime,
+    /// A timer or on-failure re-resolution is scheduled.
+    pub refresh_pending: bool,
+    // Read by some requests (stateful balancers, random picks, stale-IP
+    // errors), by resolutions, or by features.
+    /// Balancer state beyond the cursor (least-request, hashing, gRPC).
+    pub lb: crate::lb::Lb,
+    /// Draws for the balancer and for kube-proxy's per-connection pick.
+    pub picks: Stream,
     pub received_at: SimTime,
     pub built_at: SimTime,
     /// When the node cache stored the answer, if it came through one.
     pub node_at: Option<SimTime>,
-    /// The node this client's pod runs on.
-    pub node: u32,
-    /// kube-proxy `sessionAffinity: ClientIP` memory: (service, endpoint, last used).
-    pub affinity: Vec<(u32, Addr, SimTime)>,
-    /// A timer or on-failure re-resolution is scheduled.
-    pub refresh_pending: bool,
-    /// When this client last resolved (for the on-failure minimum interval).
-    pub last_resolved: SimTime,
+    /// Its index within the group.
+    pub index: u32,
     /// Consecutive failed re-resolutions (gRPC back-off exponent).
     pub failed_resolutions: u32,
+    /// Failed lookups are answered from the negative cache until then.
+    pub negative_until: SimTime,
+    /// When this client last resolved (for the on-failure minimum interval).
+    pub last_resolved: SimTime,
+    /// kube-proxy `sessionAffinity: ClientIP` memory: (service, endpoint, last used).
+    pub affinity: Vec<(u32, Addr, SimTime)>,
     /// Retry bookkeeping, for a client whose group retries.
     pub retry: Option<Box<RetryState>>,
     /// Open keep-alive connections (a pooling client's), oldest first.
     pub conns: Vec<Conn>,
-    /// Balancer state beyond the cursor (least-request, hashing, gRPC).
-    pub lb: crate::lb::Lb,
-    /// Its Istio sidecar, when injected.
-    pub sidecar: Option<Box<crate::mesh::Sidecar>>,
+}
+
+// The request-path fields above fill the first 64 bytes.
+const _: () = assert!(std::mem::offset_of!(Client, lb) <= 64);
+
+/// The addresses a client holds: the DNS server's answer itself, shared by
+/// every client that received it (one snapshot per server answer, never a
+/// copy per client), or the client's own list when it reordered or cut the
+/// answer (a shuffled response, a subset). Reads as a slice of addresses.
+#[derive(Clone, Debug, Default)]
+pub struct Answer(Option<Rc<AnswerData>>);
+
+impl Answer {
+    /// The server's snapshot, shared.
+    pub fn shared(data: &Rc<AnswerData>) -> Answer {
+        Answer(Some(Rc::clone(data)))
+    }
+
+    /// A list of the client's own (addresses of service `svc`).
+    pub fn owned(addrs: Vec<Addr>, svc: Option<u32>) -> Answer {
+        Answer(Some(Rc::new(AnswerData {
+            rcode: dns::Rcode::NoError,
+            addrs,
+            svc,
+        })))
+    }
+}
+
+impl std::ops::Deref for Answer {
+    type Target = [Addr];
+    #[inline]
+    fn deref(&self) -> &[Addr] {
+        self.0.as_deref().map_or(&[], |a| &a.addrs)
+    }
 }
 
 /// One established keep-alive connection.
@@ -285,7 +327,7 @@ impl Client {
             arrivals: Stream::derive(seed, &format!("{base}/arrivals"), index as u64),
             picks,
             cursor,
-            addrs: Vec::new(),
+            addrs: Answer::default(),
             svc: 0,
             cached: false,
             valid_until: SimTime::ZERO,
@@ -340,10 +382,12 @@ impl Client {
         now < self.negative_until
     }
 
-    /// Time to this client's next request.
+    /// Time to this client's next request: exponential with mean
+    /// `mean_gap_ns`, rounded to the nanosecond, and at least 1 ns so that
+    /// time advances whatever the rate.
     #[inline]
     pub fn next_gap(&mut self, mean_gap_ns: f64) -> SimDuration {
-        SimDuration((self.arrivals.exp1() * mean_gap_ns).round() as u64)
+        SimDuration(crate::rng::round_ns(self.arrivals.exp1() * mean_gap_ns).max(1))
     }
 
     /// Is the cached answer usable at `now`?

@@ -171,6 +171,10 @@ pub struct Metrics {
     /// sending to the answer (retries and back-off included). The whole
     /// run's is their merge ([`Metrics::latency`]), exact with integer buckets.
     pub latency_by_group: Vec<Latency>,
+    /// The window the last counted instant fell in: `[start, end)` and its
+    /// index, so that counting at a later instant of the same window needs
+    /// no division.
+    current: (u64, u64, usize),
 }
 
 /// A [`Latency`]'s figures, ns.
@@ -283,12 +287,31 @@ impl Metrics {
             ok_by_identity: Vec::new(),
             client_dns: vec![ClientDns::default(); groups],
             latency_by_group: vec![Latency::default(); groups],
+            current: (0, window.as_ns(), 0),
         }
     }
 
+    /// The window `now` falls in (the last one for instants past the run).
+    /// Counting moves forward in time, so this is nearly always the window
+    /// of the previous call: a comparison, not a division.
     #[inline]
-    fn window_of(&self, now: SimTime) -> usize {
-        ((now.as_ns() / self.window.as_ns()) as usize).min(self.windows.len() - 1)
+    fn window_of(&mut self, now: SimTime) -> usize {
+        let t = now.as_ns();
+        let (start, end, w) = self.current;
+        if start <= t && t < end {
+            return w;
+        }
+        let w = ((t / self.window.as_ns()) as usize).min(self.windows.len() - 1);
+        if t >= end {
+            let start = w as u64 * self.window.as_ns();
+            let end = if w + 1 == self.windows.len() {
+                u64::MAX
+            } else {
+                start + self.window.as_ns()
+            };
+            self.current = (start, end, w);
+        }
+        w
     }
 
     #[inline]

@@ -1,12 +1,14 @@
 //! One run: wires the cluster, DNS, clients and metrics to the event queue
 //! and dispatches events until the scenario's duration.
 //!
-//! Owns the event vocabulary and the request path (resolve → pick → dial →
-//! classify); the rules of each step live in `dns`, `client`, `net`, `cluster`.
+//! Owns the event vocabulary and the run loop; the request path (resolve →
+//! pick → dial → admit → classify) is [`request`]'s, which borrows what it
+//! needs from here for each event; the model's rules live in `dns`,
+//! `client`, `net`, `cluster`.
 //! The run covers `[0, duration)`: an event at exactly `duration` does not run.
 
 #[cfg(debug_assertions)]
-mod invariants;
+pub(crate) mod invariants;
 mod request;
 
 pub use request::{attribute, backoff, retriable};
@@ -16,15 +18,17 @@ use crate::cluster::{Addr, Cluster, Follow, IpamExhausted, Note, Owner, PodId};
 use crate::dns::{self, Server};
 use crate::engine::Queue;
 use crate::metrics::{Layer, Metrics, Outcome};
-use crate::net;
 use crate::rng::Stream;
 use crate::scenario::{Action, Lifetime, Refresh, Scenario};
 use crate::time::{SimDuration, SimTime};
+use request::{Env, Requests};
 
 /// Everything that can happen. Small and `Copy`: indices, not data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// Client `n` sends a request.
+    /// Client `n` sends a request. (Arrivals wait in the request path's
+    /// own timing wheel, not in the general queue; the run loop hands them
+    /// out as events, in the order `run_until` documents.)
     Arrival(u32),
     PodReady(PodId),
     /// A pod's churn lifetime ran out: delete it.
@@ -180,24 +184,15 @@ struct World<'s, 'o, O: Observer> {
     cluster: Cluster<'s>,
     server: Server,
     nodes: dns::NodeCaches,
-    proxy: net::KubeProxy,
-    plans: Vec<GroupPlan>,
-    clients: Vec<Client>,
+    /// The request path's own state (clients, plans, retries, pod queues).
+    req: Requests,
     metrics: Metrics,
-    shuffle: Option<Stream>,
     /// Lifetime streams per StatefulSet, per ordinal (created on first use).
     churn: Vec<Vec<Stream>>,
     /// The replayed traces' changes: (traced pod, change), by event index.
     /// A flat copy so `Event::Trace` carries one u32 and every event stays
     /// 8 bytes in the queue (a (pod, step) pair would widen them all).
     trace_steps: Vec<(u32, crate::scenario::trace::Step)>,
-    /// Requests waiting to retry, by slot; free slots are reused.
-    pending: Vec<request::Pending>,
-    free_pending: Vec<u32>,
-    /// Pods' workers and queues.
-    serving: request::Serving,
-    /// Ring-hash and Maglev tables per client group.
-    hash_tables: Vec<crate::lb::HashTables>,
     /// The Istio mesh, when the scenario has one (set up at start).
     mesh: Option<crate::mesh::MeshRun<'s>>,
     warnings: Vec<String>,
@@ -271,8 +266,8 @@ pub fn freeze(sc: &Scenario, seed: u64, at: SimTime) -> Result<Frozen<'_>, RunEr
         cluster: w.cluster,
         server: w.server,
         nodes: w.nodes,
-        clients: w.clients,
-        plans: w.plans,
+        clients: w.req.clients,
+        plans: w.req.plans,
     })
 }
 
@@ -342,23 +337,11 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
             queue: Queue::with_capacity(total_clients + 64),
             cluster,
             nodes: dns::NodeCaches::new(&sc.dns.node_local, sc.cluster.nodes, server.names()),
-            proxy: net::KubeProxy::new(sc.cluster.nodes, sc.services.len()),
             server,
-            plans,
-            clients: Vec::with_capacity(total_clients),
+            req: Requests::new(sc, seed, plans, total_clients),
             metrics: Metrics::new(sc.duration, window, sc.clients.len()),
-            shuffle: sc
-                .dns
-                .shuffle
-                .then(|| Stream::derive(seed, "dns/shuffle", 0)),
             churn: vec![Vec::new(); sc.statefulsets.len() + sc.deployments.len()],
             trace_steps: Vec::new(),
-            pending: Vec::new(),
-            free_pending: Vec::new(),
-            serving: request::Serving::new(sc),
-            hash_tables: (0..sc.clients.len())
-                .map(|_| crate::lb::HashTables::default())
-                .collect(),
             mesh: None,
             warnings: unresolvable,
             seed,
@@ -368,14 +351,38 @@ impl<'s, 'o, O: Observer> World<'s, 'o, O> {
     }
 
     /// Dispatch every event before `until`; returns how many ran.
+    ///
+    /// Two sources feed the loop: the general queue (lifecycle events,
+    /// timers, retries, re-resolutions; `(time, scheduling order)`, see
+    /// `engine`) and the clients' arrivals (`(time, client index)`, see
+    /// `request::arrivals`). The earlier goes first; **at the same instant
+    /// the general event goes first**: every general event due at `t` —
+    /// including one scheduled at `t` by a request sent at `t` — runs
+    /// before the next request sent at `t`. So a pod deleted at `t` is gone
+    /// for a request at `t`, as a retry or re-resolution due at `t` is done.
     fn run_until(&mut self, until: SimTime) -> Result<u64, RunError> {
         let mut processed = 0u64;
-        while self.queue.peek_time().is_some_and(|t| t < until) {
-            let (now, ev) = self.queue.pop().expect("peeked");
+        loop {
+            let general = self.queue.peek_time();
+            let arrival = self.req.arrivals.peek().map(SimTime);
+            let (now, ev) = match (arrival, general) {
+                (Some(a), g) if g.is_none_or(|g| a < g) => {
+                    if a >= until {
+                        break;
+                    }
+                    let (t, c) = self.req.arrivals.pop().expect("peeked");
+                    (SimTime(t), Event::Arrival(c))
+                }
+                (_, Some(g)) if g < until => self.queue.pop().expect("peeked"),
+                _ => break,
+            };
             if O::EVENTS {
                 if self.perturb == Some(processed) {
                     self.perturb = None;
-                    self.queue.schedule(now.plus(SimDuration(1)), ev);
+                    match ev {
+                        Event::Arrival(c) => self.req.arrivals.schedule(c, now.as_ns() + 1),
+                        _ => self.queue.schedule(now.plus(SimDuration(1)), ev),
+                    }
                     continue;
                 }
                 self.observer.event(now, &ev);
@@ -396,7 +403,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
             let run = crate::mesh::MeshRun::new(self.sc, mesh, &self.cluster);
             // An injected client's requests are retried by its sidecar
             // (Istio's default policy) unless the client has its own.
-            for (gi, plan) in self.plans.iter_mut().enumerate() {
+            for (gi, plan) in self.req.plans.iter_mut().enumerate() {
                 if run.injected_groups[gi] && plan.retries.is_none() {
                     plan.retries = Some(mesh.retries);
                 }
@@ -428,19 +435,19 @@ impl<'s, O: Observer> World<'s, '_, O> {
         for (gi, g) in self.sc.clients.iter().enumerate() {
             for i in 0..g.count {
                 let injected = self.mesh.as_ref().is_some_and(|m| m.injected_groups[gi]);
-                let retrying = self.plans[gi].retries.is_some();
+                let retrying = self.req.plans[gi].retries.is_some();
                 let mut c = Client::new(self.seed, g, gi as u32, i, retrying, injected);
-                c.node = self.clients.len() as u32 % self.sc.cluster.nodes;
-                let first = SimTime::ZERO.plus(c.next_gap(self.plans[gi].mean_gap_ns));
-                let id = self.clients.len() as u32;
-                self.clients.push(c);
+                c.node = self.req.clients.len() as u32 % self.sc.cluster.nodes;
+                let first = SimTime::ZERO.plus(c.next_gap(self.req.plans[gi].mean_gap_ns));
+                let id = self.req.clients.len() as u32;
+                self.req.clients.push(c);
                 // Background resolvers resolve once at start, before any request.
-                if self.plans[gi].resolver.refresh != Refresh::Lazy {
-                    self.clients[id as usize].refresh_pending = true;
+                if self.req.plans[gi].resolver.refresh != Refresh::Lazy {
+                    self.req.clients[id as usize].refresh_pending = true;
                     self.queue.schedule(SimTime::ZERO, Event::Refresh(id));
                 }
                 if first < self.end {
-                    self.queue.schedule(first, Event::Arrival(id));
+                    self.req.arrivals.schedule(id, first.as_ns());
                 }
             }
         }
@@ -603,10 +610,29 @@ impl<'s, O: Observer> World<'s, '_, O> {
         }
     }
 
+    /// The request path's state, and what it borrows from the rest of the run.
+    fn split(&mut self) -> (&mut Requests, Env<'_, 's, O>) {
+        (
+            &mut self.req,
+            Env {
+                sc: self.sc,
+                cluster: &self.cluster,
+                server: &mut self.server,
+                nodes: &mut self.nodes,
+                mesh: self.mesh.as_ref(),
+                metrics: &mut self.metrics,
+                queue: &mut self.queue,
+                observer: &mut *self.observer,
+                end: self.end,
+            },
+        )
+    }
+
     fn handle(&mut self, now: SimTime, ev: Event) -> Result<(), RunError> {
         match ev {
             Event::Arrival(c) => {
-                self.request(c, now);
+                let (req, mut env) = self.split();
+                req.send(&mut env, c, now);
                 return Ok(());
             }
             Event::PodReady(p) => {
@@ -654,11 +680,13 @@ impl<'s, O: Observer> World<'s, '_, O> {
             }
             Event::Timeline(i) => self.timeline(i as usize, now)?,
             Event::Refresh(c) => {
-                self.refresh(c, now);
+                let (req, mut env) = self.split();
+                req.refresh(&mut env, c, now);
                 return Ok(());
             }
             Event::Retry(slot) => {
-                self.retry(slot, now);
+                let (req, mut env) = self.split();
+                req.retry(&mut env, slot, now);
                 return Ok(());
             }
         }

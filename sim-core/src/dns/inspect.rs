@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde::Serialize;
 
 use super::zone::{self, Message, QType, RData, Rcode as ZRcode, Record};
-use super::{AnswerData, Ask, Nameserver, Rcode, SearchPath};
+use super::{AnswerData, Ask, Nameserver, Rcode, SearchPath, search};
 use crate::scenario::{Refresh, Scenario, SearchStyle, defaults};
 use crate::time::{SimDuration, SimTime};
 use crate::world::{self, Frozen, RunError};
@@ -621,7 +621,7 @@ fn walk(
         let held = |c: &crate::client::Client, ttl_s: u64| {
             let data = AnswerData {
                 rcode: Rcode::NoError,
-                addrs: c.addrs.clone(),
+                addrs: c.addrs.to_vec(),
                 svc: None,
             };
             let mut m = message_of(z, &absolute(host), &data, ttl_s);
@@ -689,22 +689,17 @@ fn walk_queries(
         QType::A if aaaa => vec![QType::A, QType::Aaaa],
         other => vec![other],
     };
-    let mut last = None;
-    for name in sp.candidates(host, style) {
-        last = Some(name.clone());
-        let mut nx = false;
-        let mut servfail = false;
-        let mut found = None;
-        for &q in &asks {
-            let (step, msg) = query_step(frozen, z, node, sp.server, &name, q);
-            nx |= msg.rcode == ZRcode::NxDomain;
-            servfail |= msg.rcode == ZRcode::ServFail;
-            if q == qtype && !msg.answer.is_empty() {
-                found = Some(msg);
-            }
-            path.steps.push(step);
-        }
-        if let Some(msg) = found {
+    let names = sp.candidates(host, style);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut lookup = Steps {
+        frozen,
+        z,
+        node,
+        server: sp.server,
+        path: &mut path,
+    };
+    match search::walk(&names, &asks, qtype, style, &mut lookup) {
+        search::Walked::Found(name, msg) => {
             path.addresses = msg
                 .answer
                 .iter()
@@ -714,13 +709,37 @@ fn walk_queries(
                     _ => None,
                 })
                 .collect();
-            return (path, Ending::Queried(name));
+            (path, Ending::Queried(name.to_string()))
         }
-        if (servfail || !nx) && style == SearchStyle::Musl {
-            break;
-        }
+        search::Walked::Failed { last } => (
+            path,
+            last.map_or(Ending::Nothing, |n| Ending::Queried(n.to_string())),
+        ),
     }
-    (path, last.map_or(Ending::Nothing, Ending::Queried))
+}
+
+/// The search walk's queries as `ksim dns` sends them: each answered as
+/// the frozen run would ([`query_step`]) and recorded as a step.
+struct Steps<'a, 'f> {
+    frozen: &'a Frozen<'f>,
+    z: &'a zone::Zone,
+    node: u32,
+    server: Nameserver,
+    path: &'a mut Path,
+}
+
+impl<'n> search::Lookup<&'n str, QType> for Steps<'_, '_> {
+    type Answer = Message;
+    fn query(&mut self, name: &'n str, q: QType) -> (Rcode, Option<Message>) {
+        let (step, msg) = query_step(self.frozen, self.z, self.node, self.server, name, q);
+        self.path.steps.push(step);
+        let rcode = match msg.rcode {
+            ZRcode::NxDomain => Rcode::NxDomain,
+            ZRcode::ServFail => Rcode::ServFail,
+            _ => Rcode::NoError,
+        };
+        (rcode, (!msg.answer.is_empty()).then_some(msg))
+    }
 }
 
 /// The resolver path of a pod (`--from web-0`): glibc, `ClusterFirst` in

@@ -25,6 +25,7 @@
 //! Owns names and answers; not client resolvers (see `client`).
 
 pub mod inspect;
+pub mod search;
 pub mod serve;
 pub mod upstream;
 pub mod wire;

@@ -20,7 +20,7 @@
 //! test suite stays fast. Release builds compile none of this.
 
 use super::{Attempt, Observer, World};
-use crate::cluster::NO_POD;
+use crate::cluster::{Cluster, NO_POD};
 use crate::dns;
 use crate::metrics::Outcome;
 use crate::time::SimTime;
@@ -39,7 +39,7 @@ impl<O: Observer> World<'_, '_, O> {
     pub(super) fn check_invariants(&self, now: SimTime) {
         let t = &self.metrics.totals;
         let finished: u64 = t.request_outcomes.iter().sum();
-        let pending = (self.pending.len() - self.free_pending.len()) as u64;
+        let pending = self.req.waiting() as u64;
         if t.requests != finished + pending {
             violated(
                 "conservation of requests",
@@ -51,88 +51,88 @@ impl<O: Observer> World<'_, '_, O> {
             );
         }
     }
+}
 
-    /// Before an attempt is counted: a connection that was accepted went to
-    /// a pod that holds the dialled address now.
-    pub(super) fn check_attempt(&self, a: &Attempt) {
-        if !matches!(a.outcome, Outcome::Ok | Outcome::WrongBackend) {
-            return;
+/// Before an attempt is counted: a connection that was accepted went to
+/// a pod that holds the dialled address now.
+pub(crate) fn check_attempt(cluster: &Cluster, a: &Attempt) {
+    if !matches!(a.outcome, Outcome::Ok | Outcome::WrongBackend) {
+        return;
+    }
+    let (Some(dialled), Some(reached)) = (a.dialled, a.reached) else {
+        violated(
+            "no traffic to an address never assigned",
+            a.at,
+            format_args!(
+                "client {} got `{}` without a dialled address and a pod that accepted ({:?})",
+                a.client,
+                a.outcome.name(),
+                a
+            ),
+        );
+    };
+    let pod = &cluster.pods[reached as usize];
+    let holds =
+        pod.ip == dialled.ip && pod.created_at <= a.at && pod.gone_at.is_none_or(|g| g > a.at);
+    if !holds {
+        violated(
+            "no traffic to an address never assigned",
+            a.at,
+            format_args!(
+                "client {} got `{}` from {} at {}, but that pod {} (created {}, gone {:?})",
+                a.client,
+                a.outcome.name(),
+                cluster.pod_display_name(reached),
+                crate::scenario::fmt_ipv4(dialled.ip),
+                if pod.ip == dialled.ip {
+                    "did not exist then".to_string()
+                } else {
+                    format!("holds {}", crate::scenario::fmt_ipv4(pod.ip))
+                },
+                pod.created_at,
+                pod.gone_at
+            ),
+        );
+    }
+}
+
+/// A DNS answer a client is about to use names only endpoints that were
+/// Ready at some instant up to now.
+pub(crate) fn check_answer(cluster: &Cluster, resp: &dns::Response, now: SimTime) {
+    let Some(svc) = resp.data.svc else { return };
+    let svc = svc as usize;
+    let state = &cluster.services[svc];
+    let publishes = cluster.sc.services[svc].publish_not_ready;
+    for a in &resp.data.addrs {
+        if a.pod == NO_POD || state.static_endpoints.contains(a) {
+            continue;
         }
-        let (Some(dialled), Some(reached)) = (a.dialled, a.reached) else {
+        let Some(pod) = cluster.pods.get(a.pod as usize) else {
             violated(
-                "no traffic to an address never assigned",
-                a.at,
-                format_args!(
-                    "client {} got `{}` without a dialled address and a pod that accepted ({:?})",
-                    a.client,
-                    a.outcome.name(),
-                    a
-                ),
+                "DNS names only endpoints that were ready",
+                now,
+                format_args!("an answer names pod #{} that does not exist", a.pod),
             );
         };
-        let pod = &self.cluster.pods[reached as usize];
-        let holds =
-            pod.ip == dialled.ip && pod.created_at <= a.at && pod.gone_at.is_none_or(|g| g > a.at);
-        if !holds {
+        let ok = pod.ip == a.ip
+            && pod.created_at <= now
+            && (publishes || pod.ready_at.is_some_and(|r| r <= now));
+        if !ok {
             violated(
-                "no traffic to an address never assigned",
-                a.at,
+                "DNS names only endpoints that were ready",
+                now,
                 format_args!(
-                    "client {} got `{}` from {} at {}, but that pod {} (created {}, gone {:?})",
-                    a.client,
-                    a.outcome.name(),
-                    self.cluster.pod_display_name(reached),
-                    crate::scenario::fmt_ipv4(dialled.ip),
-                    if pod.ip == dialled.ip {
-                        "did not exist then".to_string()
-                    } else {
+                    "an answer for service {} names {} ({}), which {}",
+                    cluster.sc.services[svc].name,
+                    crate::scenario::fmt_ipv4(a.ip),
+                    cluster.pod_display_name(a.pod),
+                    if pod.ip != a.ip {
                         format!("holds {}", crate::scenario::fmt_ipv4(pod.ip))
-                    },
-                    pod.created_at,
-                    pod.gone_at
+                    } else {
+                        "was never Ready".to_string()
+                    }
                 ),
             );
-        }
-    }
-
-    /// A DNS answer a client is about to use names only endpoints that were
-    /// Ready at some instant up to now.
-    pub(super) fn check_answer(&self, resp: &dns::Response, now: SimTime) {
-        let Some(svc) = resp.data.svc else { return };
-        let svc = svc as usize;
-        let state = &self.cluster.services[svc];
-        let publishes = self.sc.services[svc].publish_not_ready;
-        for a in &resp.data.addrs {
-            if a.pod == NO_POD || state.static_endpoints.contains(a) {
-                continue;
-            }
-            let Some(pod) = self.cluster.pods.get(a.pod as usize) else {
-                violated(
-                    "DNS names only endpoints that were ready",
-                    now,
-                    format_args!("an answer names pod #{} that does not exist", a.pod),
-                );
-            };
-            let ok = pod.ip == a.ip
-                && pod.created_at <= now
-                && (publishes || pod.ready_at.is_some_and(|r| r <= now));
-            if !ok {
-                violated(
-                    "DNS names only endpoints that were ready",
-                    now,
-                    format_args!(
-                        "an answer for service {} names {} ({}), which {}",
-                        self.sc.services[svc].name,
-                        crate::scenario::fmt_ipv4(a.ip),
-                        self.cluster.pod_display_name(a.pod),
-                        if pod.ip != a.ip {
-                            format!("holds {}", crate::scenario::fmt_ipv4(pod.ip))
-                        } else {
-                            "was never Ready".to_string()
-                        }
-                    ),
-                );
-            }
         }
     }
 }
