@@ -660,7 +660,7 @@ fn check_shrinks_the_file_itself_keeping_the_comments_of_what_survives() {
         "removed clients[0] (`fresh`)",
         "removed services[1] (`other`)",
         "removed events[0] (`{at: 5s, delete_pod: web-0}`)",
-        "removed clients[0].count (was 3)",
+        "removed clients[0].count (was ",
     ] {
         assert!(stdout.contains(removed), "{removed}: {stdout}");
     }
