@@ -62,7 +62,7 @@ pub use maglev::Maglev;
 pub use pick_first::{ConnectivityState, PickFirst};
 pub use prefer::PreferOrdinal;
 pub use random::Random;
-pub use ring_hash::RingHash;
+pub use ring_hash::{HashFunction, RingHash, murmur_hash2};
 pub use round_robin::RoundRobin;
 pub use subset::{deterministic_subset, random_subset};
 

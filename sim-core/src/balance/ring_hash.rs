@@ -10,6 +10,69 @@ pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
 /// Envoy's default (and largest allowed) `maximum_ring_size`: 8M.
 pub const DEFAULT_MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 
+/// The function that places ring entries (Envoy `RingHash.hash_function`,
+/// `ring_hash.proto`): `XX_HASH` (the default) or `MURMUR_HASH_2`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashFunction {
+    /// XXH64 with seed 0 (Envoy `HashUtil::xxHash64`).
+    #[default]
+    XxHash,
+    /// libstdc++'s 64-bit `std::hash<std::string>` (Envoy
+    /// `MurmurHash::murmurHash2` with `STD_HASH_SEED`), for rings shared
+    /// with clients that hash the same way.
+    MurmurHash2,
+}
+
+impl HashFunction {
+    /// Envoy's enum name, as written in a cluster's configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            HashFunction::XxHash => "XX_HASH",
+            HashFunction::MurmurHash2 => "MURMUR_HASH_2",
+        }
+    }
+
+    /// The position of one ring entry key (`"<host>_<k>"`).
+    pub fn hash(self, key: &[u8]) -> u64 {
+        match self {
+            HashFunction::XxHash => xxh64(key, 0),
+            HashFunction::MurmurHash2 => murmur_hash2(key, MURMUR_STD_HASH_SEED),
+        }
+    }
+}
+
+/// Envoy `MurmurHash::STD_HASH_SEED` (`source/common/common/hash.h`), the
+/// seed libstdc++'s `std::hash<std::string>` uses.
+pub const MURMUR_STD_HASH_SEED: u64 = 0xc70f_6907;
+
+/// Envoy `MurmurHash::murmurHash2` (`source/common/common/hash.cc`), itself
+/// libstdc++'s `_Hash_bytes` for 64-bit platforms (`libsupc++/hash_bytes.cc`):
+/// 8-byte little-endian words, then the 1..7 trailing bytes as one
+/// little-endian word.
+pub fn murmur_hash2(key: &[u8], seed: u64) -> u64 {
+    const MUL: u64 = 0xc6a4_a793_5bd1_e995;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let mut hash = seed ^ (key.len() as u64).wrapping_mul(MUL);
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let data = shift_mix(word.wrapping_mul(MUL)).wrapping_mul(MUL);
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let data = tail
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) + u64::from(b));
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    hash = shift_mix(hash).wrapping_mul(MUL);
+    shift_mix(hash)
+}
+
 /// Envoy's ring-hash balancer.
 ///
 /// Source: Envoy `source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc`,
@@ -27,11 +90,12 @@ pub const DEFAULT_MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 /// * lookup: the first entry at a position ≥ the request hash, wrapping to
 ///   the first entry (Ketama's `ketama_get_server` binary search).
 ///
-/// XX_HASH only (Envoy's default `hash_function`); not MURMUR_HASH_2.
+/// Entry positions come from [`HashFunction`] (XX_HASH by default).
 #[derive(Clone, Debug)]
 pub struct RingHash {
     min_ring_size: u64,
     max_ring_size: u64,
+    hash_function: HashFunction,
     positions: Vec<u64>,
     hosts: Vec<u32>,
 }
@@ -45,6 +109,15 @@ impl RingHash {
 
     /// `minimum_ring_size` and `maximum_ring_size`, checked as Envoy checks them.
     pub fn with_ring_sizes(min: u64, max: u64) -> Result<RingHash, ConfigError> {
+        RingHash::with_config(min, max, HashFunction::XxHash)
+    }
+
+    /// Ring sizes plus Envoy's `hash_function`.
+    pub fn with_config(
+        min: u64,
+        max: u64,
+        hash_function: HashFunction,
+    ) -> Result<RingHash, ConfigError> {
         for size in [min, max] {
             if size > DEFAULT_MAX_RING_SIZE {
                 return Err(ConfigError::RingTooLarge(size));
@@ -56,6 +129,7 @@ impl RingHash {
         Ok(RingHash {
             min_ring_size: min,
             max_ring_size: max,
+            hash_function,
             positions: Vec::new(),
             hosts: Vec::new(),
         })
@@ -110,7 +184,7 @@ impl Policy for RingHash {
                 key.push_str(&host.key);
                 key.push('_');
                 key.push_str(&k.to_string());
-                entries.push((xxh64(key.as_bytes(), 0), i as u32));
+                entries.push((self.hash_function.hash(key.as_bytes()), i as u32));
                 k += 1;
                 current += 1.0;
             }
@@ -200,6 +274,45 @@ mod tests {
         ];
         let got: Vec<(u64, u64)> = lb.ring().map(|(p, h)| (90 + h as u64, p)).collect();
         assert_eq!(got, want);
+    }
+
+    /// Envoy `RingHashLoadBalancerTest.BasicWithMurmur2`: hosts
+    /// `127.0.0.1:80`..`:85`, `MURMUR_HASH_2`, minimum ring 12; the ring
+    /// as Envoy's trace log prints it in the test, and its lookups.
+    #[test]
+    fn reproduces_envoy_murmur2_ring() {
+        let hosts: Vec<Host> = (0..6)
+            .map(|i| Host::new(i, format!("127.0.0.1:{}", 80 + i)))
+            .collect();
+        let mut rng = Stream::derive(1, "test/balance/ring", 5);
+        let mut lb =
+            RingHash::with_config(12, DEFAULT_MAX_RING_SIZE, HashFunction::MurmurHash2).unwrap();
+        lb.set_hosts(&hosts, &mut rng);
+        let want: [(u64, u64); 12] = [
+            (85, 1358027074129602068),
+            (83, 4361834613929391114),
+            (84, 7224494972555149682),
+            (81, 7701421856454313576),
+            (82, 8649315368077433379),
+            (84, 8739448859063030639),
+            (81, 9887544217113020895),
+            (82, 10150910876324007731),
+            (83, 15168472011420622455),
+            (80, 15427156902705414897),
+            (85, 16375050414328759093),
+            (80, 17613279263364193813),
+        ];
+        let got: Vec<(u64, u64)> = lb.ring().map(|(p, h)| (80 + h as u64, p)).collect();
+        assert_eq!(got, want);
+        for (hash, host) in [
+            (0, 5),
+            (u64::MAX, 5),
+            (1358027074129602068, 5),
+            (1358027074129602069, 3),
+            (10150910876324007730, 2),
+        ] {
+            assert_eq!(lb.lookup(hash), Some(host), "{hash}");
+        }
     }
 
     /// (weights, min ring, max ring, entries per host): the scale rule and
