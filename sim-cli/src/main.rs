@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod hash;
 mod render;
 mod sweep;
 
@@ -137,6 +138,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Build Envoy's Maglev or ring-hash table from hosts and show which
+    /// host each key picks, the whole table, or each host's share.
+    Hash(hash::HashCli),
 }
 
 /// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
@@ -294,6 +298,7 @@ fn main() -> ExitCode {
             format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
+        Command::Hash(c) => hash::hash(c),
         Command::Check {
             file,
             property,
