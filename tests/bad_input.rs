@@ -600,6 +600,18 @@ fn dangling_references_suggest_the_nearest_name() {
             .says(&["in namespace `prod`"])
             .hint("write `default/web-1`"),
             case(
+                "delete_deployment_pod_by_a_made_up_name",
+                edit_of(
+                    &edit("delete_pod: web-1", "delete_pod: api-1"),
+                    "events:\n",
+                    "deployments:\n  - {name: api, replicas: 1, ports: [80]}\nevents:\n",
+                ),
+            )
+            .at("api-1")
+            .path("events[0].delete_pod")
+            .says(&["`api-1` is not a pod of any StatefulSet, Deployment or Pod"])
+            .hint("its first is `api-882e5e0f-00000`"),
+            case(
                 "scale_missing_statefulset",
                 edit(
                     "    delete_pod: web-1",

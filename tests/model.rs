@@ -1760,3 +1760,63 @@ fn ipvs_least_connections_steers_new_connections_away_from_a_slow_pod() {
     let lc = share_slow("ipvs(lc)");
     assert!(lc < 0.1, "{lc}");
 }
+
+/// `delete_pod` on a Deployment's pod: the ReplicaSet replaces it at once,
+/// while the old pod is still Terminating, with a new pod (new name, new
+/// IP) — "the replacement will be created immediately (even if the old Pod
+/// is still in a Terminating state)" (kubernetes.io Deployment docs;
+/// reference/balancing.md §1.3, §2). A StatefulSet waits for the old pod
+/// to be gone and reuses its name.
+#[test]
+fn deleting_a_deployment_pod_replaces_it_at_once_with_a_new_name_and_ip() {
+    #[derive(Default)]
+    struct Events(Vec<sim_core::Lifecycle>);
+    impl Observer for Events {
+        const LIFECYCLE: bool = true;
+        fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
+            self.0.push(e.clone());
+        }
+    }
+    let first = "api-882e5e0f-00000";
+    let sc = parse(&format!(
+        "name: t\nduration: 30s\ncluster: {{propagation: 1s}}\n\
+         services:\n  - {{name: api, selector: {{app: api}}, ports: [80]}}\n\
+         deployments:\n  - {{name: api, replicas: 1, start_ready: true, ports: [80], \
+         lifecycle: {{startup: 5s, drain: 3s, teardown: 1s}}}}\n\
+         clients:\n  - {{name: app, target: 'api:80', rate: 20}}\n\
+         events:\n  - {{at: 10s, delete_pod: {first}}}\n"
+    ));
+    assert_eq!(sc.deployments[0].pod_name(0, 0), first);
+    let mut ev = Events::default();
+    world::run_observed(&sc, 1, SimDuration::from_secs(10), &mut ev).unwrap();
+    let at = |t: f64| -> Vec<(&str, &str)> {
+        ev.0.iter()
+            .filter(|e| e.t_ns == s(t).0 && e.kind != "endpoints_changed")
+            .filter(|e| e.kind != "dns_answer_changed")
+            .map(|e| (e.kind, e.object.as_str()))
+            .collect()
+    };
+    let second = "api-882e5e0f-00001";
+    assert_eq!(
+        at(10.0),
+        [
+            ("pod_terminating", first),
+            ("pod_created", second),
+            ("ip_assigned", second)
+        ]
+    );
+    assert_eq!(at(15.0), [("pod_listening", second), ("pod_ready", second)]);
+    let ip = |pod: &str| {
+        ev.0.iter()
+            .find(|e| e.kind == "ip_assigned" && e.object == pod)
+            .and_then(|e| e.ip.clone())
+    };
+    assert!(ip(first).is_some() && ip(first) != ip(second));
+
+    // Through the ClusterIP: served until the old pod exits (13 s), refused
+    // until the replacement is Ready and seen (16 s), then served again.
+    let (_, a, _) = run(&sc);
+    assert!(all(&outcomes_between(&a, 0, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 0, 16.5, 30.0), Outcome::Ok));
+    assert!(outcomes_between(&a, 0, 13.0, 16.0).contains(&Outcome::Refused));
+}

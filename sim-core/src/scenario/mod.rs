@@ -552,6 +552,35 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl Deployment {
+    /// The name of its `n`-th pod (0-based, over the run), created from
+    /// template revision `revision`: `<deployment>-<template hash>-<n>`,
+    /// as a ReplicaSet names pods `<deployment>-<pod-template-hash>-<suffix>`
+    /// (the hash here stands for the revision; the suffix counts instead of
+    /// Kubernetes' random one, so a scenario can name the pod).
+    pub fn pod_name(&self, revision: u32, n: u32) -> String {
+        let hash = crate::rng::splitmix64(&mut (revision as u64 ^ 0x6b73_696d)) as u32;
+        format!("{}-{hash:08x}-{n:05}", self.name)
+    }
+
+    /// Whether `pod` has the shape of one of its pod names (any revision).
+    pub fn may_own(&self, pod: &str) -> bool {
+        let Some(rest) = pod
+            .strip_prefix(self.name.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+        else {
+            return false;
+        };
+        let Some((hash, n)) = rest.split_once('-') else {
+            return false;
+        };
+        hash.len() == 8
+            && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && n.len() >= 5
+            && n.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
 impl StatefulSet {
     /// The name of the pod at index `i` (0-based among `replicas`): the
     /// set's name and its ordinal, `ordinals.start + i` (`web-0`).
