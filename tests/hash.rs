@@ -393,3 +393,20 @@ fn bad_hash_arguments_are_refused_with_a_hint() {
         assert!(err.contains(want), "ksim {a:?}: {err}");
     }
 }
+
+/// The README's first `ksim hash` example is what the binary prints.
+#[test]
+fn the_readme_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("$ ksim hash --policy maglev ")
+        .expect("README.md shows a `ksim hash --policy maglev` example");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").expect("the example's block ends")];
+    let (command, shown) = block.split_once('\n').unwrap();
+    let args: Vec<&str> = command["$ ksim ".len()..].split_whitespace().collect();
+    let out = ksim(&args);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shown);
+}
