@@ -894,16 +894,18 @@ fn kube_proxy_falls_back_to_a_terminating_pod_that_still_serves() {
     assert!(all(&outcomes_between(&a, 0, 20.0, 30.0), Outcome::Ok));
 }
 
+/// Collects the lifecycle events of a run (`--events-out`'s lines).
+#[derive(Default)]
+struct Events(Vec<sim_core::Lifecycle>);
+impl Observer for Events {
+    const LIFECYCLE: bool = true;
+    fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
+        self.0.push(e.clone());
+    }
+}
+
 #[test]
 fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
-    #[derive(Default)]
-    struct Events(Vec<sim_core::Lifecycle>);
-    impl Observer for Events {
-        const LIFECYCLE: bool = true;
-        fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
-            self.0.push(e.clone());
-        }
-    }
     let sc = parse(&headless(
         1,
         "",
@@ -1769,14 +1771,6 @@ fn ipvs_least_connections_steers_new_connections_away_from_a_slow_pod() {
 /// to be gone and reuses its name.
 #[test]
 fn deleting_a_deployment_pod_replaces_it_at_once_with_a_new_name_and_ip() {
-    #[derive(Default)]
-    struct Events(Vec<sim_core::Lifecycle>);
-    impl Observer for Events {
-        const LIFECYCLE: bool = true;
-        fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
-            self.0.push(e.clone());
-        }
-    }
     let first = "api-882e5e0f-00000";
     let sc = parse(&format!(
         "name: t\nduration: 30s\ncluster: {{propagation: 1s}}\n\
