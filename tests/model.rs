@@ -1814,3 +1814,22 @@ fn deleting_a_deployment_pod_replaces_it_at_once_with_a_new_name_and_ip() {
     assert!(all(&outcomes_between(&a, 0, 16.5, 30.0), Outcome::Ok));
     assert!(outcomes_between(&a, 0, 13.0, 16.0).contains(&Outcome::Refused));
 }
+
+/// `crash_pod` names a Deployment's pod the same way: the container exits
+/// and the kubelet restarts it in place (same pod, same IP, no
+/// replacement by the ReplicaSet).
+#[test]
+fn crashing_a_deployment_pod_restarts_it_in_place() {
+    let sc = parse(
+        "name: t\nduration: 30s\ncluster: {propagation: 1s}\n\
+         services:\n  - {name: api, selector: {app: api}, ports: [80]}\n\
+         deployments:\n  - {name: api, replicas: 1, start_ready: true, ports: [80], \
+         lifecycle: {startup: 2s}}\n\
+         clients:\n  - {name: app, target: 'api:80', rate: 20}\n\
+         events:\n  - {at: 5s, crash_pod: api-882e5e0f-00000}\n",
+    );
+    let (out, a, _) = run(&sc);
+    assert_eq!(out.cluster.deps[0].pods.len(), 1, "no replacement pod");
+    assert!(outcomes_between(&a, 0, 5.0, 6.0).contains(&Outcome::Refused));
+    assert!(all(&outcomes_between(&a, 0, 25.0, 30.0), Outcome::Ok));
+}
