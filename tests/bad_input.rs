@@ -600,6 +600,18 @@ fn dangling_references_suggest_the_nearest_name() {
             .says(&["in namespace `prod`"])
             .hint("write `default/web-1`"),
             case(
+                "delete_deployment_pod_by_a_made_up_name",
+                edit_of(
+                    &edit("delete_pod: web-1", "delete_pod: api-1"),
+                    "events:\n",
+                    "deployments:\n  - {name: api, replicas: 1, ports: [80]}\nevents:\n",
+                ),
+            )
+            .at("api-1")
+            .path("events[0].delete_pod")
+            .says(&["`api-1` is not a pod of any StatefulSet, Deployment or Pod"])
+            .hint("its first is `api-882e5e0f-00000`"),
+            case(
                 "scale_missing_statefulset",
                 edit(
                     "    delete_pod: web-1",
@@ -1701,6 +1713,13 @@ fn traffic_settings_say_what_they_take() {
     );
 }
 
+/// `BASE` with a DestinationRule whose `consistentHash` is `{body}`.
+fn consistent_hash(body: &str) -> String {
+    format!(
+        "{BASE}mesh:\n  destination_rules:\n    - {{name: r, host: nginx, trafficPolicy: {{loadBalancer: {{consistentHash: {{{body}}}}}}}}}\n"
+    )
+}
+
 #[test]
 fn mesh_settings_point_at_the_field() {
     check(
@@ -1739,6 +1758,45 @@ fn mesh_settings_point_at_the_field() {
             .path("mesh.destination_rules[0].trafficPolicy.outlierDetection.consecutiveErrors")
             .says(&["unknown field `consecutiveErrors`"])
             .hint("did you mean `consecutive5xxErrors`?"),
+            case("hash_table_size", consistent_hash("useSourceIp: true, maglev: {tableSize: 65536}"))
+                .at("65536")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash.maglev.tableSize")
+                .says(&["the table size must be a prime number, got 65536"])
+                .hint("Envoy requires a prime"),
+            case("hash_ring_size", consistent_hash("useSourceIp: true, ringHash: {minimumRingSize: 9000000}"))
+                .at("9000000")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash.ringHash.minimumRingSize")
+                .says(&["ring size 9000000 exceeds 8388608"])
+                .hint("at most 8388608"),
+            case("hash_two_keys", consistent_hash("useSourceIp: true, httpHeaderName: x-user"))
+                .at("useSourceIp: |true")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash.useSourceIp")
+                .says(&["`httpHeaderName` and `useSourceIp` are both set"])
+                .hint("keep one of them"),
+            case("hash_no_key", consistent_hash("maglev: {}"))
+                .at("consistentHash: |{maglev")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash")
+                .says(&["`consistentHash` needs what to hash on"])
+                .hint("`useSourceIp`"),
+            case("hash_two_algorithms", consistent_hash("useSourceIp: true, ringHash: {}, maglev: {}"))
+                .at("maglev: |{}}")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash.maglev")
+                .says(&["`maglev` and a ring hash are both set"])
+                .hint("keep `maglev` or `ringHash`"),
+            case("hash_field", consistent_hash("useSourceIp: true, maglev: {tablesize: 7}"))
+                .at("tablesize")
+                .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash.maglev.tablesize")
+                .says(&["unknown field `tablesize`"])
+                .hint("did you mean `tableSize`?"),
+            case(
+                "hash_and_simple",
+                format!(
+                    "{BASE}mesh:\n  destination_rules:\n    - {{name: r, host: nginx, trafficPolicy: {{loadBalancer: {{simple: RANDOM, consistentHash: {{useSourceIp: true}}}}}}}}\n"
+                ),
+            )
+            .at("consistentHash: |{useSourceIp")
+            .path("mesh.destination_rules[0].trafficPolicy.loadBalancer.consistentHash")
+            .says(&["`simple` and `consistentHash` are both set"]),
             case(
                 "entry_without_node_port",
                 edit("    rate: 5\n", "    rate: 5\n    entry: node_port\n"),

@@ -315,3 +315,60 @@ fn dns_capture_answers_from_the_sidecars_registry_as_slowly_as_istiod_pushes() {
     // CoreDNS was asked nothing: the proxy answered every lookup.
     assert_eq!(r.dns.server_queries, 0);
 }
+
+/// DestinationRule `consistentHash` (Istio `ConsistentHashLB`): with
+/// `useSourceIp` every client's requests go to one pod, Maglev with the
+/// table size given; hashing a header (a fresh value per request) spreads
+/// each client's requests over the pods.
+#[test]
+fn a_consistent_hash_rule_pins_each_source_and_spreads_header_keys() {
+    use sim_core::scenario::{Balancer, HashOn};
+    let sc = |hash: &str| {
+        parse(&format!(
+            "name: t\nseed: 6\nduration: 20s\n\
+             services:\n  - {{name: api, selector: {{app: web}}, ports: [80]}}\n\
+             statefulsets:\n  - {{name: web, service: api, replicas: 4, start_ready: true}}\n\
+             clients:\n  - {{name: app, count: 12, target: 'api:80', rate: 10}}\n\
+             mesh: {{destination_rules: [{{name: api, host: api, \
+             trafficPolicy: {{loadBalancer: {{consistentHash: {{{hash}}}}}}}}}]}}\n"
+        ))
+    };
+    let pods_per_client = |attempts: &[sim_core::world::Attempt]| {
+        let mut seen: Vec<(u32, u32)> = attempts
+            .iter()
+            .filter_map(|a| Some((a.client, a.reached?)))
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        (0..12)
+            .map(|c| seen.iter().filter(|s| s.0 == c).count())
+            .collect::<Vec<_>>()
+    };
+
+    let pinned = sc("useSourceIp: true, maglev: {tableSize: 7}");
+    assert_eq!(
+        pinned.mesh.as_ref().unwrap().destination_rules[0].balancer,
+        Some(Balancer::Maglev {
+            on: HashOn::Client,
+            table_size: 7
+        })
+    );
+    let (attempts, r) = run(&pinned);
+    assert!(r.totals.outcomes.ok > 2000);
+    assert_eq!(pods_per_client(&attempts), vec![1; 12]);
+
+    let spread = sc("httpHeaderName: x-user-id, ringHash: {minimumRingSize: 64}");
+    assert_eq!(
+        spread.mesh.as_ref().unwrap().destination_rules[0].balancer,
+        Some(Balancer::RingHash {
+            on: HashOn::Request,
+            min_ring_size: 64
+        })
+    );
+    let (attempts, _) = run(&spread);
+    assert_eq!(pods_per_client(&attempts), vec![4; 12]);
+
+    // A cookie Envoy sets is sent back by the same client: pinned as well.
+    let (attempts, _) = run(&sc("httpCookie: {name: session, ttl: 0s}"));
+    assert_eq!(pods_per_client(&attempts), vec![1; 12]);
+}

@@ -894,16 +894,18 @@ fn kube_proxy_falls_back_to_a_terminating_pod_that_still_serves() {
     assert!(all(&outcomes_between(&a, 0, 20.0, 30.0), Outcome::Ok));
 }
 
+/// Collects the lifecycle events of a run (`--events-out`'s lines).
+#[derive(Default)]
+struct Events(Vec<sim_core::Lifecycle>);
+impl Observer for Events {
+    const LIFECYCLE: bool = true;
+    fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
+        self.0.push(e.clone());
+    }
+}
+
 #[test]
 fn lifecycle_events_tell_a_deleted_pods_story_in_order() {
-    #[derive(Default)]
-    struct Events(Vec<sim_core::Lifecycle>);
-    impl Observer for Events {
-        const LIFECYCLE: bool = true;
-        fn lifecycle(&mut self, e: &sim_core::Lifecycle) {
-            self.0.push(e.clone());
-        }
-    }
     let sc = parse(&headless(
         1,
         "",
@@ -1759,4 +1761,75 @@ fn ipvs_least_connections_steers_new_connections_away_from_a_slow_pod() {
     // the fast pod: the slow one gets only what arrives while it is idle.
     let lc = share_slow("ipvs(lc)");
     assert!(lc < 0.1, "{lc}");
+}
+
+/// `delete_pod` on a Deployment's pod: the ReplicaSet replaces it at once,
+/// while the old pod is still Terminating, with a new pod (new name, new
+/// IP) — "the replacement will be created immediately (even if the old Pod
+/// is still in a Terminating state)" (kubernetes.io Deployment docs;
+/// reference/balancing.md §1.3, §2). A StatefulSet waits for the old pod
+/// to be gone and reuses its name.
+#[test]
+fn deleting_a_deployment_pod_replaces_it_at_once_with_a_new_name_and_ip() {
+    let first = "api-882e5e0f-00000";
+    let sc = parse(&format!(
+        "name: t\nduration: 30s\ncluster: {{propagation: 1s}}\n\
+         services:\n  - {{name: api, selector: {{app: api}}, ports: [80]}}\n\
+         deployments:\n  - {{name: api, replicas: 1, start_ready: true, ports: [80], \
+         lifecycle: {{startup: 5s, drain: 3s, teardown: 1s}}}}\n\
+         clients:\n  - {{name: app, target: 'api:80', rate: 20}}\n\
+         events:\n  - {{at: 10s, delete_pod: {first}}}\n"
+    ));
+    assert_eq!(sc.deployments[0].pod_name(0, 0), first);
+    let mut ev = Events::default();
+    world::run_observed(&sc, 1, SimDuration::from_secs(10), &mut ev).unwrap();
+    let at = |t: f64| -> Vec<(&str, &str)> {
+        ev.0.iter()
+            .filter(|e| e.t_ns == s(t).0 && e.kind != "endpoints_changed")
+            .filter(|e| e.kind != "dns_answer_changed")
+            .map(|e| (e.kind, e.object.as_str()))
+            .collect()
+    };
+    let second = "api-882e5e0f-00001";
+    assert_eq!(
+        at(10.0),
+        [
+            ("pod_terminating", first),
+            ("pod_created", second),
+            ("ip_assigned", second)
+        ]
+    );
+    assert_eq!(at(15.0), [("pod_listening", second), ("pod_ready", second)]);
+    let ip = |pod: &str| {
+        ev.0.iter()
+            .find(|e| e.kind == "ip_assigned" && e.object == pod)
+            .and_then(|e| e.ip.clone())
+    };
+    assert!(ip(first).is_some() && ip(first) != ip(second));
+
+    // Through the ClusterIP: served until the old pod exits (13 s), refused
+    // until the replacement is Ready and seen (16 s), then served again.
+    let (_, a, _) = run(&sc);
+    assert!(all(&outcomes_between(&a, 0, 0.0, 13.0), Outcome::Ok));
+    assert!(all(&outcomes_between(&a, 0, 16.5, 30.0), Outcome::Ok));
+    assert!(outcomes_between(&a, 0, 13.0, 16.0).contains(&Outcome::Refused));
+}
+
+/// `crash_pod` names a Deployment's pod the same way: the container exits
+/// and the kubelet restarts it in place (same pod, same IP, no
+/// replacement by the ReplicaSet).
+#[test]
+fn crashing_a_deployment_pod_restarts_it_in_place() {
+    let sc = parse(
+        "name: t\nduration: 30s\ncluster: {propagation: 1s}\n\
+         services:\n  - {name: api, selector: {app: api}, ports: [80]}\n\
+         deployments:\n  - {name: api, replicas: 1, start_ready: true, ports: [80], \
+         lifecycle: {startup: 2s}}\n\
+         clients:\n  - {name: app, target: 'api:80', rate: 20}\n\
+         events:\n  - {at: 5s, crash_pod: api-882e5e0f-00000}\n",
+    );
+    let (out, a, _) = run(&sc);
+    assert_eq!(out.cluster.deps[0].pods.len(), 1, "no replacement pod");
+    assert!(outcomes_between(&a, 0, 5.0, 6.0).contains(&Outcome::Refused));
+    assert!(all(&outcomes_between(&a, 0, 25.0, 30.0), Outcome::Ok));
 }

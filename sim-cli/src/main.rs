@@ -11,6 +11,7 @@ use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
 mod check;
+mod hash;
 mod input;
 mod lint;
 mod output;
@@ -144,6 +145,9 @@ enum Command {
     /// run` reproduces. Exit code 1 when a counterexample is found, 0 when
     /// none is found within --cases.
     Check(check::CheckArgs),
+    /// Build Envoy's Maglev or ring-hash table from hosts and show which
+    /// host each key picks, the whole table, or each host's share.
+    Hash(hash::HashCli),
 }
 
 /// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
@@ -320,6 +324,7 @@ fn main() -> ExitCode {
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
         Command::Check(args) => check::check(&args),
+        Command::Hash(c) => hash::hash(c),
     }
 }
 

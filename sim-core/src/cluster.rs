@@ -717,8 +717,7 @@ impl<'s> Cluster<'s> {
         let state = &self.deps[dep as usize];
         let n = state.pods.len() as u32;
         let revision = state.update_revision;
-        let hash = crate::rng::splitmix64(&mut (revision as u64 ^ 0x6b73_696d)) as u32;
-        let name = format!("{}-{hash:08x}-{n:05}", spec.name);
+        let name = spec.pod_name(revision, n);
         let identity = self.new_identity(qualified(&spec.namespace, &name));
         self.pods.push(Pod::new(
             Owner::Deployment { dep, n },
@@ -1180,6 +1179,16 @@ impl<'s> Cluster<'s> {
             self.reconcile_deployment(dep, now)?;
         }
         Ok(())
+    }
+
+    /// The Deployment pod named `name` in `namespace` (its latest holder).
+    pub fn deployment_pod_named(&self, namespace: &str, name: &str) -> Option<PodId> {
+        let q = qualified(namespace, name);
+        self.deps
+            .iter()
+            .flat_map(|d| d.pods.iter().rev())
+            .copied()
+            .find(|&p| self.identities[self.pods[p as usize].identity as usize] == q)
     }
 
     pub fn scale_deployment(

@@ -72,7 +72,7 @@ pub struct HashTables(Vec<Rc<HashTable>>);
 const SHARED_TABLES: usize = 8;
 
 impl HashTables {
-    fn get(&mut self, maglev: bool, ips: &[u32], port: u16) -> Rc<HashTable> {
+    fn get(&mut self, balancer: Balancer, ips: &[u32], port: u16) -> Rc<HashTable> {
         if let Some(t) = self.0.iter().find(|t| t.ips == ips) {
             return Rc::clone(t);
         }
@@ -87,14 +87,21 @@ impl HashTables {
             .collect();
         // Neither construction draws from the stream.
         let mut unused = Stream::derive(0, "lb/unused", 0);
-        let kind = if maglev {
-            let mut m = Maglev::new();
-            m.set_hosts(&hosts, &mut unused);
-            TableKind::Maglev(m)
-        } else {
-            let mut r = RingHash::new();
-            r.set_hosts(&hosts, &mut unused);
-            TableKind::Ring(r)
+        // Sizes were checked when the scenario was read.
+        let kind = match balancer {
+            Balancer::Maglev { table_size, .. } => {
+                let mut m = Maglev::with_table_size(table_size.into()).expect("a valid table size");
+                m.set_hosts(&hosts, &mut unused);
+                TableKind::Maglev(m)
+            }
+            Balancer::RingHash { min_ring_size, .. } => {
+                let mut r =
+                    RingHash::with_ring_sizes(min_ring_size.into(), balance::DEFAULT_MAX_RING_SIZE)
+                        .expect("a valid ring size");
+                r.set_hosts(&hosts, &mut unused);
+                TableKind::Ring(r)
+            }
+            _ => unreachable!("only hash balancers build tables"),
         };
         let t = Rc::new(HashTable {
             ips: ips.to_vec(),
@@ -126,7 +133,7 @@ impl Lb {
                     inflight: BinaryHeap::new(),
                 }))
             }
-            Balancer::RingHash { on } | Balancer::Maglev { on } => {
+            Balancer::RingHash { on, .. } | Balancer::Maglev { on, .. } => {
                 let mut k = client_index as u64;
                 Lb::Hash(Box::new(HashLb {
                     on,
@@ -177,8 +184,7 @@ impl Lb {
                 let mut ips: Vec<u32> = addrs.iter().map(|a| a.ip).collect();
                 ips.sort_unstable();
                 ips.dedup();
-                let maglev = matches!(balancer, Balancer::Maglev { .. });
-                h.table = Some(tables.get(maglev, &ips, port));
+                h.table = Some(tables.get(balancer, &ips, port));
             }
             Lb::PickFirst(pf) => pf.set_hosts(&hosts(), picks),
             Lb::GrpcRoundRobin(rr) => {

@@ -546,6 +546,7 @@ impl<'s, O: Observer> World<'s, '_, O> {
         ordinal
             .and_then(|(j, ord)| self.cluster.pod_by_identity(j, ord))
             .or(hand_written)
+            .or_else(|| self.cluster.deployment_pod_named(namespace, pod))
     }
 
     fn statefulset_index(&self, namespace: &str, name: &str) -> u32 {
@@ -699,10 +700,12 @@ impl<'s, O: Observer> World<'s, '_, O> {
         match &self.sc.events[i].action {
             Action::DeletePod { namespace, pod } => {
                 let p = self.pod_named(namespace, pod);
-                if !p.is_some_and(|p| self.cluster.delete_pod(p, now)) {
-                    self.warnings.push(format!(
+                match p.filter(|&p| self.cluster.delete_pod(p, now)) {
+                    // A Deployment's ReplicaSet replaces it at once.
+                    Some(p) => self.cluster.deleted_by_user(p, now)?,
+                    None => self.warnings.push(format!(
                         "events[{i}] at {now}: delete_pod {pod}: no such running pod at that time"
-                    ));
+                    )),
                 }
             }
             Action::RolloutRestart {

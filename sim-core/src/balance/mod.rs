@@ -45,6 +45,7 @@
 mod edf;
 mod first;
 mod grpc_round_robin;
+pub mod inspect;
 mod least_request;
 mod maglev;
 mod pick_first;
@@ -58,11 +59,13 @@ pub use edf::EdfScheduler;
 pub use first::First;
 pub use grpc_round_robin::GrpcRoundRobin;
 pub use least_request::{LeastRequest, Selection};
-pub use maglev::Maglev;
+pub use maglev::{DEFAULT_TABLE_SIZE as MAGLEV_DEFAULT_TABLE_SIZE, Maglev};
 pub use pick_first::{ConnectivityState, PickFirst};
 pub use prefer::PreferOrdinal;
 pub use random::Random;
-pub use ring_hash::RingHash;
+pub use ring_hash::{
+    DEFAULT_MAX_RING_SIZE, DEFAULT_MIN_RING_SIZE, HashFunction, RingHash, murmur_hash2,
+};
 pub use round_robin::RoundRobin;
 pub use subset::{deterministic_subset, random_subset};
 

@@ -10,6 +10,70 @@ pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
 /// Envoy's default (and largest allowed) `maximum_ring_size`: 8M.
 pub const DEFAULT_MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 
+/// The function that places ring entries (Envoy `RingHash.hash_function`,
+/// `ring_hash.proto`): `XX_HASH` (the default) or `MURMUR_HASH_2`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashFunction {
+    /// XXH64 with seed 0 (Envoy `HashUtil::xxHash64`).
+    #[default]
+    XxHash,
+    /// libstdc++'s 64-bit `std::hash<std::string>` (Envoy
+    /// `MurmurHash::murmurHash2` with `STD_HASH_SEED`), for rings shared
+    /// with clients that hash the same way.
+    MurmurHash2,
+}
+
+impl HashFunction {
+    /// Envoy's enum name, as written in a cluster's configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            HashFunction::XxHash => "XX_HASH",
+            HashFunction::MurmurHash2 => "MURMUR_HASH_2",
+        }
+    }
+
+    /// The position of one ring entry key (`"<host>_<k>"`).
+    pub fn hash(self, key: &[u8]) -> u64 {
+        match self {
+            HashFunction::XxHash => xxh64(key, 0),
+            HashFunction::MurmurHash2 => murmur_hash2(key, MURMUR_STD_HASH_SEED),
+        }
+    }
+}
+
+/// Envoy `MurmurHash::STD_HASH_SEED` (`source/common/common/hash.h`), the
+/// seed libstdc++'s `std::hash<std::string>` uses.
+pub const MURMUR_STD_HASH_SEED: u64 = 0xc70f_6907;
+
+/// Envoy `MurmurHash::murmurHash2` (`source/common/common/hash.cc`), itself
+/// libstdc++'s `_Hash_bytes` for 64-bit platforms (`libsupc++/hash_bytes.cc`):
+/// 8-byte little-endian words, then the 1..7 trailing bytes as one
+/// little-endian word. Envoy's `BasicWithMurmur2` ring, built with it, is
+/// checked in `tests/hash.rs`.
+pub fn murmur_hash2(key: &[u8], seed: u64) -> u64 {
+    const MUL: u64 = 0xc6a4_a793_5bd1_e995;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let mut hash = seed ^ (key.len() as u64).wrapping_mul(MUL);
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let data = shift_mix(word.wrapping_mul(MUL)).wrapping_mul(MUL);
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let data = tail
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) + u64::from(b));
+        hash ^= data;
+        hash = hash.wrapping_mul(MUL);
+    }
+    hash = shift_mix(hash).wrapping_mul(MUL);
+    shift_mix(hash)
+}
+
 /// Envoy's ring-hash balancer.
 ///
 /// Source: Envoy `source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc`,
@@ -27,11 +91,12 @@ pub const DEFAULT_MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 /// * lookup: the first entry at a position ≥ the request hash, wrapping to
 ///   the first entry (Ketama's `ketama_get_server` binary search).
 ///
-/// XX_HASH only (Envoy's default `hash_function`); not MURMUR_HASH_2.
+/// Entry positions come from [`HashFunction`] (XX_HASH by default).
 #[derive(Clone, Debug)]
 pub struct RingHash {
     min_ring_size: u64,
     max_ring_size: u64,
+    hash_function: HashFunction,
     positions: Vec<u64>,
     hosts: Vec<u32>,
 }
@@ -45,6 +110,15 @@ impl RingHash {
 
     /// `minimum_ring_size` and `maximum_ring_size`, checked as Envoy checks them.
     pub fn with_ring_sizes(min: u64, max: u64) -> Result<RingHash, ConfigError> {
+        RingHash::with_config(min, max, HashFunction::XxHash)
+    }
+
+    /// Ring sizes plus Envoy's `hash_function`.
+    pub fn with_config(
+        min: u64,
+        max: u64,
+        hash_function: HashFunction,
+    ) -> Result<RingHash, ConfigError> {
         for size in [min, max] {
             if size > DEFAULT_MAX_RING_SIZE {
                 return Err(ConfigError::RingTooLarge(size));
@@ -56,6 +130,7 @@ impl RingHash {
         Ok(RingHash {
             min_ring_size: min,
             max_ring_size: max,
+            hash_function,
             positions: Vec::new(),
             hosts: Vec::new(),
         })
@@ -110,7 +185,7 @@ impl Policy for RingHash {
                 key.push_str(&host.key);
                 key.push('_');
                 key.push_str(&k.to_string());
-                entries.push((xxh64(key.as_bytes(), 0), i as u32));
+                entries.push((self.hash_function.hash(key.as_bytes()), i as u32));
                 k += 1;
                 current += 1.0;
             }

@@ -162,6 +162,145 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
     })
 }
 
+/// `loadBalancer.consistentHash` (Istio `LoadBalancerSettings.ConsistentHashLB`,
+/// `networking/v1alpha3/destination_rule.proto`; reference/balancing.md §7.1):
+/// one hash key, and `ringHash.minimumRingSize` (default 1024; the older
+/// top-level `minimumRingSize` too) or `maglev.tableSize` (default 65537).
+/// Ring hash when neither algorithm is named, as in Istio.
+///
+/// What the key is, per request, in the simulation:
+/// * `useSourceIp`: the client's address — a client sticks to one pod;
+/// * `httpCookie`: the cookie Envoy sets on the first response (when `ttl`
+///   is set) and the client sends back — also one key per client;
+/// * `httpHeaderName`, `httpQueryParameterName`: a value that varies per
+///   request (say a user or object id) — a fresh uniform key per request,
+///   drawn from the client's pick stream. A key space small enough for
+///   requests to repeat keys is not modelled.
+///
+/// Sizes follow Envoy's checks (`maglev_lb.cc`: the table size must be a
+/// prime, at most 5000011; `ring_hash.proto`: at most 8388608).
+fn consistent_hash(f: &Field) -> Result<Balancer, Diagnostic> {
+    use super::HashOn;
+    use crate::balance::{ConfigError, Maglev, RingHash};
+    let mut m = Map::of(f)?;
+    const KEYS: [&str; 4] = [
+        "httpHeaderName",
+        "httpCookie",
+        "useSourceIp",
+        "httpQueryParameterName",
+    ];
+    let given: Vec<&str> = KEYS.iter().copied().filter(|k| m.has(k)).collect();
+    let on = match given.as_slice() {
+        [] => {
+            return Err(f.err("`consistentHash` needs what to hash on").hint(
+                "one of `httpHeaderName`, `httpCookie`, `useSourceIp`, `httpQueryParameterName`",
+            ));
+        }
+        [_, second, ..] => {
+            let sf = m.opt(second).expect("present");
+            return Err(sf
+                .err(format!(
+                    "`{}` and `{second}` are both set; a consistent hash has one key",
+                    given[0]
+                ))
+                .hint("keep one of them"));
+        }
+        ["useSourceIp"] => {
+            let uf = m.opt("useSourceIp").expect("present");
+            if !uf.bool()? {
+                return Err(uf
+                    .err("`useSourceIp: false` leaves nothing to hash on")
+                    .hint("write `useSourceIp: true`, or hash on a header or cookie"));
+            }
+            HashOn::Client
+        }
+        ["httpCookie"] => {
+            let cf = m.opt("httpCookie").expect("present");
+            let mut cm = Map::of(&cf)?;
+            cm.req("name", "the cookie's name")?.str()?;
+            if let Some(p) = cm.opt("path") {
+                p.str()?;
+            }
+            if let Some(t) = cm.opt("ttl") {
+                t.duration()?;
+            }
+            cm.finish()?;
+            HashOn::Client
+        }
+        [name] => {
+            let kf = m.opt(name).expect("present");
+            if kf.str()?.is_empty() {
+                return Err(kf.expected("a header or parameter name"));
+            }
+            HashOn::Request
+        }
+    };
+    let ring = m.opt("ringHash");
+    let maglev = m.opt("maglev");
+    let legacy = m.opt("minimumRingSize");
+    let b = match (ring, maglev, legacy) {
+        (Some(_), Some(mf), _) | (None, Some(mf), Some(_)) => {
+            return Err(mf
+                .err(
+                    "`maglev` and a ring hash are both set; the hash algorithm is one or the other",
+                )
+                .hint("keep `maglev` or `ringHash`"));
+        }
+        (None, Some(mf), None) => {
+            let mut mm = Map::of(&mf)?;
+            let table_size = match mm.opt("tableSize") {
+                None => crate::balance::MAGLEV_DEFAULT_TABLE_SIZE as u32,
+                Some(tf) => {
+                    let n = tf.positive_u32()?;
+                    if let Err(e) = Maglev::with_table_size(n.into()) {
+                        let hint = match e {
+                            ConfigError::MaglevTooLarge(_) => "at most 5000011",
+                            _ => "Envoy requires a prime, e.g. 65537, 131071, 5000011",
+                        };
+                        return Err(tf.err(e.to_string()).hint(hint));
+                    }
+                    n
+                }
+            };
+            mm.finish()?;
+            Balancer::Maglev { on, table_size }
+        }
+        (ring, None, legacy) => {
+            let size_field = match (ring, legacy) {
+                (Some(_), Some(lf)) => {
+                    return Err(lf
+                        .err("`minimumRingSize` is given twice: here and in `ringHash`")
+                        .hint(
+                            "keep `ringHash.minimumRingSize` (the top-level field is deprecated)",
+                        ));
+                }
+                (Some(rf), None) => {
+                    let mut rm = Map::of(&rf)?;
+                    let sf = rm.opt("minimumRingSize");
+                    rm.finish()?;
+                    sf
+                }
+                (None, lf) => lf,
+            };
+            let min_ring_size = match size_field {
+                None => crate::balance::DEFAULT_MIN_RING_SIZE as u32,
+                Some(sf) => {
+                    let n = sf.positive_u32()?;
+                    if let Err(e) =
+                        RingHash::with_ring_sizes(n.into(), crate::balance::DEFAULT_MAX_RING_SIZE)
+                    {
+                        return Err(sf.err(e.to_string()).hint("at most 8388608 (8M)"));
+                    }
+                    n
+                }
+            };
+            Balancer::RingHash { on, min_ring_size }
+        }
+    };
+    m.finish()?;
+    Ok(b)
+}
+
 fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnostic> {
     let mut m = Map::of(f)?;
     let name = m.req("name", "the DestinationRule's name")?.dns_label()?;
@@ -313,6 +452,14 @@ fn rule(
                         ("PASSTHROUGH", None),
                     ],
                 )?;
+            }
+            if let Some(cf) = lm.opt("consistentHash") {
+                if lm.has("simple") {
+                    return Err(cf
+                        .err("`simple` and `consistentHash` are both set; a load balancer is one or the other")
+                        .hint("keep one of them (Istio's `lbPolicy` is a oneof)"));
+                }
+                balancer = Some(consistent_hash(&cf)?);
             }
             lm.finish()?;
         }

@@ -622,6 +622,35 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl Deployment {
+    /// The name of its `n`-th pod (0-based, over the run), created from
+    /// template revision `revision`: `<deployment>-<template hash>-<n>`,
+    /// as a ReplicaSet names pods `<deployment>-<pod-template-hash>-<suffix>`
+    /// (the hash here stands for the revision; the suffix counts instead of
+    /// Kubernetes' random one, so a scenario can name the pod).
+    pub fn pod_name(&self, revision: u32, n: u32) -> String {
+        let hash = crate::rng::splitmix64(&mut (revision as u64 ^ 0x6b73_696d)) as u32;
+        format!("{}-{hash:08x}-{n:05}", self.name)
+    }
+
+    /// Whether `pod` has the shape of one of its pod names (any revision).
+    pub fn may_own(&self, pod: &str) -> bool {
+        let Some(rest) = pod
+            .strip_prefix(self.name.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+        else {
+            return false;
+        };
+        let Some((hash, n)) = rest.split_once('-') else {
+            return false;
+        };
+        hash.len() == 8
+            && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && n.len() >= 5
+            && n.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
 impl StatefulSet {
     /// The name of the pod at index `i` (0-based among `replicas`): the
     /// set's name and its ordinal, `ordinals.start + i` (`web-0`).
@@ -956,10 +985,11 @@ pub enum Balancer {
     /// each address: `choices` draws with replacement, fewest active wins,
     /// ties to the earlier draw; `choices: 0` scans every address.
     LeastRequest { choices: u32 },
-    /// Envoy RING_HASH (Ketama, XXH64, minimum ring 1024).
-    RingHash { on: HashOn },
-    /// Envoy MAGLEV (table 65537).
-    Maglev { on: HashOn },
+    /// Envoy RING_HASH (Ketama, XXH64) with `minimum_ring_size` (Envoy
+    /// and Istio default 1024; the maximum is Envoy's default, 8M).
+    RingHash { on: HashOn, min_ring_size: u32 },
+    /// Envoy MAGLEV with `table_size` (a prime; default 65537).
+    Maglev { on: HashOn, table_size: u32 },
     /// gRPC `pick_first`: the first address that connects, kept until it
     /// fails; `shuffle`: gRFC A62 `shuffleAddressList`.
     PickFirst { shuffle: bool },
@@ -1212,6 +1242,24 @@ impl fmt::Display for DnsPolicy {
     }
 }
 
+impl Balancer {
+    /// Envoy RING_HASH with Envoy's (and Istio's) default sizes.
+    pub fn ring_hash(on: HashOn) -> Balancer {
+        Balancer::RingHash {
+            on,
+            min_ring_size: crate::balance::DEFAULT_MIN_RING_SIZE as u32,
+        }
+    }
+
+    /// Envoy MAGLEV with the default table size, 65537.
+    pub fn maglev(on: HashOn) -> Balancer {
+        Balancer::Maglev {
+            on,
+            table_size: crate::balance::MAGLEV_DEFAULT_TABLE_SIZE as u32,
+        }
+    }
+}
+
 impl fmt::Display for Balancer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let on = |o: &HashOn| match o {
@@ -1227,8 +1275,23 @@ impl fmt::Display for Balancer {
             Balancer::RoundRobin { random_start: true } => f.write_str("round-robin(random-start)"),
             Balancer::LeastRequest { choices: 0 } => f.write_str("least-request(full-scan)"),
             Balancer::LeastRequest { choices } => write!(f, "least-request({choices})"),
-            Balancer::RingHash { on: o } => write!(f, "ring-hash({})", on(o)),
-            Balancer::Maglev { on: o } => write!(f, "maglev({})", on(o)),
+            Balancer::RingHash {
+                on: o,
+                min_ring_size,
+            } => {
+                write!(f, "ring-hash({})", on(o))?;
+                if u64::from(*min_ring_size) != crate::balance::DEFAULT_MIN_RING_SIZE {
+                    write!(f, " minimumRingSize {min_ring_size}")?;
+                }
+                Ok(())
+            }
+            Balancer::Maglev { on: o, table_size } => {
+                write!(f, "maglev({})", on(o))?;
+                if u64::from(*table_size) != crate::balance::MAGLEV_DEFAULT_TABLE_SIZE {
+                    write!(f, " tableSize {table_size}")?;
+                }
+                Ok(())
+            }
             Balancer::PickFirst { shuffle: false } => f.write_str("pick-first"),
             Balancer::PickFirst { shuffle: true } => f.write_str("pick-first(shuffle)"),
             Balancer::GrpcRoundRobin => f.write_str("grpc-round-robin"),

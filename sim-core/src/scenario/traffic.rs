@@ -483,8 +483,8 @@ pub(super) fn balancer_named(t: &str) -> Option<Balancer> {
         "least-request" => Balancer::LeastRequest {
             choices: d::LEAST_REQUEST_CHOICES,
         },
-        "ring-hash" => Balancer::RingHash { on: HashOn::Client },
-        "maglev" => Balancer::Maglev { on: HashOn::Client },
+        "ring-hash" => Balancer::ring_hash(HashOn::Client),
+        "maglev" => Balancer::maglev(HashOn::Client),
         "pick-first" => Balancer::PickFirst { shuffle: false },
         "grpc-round-robin" => Balancer::GrpcRoundRobin,
         _ => return None,
@@ -523,12 +523,8 @@ pub(super) fn balancer(f: &Field) -> Result<Balancer, Diagnostic> {
                 ));
             }
         },
-        ("ring-hash", Some(a)) => Some(Balancer::RingHash {
-            on: hash_on("ring-hash", a)?,
-        }),
-        ("maglev", Some(a)) => Some(Balancer::Maglev {
-            on: hash_on("maglev", a)?,
-        }),
+        ("ring-hash", Some(a)) => Some(Balancer::ring_hash(hash_on("ring-hash", a)?)),
+        ("maglev", Some(a)) => Some(Balancer::maglev(hash_on("maglev", a)?)),
         ("pick-first", Some("shuffle")) => Some(Balancer::PickFirst { shuffle: true }),
         ("pick-first", Some(a)) => return Err(bad_arg("pick-first", a, "`shuffle`")),
         ("prefer-ordinal", Some(a)) => match a.parse::<u32>() {

@@ -429,8 +429,22 @@ pub(super) fn target(
 /// `delete_pod` names no pod of a declared StatefulSet: guess which one.
 pub(super) fn unknown_pod(f: &Field, sc: &Scenario, namespace: &str, pod: &str) -> Diagnostic {
     let d = f.err(format!(
-        "`{pod}` is not a pod of any StatefulSet in namespace `{namespace}`"
+        "`{pod}` is not a pod of any StatefulSet, Deployment or Pod in namespace `{namespace}`"
     ));
+    // A Deployment's pod written the wrong way.
+    if let Some(dep) = sc.deployments.iter().find(|dp| {
+        dp.namespace == namespace
+            && pod
+                .strip_prefix(dp.name.as_str())
+                .is_some_and(|r| r.starts_with('-'))
+    }) {
+        return d.hint(format!(
+            "Deployment `{0}` names its pods `{0}-<template hash>-<n>`: its first is `{1}` \
+             (see `ksim run --events-out` for the others)",
+            dep.name,
+            dep.pod_name(0, 0)
+        ));
+    }
     // `Some(None)`: digits, but too many for an ordinal.
     let (set, ordinal) = match pod.rsplit_once('-') {
         Some((set, o)) if !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit()) => {

@@ -30,7 +30,12 @@ pub(super) fn pod_ref_field(pf: &Field, sc: &Scenario) -> Result<(String, String
         .pods
         .iter()
         .any(|p| p.name == pod && p.namespace == namespace);
-    if owner.is_none() && !written {
+    // A Deployment's pod, by the name its ReplicaSet gives it.
+    let replicated = sc
+        .deployments
+        .iter()
+        .any(|d| d.namespace == namespace && d.may_own(&pod));
+    if owner.is_none() && !written && !replicated {
         return Err(unknown_pod(pf, sc, &namespace, &pod));
     }
     Ok((namespace, pod))
