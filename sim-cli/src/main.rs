@@ -12,7 +12,9 @@ use sim_core::time::{SimDuration, parse_duration};
 
 mod input;
 mod output;
+mod check;
 mod render;
+mod serve;
 mod sweep;
 
 /// Exit code for bad input (scenario, flags, files).
@@ -85,6 +87,30 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Serve the cluster's DNS at one simulated instant over UDP and TCP on
+    /// a loopback address, for real clients (dig, a stub resolver, an app).
+    ServeDns {
+        /// Scenario file (YAML or JSON).
+        file: PathBuf,
+        /// The simulated instant answers start from, e.g. `30s`.
+        #[arg(long, value_parser = at_arg)]
+        at: SimDuration,
+        /// Loopback address and port to answer on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        listen: std::net::SocketAddr,
+        /// `frozen`: hold --at; `run`: advance from --at at --speed x wall clock.
+        #[arg(long, value_enum, default_value_t = serve::Clock::Frozen)]
+        clock: serve::Clock,
+        /// Simulated seconds per wall-clock second with `--clock run`.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Seed for all randomness (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// One log line per query on standard error (CoreDNS `log` format).
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Run a parameter sweep: every point of the scenario's `sweep:` grid
     /// with several seeds, in parallel; statistics per point and metric.
     Sweep(SweepCli),
@@ -109,36 +135,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Search for a scenario that breaks a property of the report, shrink it,
-    /// and write it as a scenario file `ksim run` reproduces. Exit code 1 when
-    /// a counterexample is found, 0 when none is found within --cases.
-    Check {
-        /// Scenario file (YAML or JSON).
-        file: PathBuf,
-        /// `KEY OP NUMBER [&& ...]` over the JSON report, e.g.
-        /// `rates.stale_ip_error_rate < 0.001`; OP is < <= > >= == !=.
-        #[arg(long)]
-        property: String,
-        /// `PATH=RANGE`: a value of the scenario file to vary, e.g.
-        /// `statefulsets[0].replicas=1..10`, `clients[0].rate=0.5..20`,
-        /// `events[0].at=1s..60s`, `clients[0].resolver.cache=none|ttl|fixed(30s)`
-        /// (ends included). Repeat for several. Without any, the seed varies.
-        #[arg(long = "vary", value_name = "PATH=RANGE")]
-        vary: Vec<String>,
-        /// Random points to try before giving up.
-        #[arg(long, default_value_t = 64)]
-        cases: u32,
-        /// Seed of the search (which points are tried), not of the runs.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Most runs to spend shrinking a counterexample.
-        #[arg(long, default_value_t = 512)]
-        max_shrink_runs: u32,
-        /// Where to write the counterexample (default: `<name>.counterexample.yaml`
-        /// next to FILE, so relative `manifests` paths still resolve).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    /// Search for a scenario that breaks a property of the report, shrink it
+    /// (its values and its structure), and write it as a scenario file `ksim
+    /// run` reproduces. Exit code 1 when a counterexample is found, 0 when
+    /// none is found within --cases.
+    Check(check::CheckArgs),
 }
 
 /// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
@@ -262,6 +263,23 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::ServeDns {
+            file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        } => serve::serve_dns(serve::ServeArgs {
+            file: &file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        }),
         Command::Sweep(c) => match c.command {
             Some(SweepCommand::Merge {
                 inputs,
@@ -296,23 +314,7 @@ fn main() -> ExitCode {
             format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
-        Command::Check {
-            file,
-            property,
-            vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            out,
-        } => check(
-            &file,
-            &property,
-            &vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            out.as_deref(),
-        ),
+        Command::Check(args) => check::check(&args),
     }
 }
 
@@ -684,172 +686,3 @@ fn read_named(path: &Path) -> Result<String, String> {
         e => format!("{}: {}", path.display(), e.describe(input::Kind::Text)),
     })
 }
-
-/// `<dir>/<stem>.counterexample.yaml` for scenario `file`.
-fn default_counterexample_path(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    file.with_file_name(format!("{stem}.counterexample.yaml"))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check(
-    file: &Path,
-    property: &str,
-    vary: &[String],
-    cases: u32,
-    seed: u64,
-    max_shrink_runs: u32,
-    out: Option<&Path>,
-) -> ExitCode {
-    use sim_core::check::search::{self, Found, Range, Search, Vary};
-    let out_path = out.map_or_else(|| default_counterexample_path(file), Path::to_path_buf);
-    let (src, _) = match load(file, Some(&out_path)) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let check = match sim_core::check::Check::parse(property) {
-        Ok(c) => c,
-        Err(e) => {
-            return fail(format!(
-                "error: --property {e}\n  hint: KEY OP NUMBER over the JSON report, e.g. `rates.stale_ip_error_rate < 0.001 && latency.p99_ms <= 50`\n"
-            ));
-        }
-    };
-    let mut varies = Vec::new();
-    for spec in vary {
-        match Vary::parse(spec) {
-            Ok(v) => varies.push(v),
-            Err(e) => return fail(format!("error: --vary {e}\n")),
-        }
-    }
-    let seed_only = varies.is_empty();
-    if seed_only {
-        varies.push(Vary {
-            path: "seed".into(),
-            range: Range::Int(0, 1_000_000),
-        });
-    }
-    let dir = file.parent().unwrap_or(Path::new(""));
-    let loader = manifest_loader(dir);
-    let s = Search {
-        src: &src,
-        varies: &varies,
-        check: &check,
-        cases,
-        seed,
-        max_shrink_runs,
-        load: &loader,
-    };
-    if let Err(e) = s.validate() {
-        return fail(format!("error: {e}\n"));
-    }
-    let shown = file.display().to_string();
-    let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
-    let mut text = String::new();
-    let found = match s.run() {
-        Ok(f) => f,
-        Err(d) => {
-            let at = if d.path.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", d.path)
-            };
-            return fail(format!(
-                "error: {shown}: {at}{}\n  hint: narrow the --vary ranges to values the scenario accepts\n",
-                d.message
-            ));
-        }
-    };
-    let c = match found {
-        Found::Nothing {
-            cases,
-            invalid,
-            first_invalid,
-        } => {
-            text.push_str(&format!(
-                "no counterexample: `{property}` held in all {cases} cases tried (varying {}{})\n",
-                varied.join(", "),
-                if seed_only { "; no --vary given" } else { "" }
-            ));
-            if let Some(d) = first_invalid {
-                text.push_str(&format!(
-                    "  {invalid} points were skipped as invalid scenarios; the first: {}{}\n",
-                    if d.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}: ", d.path)
-                    },
-                    d.message
-                ));
-            }
-            return emit(&text, None);
-        }
-        Found::Counterexample(c) => c,
-    };
-    let v = &c.violation;
-    text.push_str(&format!(
-        "counterexample: `{property}` does not hold\n  found after {} case{}, shrunk in {} runs\n  values:\n",
-        c.cases,
-        if c.cases == 1 { "" } else { "s" },
-        c.shrink_runs
-    ));
-    for ((path, value), (_, first)) in c.values.iter().zip(&c.first_found) {
-        text.push_str(&format!("    {path} = {value}"));
-        if first != value {
-            text.push_str(&format!("   (first found at {first})"));
-        }
-        text.push('\n');
-    }
-    text.push_str(&v.explain(&c.scenario));
-    if let Some(a) = &v.attempt {
-        let ip = a.dialled.or(a.chosen).map(|d| d.ip);
-        let (events, holder) = search::lifecycle_before(&c.scenario, a.at, ip, 8);
-        if let (Some(ip), Some(pod)) = (ip, holder) {
-            text.push_str(&format!(
-                "  the address {} was {pod}'s\n",
-                sim_core::scenario::fmt_ipv4(ip)
-            ));
-        }
-        if !events.is_empty() {
-            text.push_str("  pod and endpoint changes up to it (latest last):\n");
-            for e in events {
-                let mut line = format!(
-                    "    {} {} {}",
-                    sim_core::check::secs(sim_core::time::SimTime(e.t_ns)),
-                    e.kind,
-                    e.object
-                );
-                if let Some(ip) = &e.ip {
-                    line.push_str(&format!(" {ip}"));
-                }
-                if let Some(eps) = &e.endpoints {
-                    line.push_str(&format!(" [{}]", eps.join(", ")));
-                }
-                text.push_str(&line);
-                text.push('\n');
-            }
-        }
-    }
-    let values: Vec<String> = c.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-    let shown_out = out_path.display().to_string();
-    let file_text = format!(
-        "# ksim check counterexample for {shown}\n# property: {property}\n# violated: {} ({})\n# values: {}\n# reproduce: ksim run {shown_out}\n{}",
-        v.check,
-        v.detail,
-        values.join(", "),
-        c.text
-    );
-    if let Err(e) = write_atomically(&out_path, file_text.as_bytes()) {
-        return fail(format!("error: cannot write {shown_out}: {e}\n"));
-    }
-    text.push_str(&format!(
-        "wrote {shown_out}; reproduce with: ksim run {shown_out}\n"
-    ));
-    let _ = emit(&text, None);
-    ExitCode::from(EXIT_COUNTEREXAMPLE)
-}
-
-/// Exit code of `ksim check` when it found a counterexample.
-const EXIT_COUNTEREXAMPLE: u8 = 1;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use sim_core::scenario::Diagnostic;
 use sim_core::scenario::yaml::{self, Node};
 use sim_core::sweep::results::{self, Head, Results, RunRecord, Shard};
-use sim_core::sweep::{Plan, search, slo};
+use sim_core::sweep::{Plan, merge, search, slo};
 use sim_core::time::SimDuration;
 use sim_core::{RunOptions, Scenario};
 
@@ -281,7 +281,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     let shard_file = shard.map(|(index, count)| {
         a.out
             .expect("checked above")
-            .join(format!("shard-{index:04}-of-{count:04}.json"))
+            .join(merge::shard_file_name(index, count))
     });
     if let Err(m) = check_outputs(shard_file.as_deref().or(a.out), a.report) {
         return fail(m);
@@ -401,24 +401,42 @@ pub fn merge(
             Ok(t) => t,
             Err(m) => return fail(m),
         };
-        match serde_json::from_str::<Shard>(&text) {
-            Ok(s) if s.kind == results::SHARD_KIND => shards.push(s),
-            _ => {
-                return fail(format!(
-                    "error: {}: not a ksim sweep shard file (written by `ksim sweep --shard-count N --out DIR`)\n",
-                    f.display()
-                ));
-            }
+        match read_shard(&text) {
+            Ok(s) => shards.push((f.display().to_string(), s)),
+            Err(why) => return fail(format!("error: {}: {why}\n", f.display())),
         }
     }
     if let Err(m) = check_outputs(out, report) {
         return fail(m);
     }
-    let results = match results::merge(shards).and_then(|(h, r)| results::finish(h, r)) {
+    let merged = merge::merge(shards).map_err(|e| e.to_string());
+    let results = match merged.and_then(|(h, r)| results::finish(h, r)) {
         Ok(r) => r,
         Err(m) => return fail(format!("error: {m}\n")),
     };
     deliver(&results, out, report, format)
+}
+
+/// A shard file's document, or why it is not one this ksim reads.
+fn read_shard(text: &str) -> Result<Shard, String> {
+    let not_shard = || {
+        "not a ksim sweep shard file (written by `ksim sweep --shard-count N --out DIR`)"
+            .to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| not_shard())?;
+    if value.get("kind").and_then(|k| k.as_str()) != Some(results::SHARD_KIND) {
+        return Err(not_shard());
+    }
+    serde_json::from_value::<Shard>(value.clone()).map_err(|e| {
+        let version = value
+            .pointer("/plan/ksim_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown");
+        format!(
+            "a shard this ksim ({}) cannot read ({e}); it was written by ksim {version}: merge with the ksim that ran the shards",
+            env!("CARGO_PKG_VERSION")
+        )
+    })
 }
 
 fn num(x: Option<f64>) -> String {

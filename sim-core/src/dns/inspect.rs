@@ -278,6 +278,7 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
         crate::scenario::PodsMode::Verified => zone::PodsMode::Verified,
     };
     config.endpoint_pod_names = sc.dns.endpoint_pod_names;
+    super::upstream::configure(&mut config, &sc.dns);
     let dns_ip: Ipv4Addr = defaults::CLUSTER_DNS_IP
         .parse()
         .expect("the default cluster DNS IP parses");
@@ -449,7 +450,12 @@ fn message_of(z: &zone::Zone, qname: &str, data: &AnswerData, ttl_s: u64) -> Mes
 }
 
 /// The cluster DNS server's answer at the frozen instant, and who gave it.
-fn server_answer(frozen: &Frozen, z: &zone::Zone, qname: &str, qtype: QType) -> (Message, String) {
+pub fn server_answer(
+    frozen: &Frozen,
+    z: &zone::Zone,
+    qname: &str,
+    qtype: QType,
+) -> (Message, String) {
     let lower = qname.to_ascii_lowercase();
     if let (Some(ask), Some(id)) = (ask_of(qtype), frozen.server.lookup(&lower))
         && let Some((data, ttl, _, stale)) = frozen.server.peek_cache(id, ask, frozen.at)
@@ -463,10 +469,7 @@ fn server_answer(frozen: &Frozen, z: &zone::Zone, qname: &str, qtype: QType) -> 
     }
     let mut msg = zone::answer(z, qname, qtype);
     if !zone::is_in_zone(z, qname) {
-        return (
-            msg,
-            "upstream (none in the simulation: NXDOMAIN)".to_string(),
-        );
+        return (msg, "upstream".to_string());
     }
     let cache = &frozen.server.config().cache;
     if cache.enabled {

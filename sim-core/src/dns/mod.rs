@@ -25,6 +25,9 @@
 //! Owns names and answers; not client resolvers (see `client`).
 
 pub mod inspect;
+pub mod serve;
+pub mod upstream;
+pub mod wire;
 pub mod zone;
 
 use std::rc::Rc;
@@ -283,7 +286,7 @@ fn classify_depth(qname: &str, sc: &Scenario, depth: usize) -> QTarget {
         // chased (at most `zone::MAX_CNAME_CHAIN` links); outside the zone
         // there is no upstream here, so the CNAME alone: no address.
         return match n {
-            3 if depth < zone::MAX_CNAME_CHAIN => match classify_depth(target, sc, depth + 1) {
+            3 if depth <= zone::MAX_CNAME_CHAIN => match classify_depth(target, sc, depth + 1) {
                 QTarget::Upstream | QTarget::NxDomain => QTarget::NoData,
                 t => t,
             },

@@ -39,6 +39,9 @@ pub fn min_window(duration: SimDuration) -> SimDuration {
     SimDuration::from_secs(ns.div_ceil(NS_PER_S).max(1))
 }
 
+/// Most YAML nodes `fleets` may stamp out, summed over all copies (the same
+/// budget alias expansion has).
+pub const MAX_FLEET_NODES: u64 = 1_000_000;
 /// Largest file ksim reads as text: a scenario, a manifest, a pod trace, a
 /// sweep plan (16 MiB; the largest example scenario is a few KB, and a
 /// manifest of 10 000 Pods about 4 MB). Reading stops one byte past it, so a

@@ -13,8 +13,12 @@
 //! formatting and comments do not change a digest but any semantic change does.
 
 mod addresses;
+pub mod coredns;
+pub mod block;
 pub mod defaults;
 pub mod diag;
+mod fields;
+mod fleet;
 mod hints;
 pub mod limits;
 mod manifest;
@@ -45,6 +49,10 @@ pub use traffic::{
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
 pub fn locate(src: &str, path: &str) -> Option<Loc> {
     let root = yaml::parse_document(src).ok()??;
+    // A path may be into a fleet's copy (its position is the template's).
+    if let Ok(Some((expanded, _))) = fleet::expand(&root) {
+        return expanded.find(path).map(|n| n.loc);
+    }
     root.find(path).map(|n| n.loc)
 }
 
@@ -278,6 +286,23 @@ pub struct Dns {
     /// When CoreDNS's informers have synced (a restarting CoreDNS); before,
     /// answers that would be NXDOMAIN are SERVFAIL (reference/dns.md §2).
     pub synced_after: SimDuration,
+    /// CoreDNS `kubernetes { ignore empty_service }` (see [`coredns`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_empty_service: bool,
+    /// CoreDNS `kubernetes { namespaces ... }`: exposed namespaces (empty: all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// CoreDNS `kubernetes { fallthrough [ZONES] }` (empty list: all zones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallthrough: Option<Vec<String>>,
+    /// What the resolver behind `forward .` answers for names outside the
+    /// cluster (empty: no name exists outside).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<coredns::UpstreamName>,
+    /// The reverse zones of the `kubernetes` plugin's `zones` list (`None`:
+    /// `in-addr.arpa ip6.arpa`, as both standard Corefiles list them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_zones: Option<Vec<String>>,
 }
 
 /// CoreDNS `pods` option (reference/dns.md §2).
