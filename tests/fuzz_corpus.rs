@@ -156,10 +156,11 @@ fn fuzz_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
     type Target = (&'static str, fn(&[u8]));
-    let targets: [Target; 3] = [
+    let targets: [Target; 4] = [
         ("parse", harness::scenario_reader),
         ("manifest", harness::manifest_reader),
         ("dns_question", harness::dns_question),
+        ("dns_wire", harness::dns_wire),
     ];
     for (target, run) in targets {
         let files = fuzz_corpus(target);
