@@ -10,9 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod check;
 mod input;
 mod output;
-mod check;
 mod render;
 mod serve;
 mod sweep;
