@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use sim_core::dns::{inspect, zone};
+use sim_core::dns::{inspect, serve, wire, zone};
 use sim_core::scenario;
 
 /// Longest manifest or trace name the fuzzed loaders answer (longer ones are
@@ -98,4 +98,35 @@ pub fn dns_question(data: &[u8]) {
         }
         Err(e) => assert!(!e.to_string().trim().is_empty()),
     }
+}
+
+thread_local! {
+    /// The DNS server of [`DNS_HOST`] at 1 s, answering packets.
+    static SERVER: serve::Answerer<'static> = serve::Answerer::new(
+        dns_host(),
+        1,
+        sim_core::time::SimTime(1_000_000_000),
+    )
+    .expect("the fuzz host scenario runs");
+}
+
+/// The DNS wire parser: the input as a packet to the server, over UDP and
+/// over TCP (accepted, answered from the zone and encoded within the size
+/// limit, or refused, or dropped), and as a reply to decode. A reply the
+/// server makes must itself decode and fit the transport's limit.
+pub fn dns_wire(data: &[u8]) {
+    let _ = wire::decode(data);
+    let _ = wire::parse(data);
+    SERVER.with(|server| {
+        for transport in [wire::Transport::Udp, wire::Transport::Tcp] {
+            let handled = server.handle(data, transport);
+            if let Some(reply) = handled.reply {
+                assert!(reply.len() <= wire::TCP_MAX_SIZE, "{} bytes", reply.len());
+                assert!(
+                    wire::decode(&reply).is_some(),
+                    "the server's own reply does not decode"
+                );
+            }
+        }
+    });
 }

@@ -274,6 +274,21 @@ fn snapshot(t: &TempDir) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Run in `t` (paths relative to it); it must succeed.
+fn succeeds_in(t: &TempDir, args: &[&str]) {
+    let out = Command::new(KSIM)
+        .args(args)
+        .current_dir(&t.0)
+        .output()
+        .expect("run ksim");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ksim {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Run in `t` (paths relative to it); exit 2, `says` in the message, and
 /// every file in `t` exactly as it was.
 fn refused_untouched(t: &TempDir, args: &[&str], says: &str) -> Vec<String> {
@@ -359,31 +374,37 @@ fn no_output_may_be_an_input_of_the_same_command() {
         is_input,
     ));
     std::fs::create_dir_all(t.0.join("res")).expect("mkdir res");
-    let ok = Command::new(KSIM)
-        .args([
+    succeeds_in(
+        &t,
+        &[
             "sweep",
             "sc.yaml",
             "--plan",
             "plan.yaml",
             "--out",
             "res/results.json",
-        ])
-        .current_dir(&t.0)
-        .status()
-        .expect("sweep runs");
-    assert!(ok.success());
+        ],
+    );
     problems.extend(refused_untouched(
         &t,
         &["report", "res/results.json", "--out", "res"],
         is_input,
     ));
-    let ok = Command::new(KSIM)
-        .args(["sweep", "sc.yaml", "--plan", "plan.yaml", "--out", "res"])
-        .args(["--shard-index", "0", "--shard-count", "2"])
-        .current_dir(&t.0)
-        .status()
-        .expect("sweep runs");
-    assert!(ok.success());
+    succeeds_in(
+        &t,
+        &[
+            "sweep",
+            "sc.yaml",
+            "--plan",
+            "plan.yaml",
+            "--out",
+            "res",
+            "--shard-index",
+            "0",
+            "--shard-count",
+            "2",
+        ],
+    );
     let shard = "res/shard-0000-of-0002.json";
     problems.extend(refused_untouched(
         &t,
@@ -424,23 +445,16 @@ fn two_outputs_of_one_command_may_not_be_one_file() {
         "are the same file",
     ));
     // A device may take two outputs: it is written to, never replaced.
-    let out = Command::new(KSIM)
-        .args([
+    succeeds_in(
+        &t,
+        &[
             "run",
             "sc.yaml",
             "--out",
             "/dev/null",
             "--events-out",
             "/dev/null",
-        ])
-        .current_dir(&t.0)
-        .output()
-        .expect("run ksim");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -494,23 +508,16 @@ fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
         "no output was written",
     ));
     // And when all can be written, all are.
-    let out = Command::new(KSIM)
-        .args([
+    succeeds_in(
+        &t,
+        &[
             "run",
             "sc.yaml",
             "--events-out",
             "ev.jsonl",
             "--out",
             "rep.json",
-        ])
-        .current_dir(&t.0)
-        .output()
-        .expect("run ksim");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     assert!(t.0.join("ev.jsonl").exists() && t.0.join("rep.json").exists());
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -13,8 +13,8 @@
 //! formatting and comments do not change a digest but any semantic change does.
 
 mod addresses;
-pub mod coredns;
 pub mod block;
+pub mod coredns;
 pub mod defaults;
 pub mod diag;
 mod fields;
