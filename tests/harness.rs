@@ -226,7 +226,10 @@ fn retries_never_exceed_the_budget() {
     // Broken: a budget one retry short. The counterexample is one group
     // retrying once, after one failure-causing event.
     let m = counterexample(&space, 64, |m| retries_within_budget(m, 1)).expect("a retry is made");
-    assert_eq!(m.clients.len(), 1, "{m:?}");
+    // proptest's shrinking is greedy: under some seeds of the search a
+    // second, retry-less group survives it. The retrying group is the first.
+    assert!(m.clients.len() <= 2, "{m:?}");
+    assert!(m.clients[1..].iter().all(|c| c.retries.is_none()), "{m:?}");
     assert_eq!(
         m.clients[0].retries,
         Some(Retries {
