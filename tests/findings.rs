@@ -86,7 +86,14 @@ fn healthy_shipped_scenarios_have_no_warning_or_error_findings() {
         .filter(|n| n.ends_with(".yaml"))
         .filter(|n| !n.starts_with("mesh-") && !n.starts_with("netpol-"))
         // The big ones are covered by their own tests and benches.
-        .filter(|n| !["canonical-churn.yaml", "service-farm.yaml", "fleet-10k.yaml"].contains(&n.as_str()))
+        .filter(|n| {
+            ![
+                "canonical-churn.yaml",
+                "service-farm.yaml",
+                "fleet-10k.yaml",
+            ]
+            .contains(&n.as_str())
+        })
         .collect();
     names.sort();
     assert!(names.len() >= 10, "{names:?}");
