@@ -10,7 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod chart;
+mod page;
 mod render;
+mod run_page;
 mod sweep;
 
 /// Exit code for bad input (scenario, flags, files).
@@ -36,9 +39,9 @@ enum Command {
         /// Seed for all randomness (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Report format: `html` is a self-contained page with charts.
+        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
         /// Write the report to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -209,6 +212,14 @@ enum Format {
     Json,
 }
 
+/// `ksim run`'s formats: a run also has a page.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Text,
+    Json,
+    Html,
+}
+
 fn window_arg(s: &str) -> Result<SimDuration, String> {
     match parse_duration(s) {
         Ok(d) if d > SimDuration::ZERO => Ok(d),
@@ -339,7 +350,7 @@ const EXIT_NOT_DETERMINISTIC: u8 = 1;
 fn run(
     file: &Path,
     seed: Option<u64>,
-    format: Format,
+    format: RunFormat,
     out: Option<&Path>,
     window: Option<SimDuration>,
     events_out: Option<&Path>,
@@ -374,11 +385,20 @@ fn run(
     }
     let opts = sim_core::RunOptions { seed, window };
     let mut events = EventLines::default();
+    let mut timeline = None;
     let mut verdict = None;
     let result = if check_determinism {
         sim_core::determinism::check(&scenario, &opts).map(|v| {
             let report = v.report.clone();
             verdict = Some(v);
+            report
+        })
+    } else if format == RunFormat::Html {
+        sim_core::timeline::run(&scenario, &opts).map(|(report, t, lifecycle)| {
+            for e in &lifecycle {
+                sim_core::Observer::lifecycle(&mut events, e);
+            }
+            timeline = Some(t);
             report
         })
     } else if events_out.is_some() {
@@ -403,8 +423,9 @@ fn run(
         return fail(format!("error: cannot write {}: {e}\n", path.display()));
     }
     let text = match format {
-        Format::Text => report.to_text(),
-        Format::Json => report.to_json(),
+        RunFormat::Text => report.to_text(),
+        RunFormat::Json => report.to_json(),
+        RunFormat::Html => run_page::html(&report, &timeline.unwrap_or_default()),
     };
     let code = emit(&text, out);
     match verdict {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::{ClientDns, Latency, Layer, Outcome, skew};
 use crate::scenario::Scenario;
@@ -15,9 +15,9 @@ use crate::time::SimDuration;
 use crate::world::RunOutput;
 
 /// Version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Report {
     pub schema_version: u32,
     pub ksim_version: String,
@@ -36,14 +36,14 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct ScenarioInfo {
     pub name: String,
     pub digest: String,
     pub duration_s: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Outcomes {
     pub ok: u64,
     pub refused: u64,
@@ -75,7 +75,7 @@ impl Outcomes {
     }
 
     /// (name, count) in the taxonomy's order.
-    fn named(&self) -> [(&'static str, u64); 10] {
+    pub fn named(&self) -> [(&'static str, u64); 10] {
         [
             ("ok", self.ok),
             ("refused", self.refused),
@@ -93,7 +93,7 @@ impl Outcomes {
 
 /// Latency of requests answered `ok`, from sending to the answer
 /// (milliseconds; `null` when no request was answered).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct LatencyReport {
     pub count: u64,
     pub mean_ms: Option<f64>,
@@ -121,7 +121,7 @@ impl LatencyReport {
     }
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Totals {
     pub requests: u64,
     pub attempts: u64,
@@ -139,7 +139,7 @@ pub struct Totals {
     pub failed_connect_wait_s: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Rates {
     pub stale_ip_error_rate: f64,
     pub connection_refused_rate: f64,
@@ -148,7 +148,7 @@ pub struct Rates {
     pub outcomes: BTreeMap<String, f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct ByLayer {
     pub client_cache: u64,
     pub node_cache: u64,
@@ -157,7 +157,31 @@ pub struct ByLayer {
     pub pooled_connection: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+impl ByLayer {
+    fn of(counts: &[u64; 5]) -> ByLayer {
+        let l = |x: Layer| counts[x as usize];
+        ByLayer {
+            client_cache: l(Layer::ClientCache),
+            node_cache: l(Layer::NodeCache),
+            server_cache: l(Layer::ServerCache),
+            propagation: l(Layer::Propagation),
+            pooled_connection: l(Layer::PooledConnection),
+        }
+    }
+
+    /// (name, count) in [`Layer::ALL`] order.
+    pub fn named(&self) -> [(&'static str, u64); 5] {
+        [
+            ("client_cache", self.client_cache),
+            ("node_cache", self.node_cache),
+            ("server_cache", self.server_cache),
+            ("propagation", self.propagation),
+            ("pooled_connection", self.pooled_connection),
+        ]
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct SkewReport {
     pub identities: u64,
     pub max_over_mean: Option<f64>,
@@ -166,7 +190,7 @@ pub struct SkewReport {
     pub per_identity: BTreeMap<String, u64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct DnsReport {
     pub server_queries: u64,
     pub server_aaaa_queries: u64,
@@ -188,7 +212,7 @@ pub struct DnsReport {
     pub client_upstream_queries: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct GroupReport {
     pub clients: u32,
     pub target: String,
@@ -205,7 +229,7 @@ pub struct GroupReport {
     pub dns: ClientDns,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct PodSummary {
     pub created: u64,
     pub deleted: u64,
@@ -216,7 +240,7 @@ pub struct PodSummary {
 
 /// One pod's life: when it was created, Ready, deleted, its process exited,
 /// and it was gone (seconds; `null`: did not happen in the run).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct PodLifecycle {
     pub name: String,
     pub ip: String,
@@ -227,7 +251,7 @@ pub struct PodLifecycle {
     pub gone_s: Option<f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct WindowReport {
     pub start_s: f64,
     pub end_s: f64,
@@ -235,6 +259,9 @@ pub struct WindowReport {
     pub attempts: u64,
     pub outcomes: Outcomes,
     pub stale_ip_errors: u64,
+    /// Absent from reports before schema 3.
+    #[serde(default)]
+    pub stale_ip_errors_by_layer: ByLayer,
 }
 
 fn rate(n: u64, d: u64) -> f64 {
@@ -314,9 +341,9 @@ impl Report {
                 attempts: wc.attempts,
                 outcomes: Outcomes::of(&wc.outcomes),
                 stale_ip_errors: wc.stale_ip_errors,
+                stale_ip_errors_by_layer: ByLayer::of(&wc.stale_by_layer),
             })
             .collect();
-        let l = |x: Layer| t.stale_by_layer[x as usize];
         let cd = ClientDns::total(&m.client_dns);
         Report {
             schema_version: SCHEMA_VERSION,
@@ -347,13 +374,7 @@ impl Report {
                 ),
                 outcomes: outcome_rates,
             },
-            stale_ip_errors_by_layer: ByLayer {
-                client_cache: l(Layer::ClientCache),
-                node_cache: l(Layer::NodeCache),
-                server_cache: l(Layer::ServerCache),
-                propagation: l(Layer::Propagation),
-                pooled_connection: l(Layer::PooledConnection),
-            },
+            stale_ip_errors_by_layer: ByLayer::of(&t.stale_by_layer),
             skew: SkewReport {
                 identities: counts.len() as u64,
                 max_over_mean: s.max_over_mean,
