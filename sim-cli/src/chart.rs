@@ -216,6 +216,28 @@ impl Axis {
         }
     }
 
+    /// An axis for a swept parameter's values: log when they span two
+    /// decades or more, else linear over just their range, a little wider
+    /// than it so that no point sits on the frame.
+    pub fn values(title: &str, values: &[f64], unit: Unit) -> Axis {
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if lo > 0.0 && hi / lo >= 100.0 {
+            return Axis::log(title, lo, hi, unit);
+        }
+        let pad = (hi - lo) * 0.04;
+        Axis::linear(title, lo - pad, hi + pad, unit, false)
+    }
+
+    /// The smallest value the axis shows.
+    pub fn lowest(&self) -> f64 {
+        if self.log {
+            pow10(self.lo as i32)
+        } else {
+            self.lo
+        }
+    }
+
     /// Categories `0..n` (one tick each, at most about `max_labels` labelled).
     pub fn categories(title: &str, names: &[String], max_labels: usize) -> Axis {
         let n = names.len().max(1);
@@ -345,7 +367,7 @@ pub fn draw(x: &Axis, y: &Axis, (width, height): (u32, u32), marks: &[Mark]) -> 
             .margin_left(6)
             .margin_bottom(4)
             .x_label_area_size(46)
-            .y_label_area_size(30 + 8 * y_labels.min(12))
+            .y_label_area_size(30 + 8 * y_labels.min(24))
             .build_cartesian_2d(x.range(), y.range())
             .expect("a chart over finite ranges");
         let xf = |v: &f64| x.tick_label(*v);

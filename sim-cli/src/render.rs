@@ -166,7 +166,7 @@ fn metric_chart(r: &Results, metric: &str, palette_of: &[usize]) -> Figure {
         Unit::Plain
     };
     let (x, xs): (Axis, Vec<f64>) = match numeric(&param.values) {
-        Some((n, u)) => (Axis::auto(&param.path, &n, u), n),
+        Some((n, u)) => (Axis::values(&param.path, &n, u), n),
         None => (
             Axis::categories(&param.path, &param.values, 12),
             (0..param.values.len()).map(|i| i as f64).collect(),
@@ -189,7 +189,26 @@ fn metric_chart(r: &Results, metric: &str, palette_of: &[usize]) -> Figure {
     }
     let lo = all.iter().copied().fold(0.0, f64::min);
     let hi = all.iter().copied().fold(0.0, f64::max);
-    let y = Axis::linear(&axis_title(metric), lo, hi, unit, true);
+    // Means over a wide range (a p99 of seconds at too few replicas, of
+    // milliseconds at enough) on a log scale, so the region the SLO is
+    // about stays readable.
+    let means: Vec<f64> = r
+        .points
+        .iter()
+        .filter_map(|p| p.stats[metric].mean)
+        .map(|m| m * scale)
+        .chain(threshold)
+        .collect();
+    let (m_lo, m_hi) = means
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &m| (a.min(m), b.max(m)));
+    let y = if m_lo > 0.0 && m_hi / m_lo >= 20.0 {
+        Axis::log(&axis_title(metric), m_lo, m_hi, unit)
+    } else {
+        Axis::linear(&axis_title(metric), lo, hi, unit, true)
+    };
+    // On a log axis a band's end at or below its lowest value is drawn there.
+    let y_at = |v: f64| y.at(v.max(y.lowest()));
     let mut marks = Vec::new();
     let mut legend = Vec::new();
     for (si, (name, pts)) in series(h, k).iter().enumerate() {
@@ -218,7 +237,7 @@ fn metric_chart(r: &Results, metric: &str, palette_of: &[usize]) -> Figure {
         let line: Vec<(f64, f64)> = pts
             .iter()
             .enumerate()
-            .filter_map(|(i, &p)| Some((at(i)?, r.points[p].stats[metric].mean? * scale)))
+            .filter_map(|(i, &p)| Some((at(i)?, y_at(r.points[p].stats[metric].mean? * scale)?)))
             .collect();
         for &pt in &line {
             marks.push(Mark::Dot { at: pt, color });
@@ -242,6 +261,7 @@ fn metric_chart(r: &Results, metric: &str, palette_of: &[usize]) -> Figure {
         let (a, b) = (a.unwrap_or(0.0), b.unwrap_or(0.0));
         let pad =
             (b - a).abs() * 0.02 + 0.4 * f64::from(!x.is_log() && numeric(&param.values).is_none());
+        let t = y_at(t).unwrap_or(t);
         marks.push(Mark::Dashed {
             points: vec![(a.min(b) - pad, t), (a.max(b) + pad, t)],
             color: Rgb(0x22, 0x22, 0x22),
@@ -419,14 +439,29 @@ fn html(r: &Results) -> String {
         esc(&h.parameters[k].path)
     );
     let metrics = charted(h);
-    let (shown, left_out): (Vec<&String>, Vec<&String>) =
+    let (modelled_metrics, left_out): (Vec<&String>, Vec<&String>) =
         metrics.iter().partition(|m| modelled(r, m));
+    let (shown, zero): (Vec<&String>, Vec<&String>) = modelled_metrics.into_iter().partition(|m| {
+        r.points
+            .iter()
+            .any(|p| p.stats[m.as_str()].mean != Some(0.0))
+    });
     let lines = series(h, k).len();
     let palette_of: Vec<usize> = (0..lines).collect();
     for m in &shown {
         o.push_str(&metric_chart(r, m, &palette_of).html());
     }
     o.push_str("</div>\n");
+    if !zero.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">Zero at every point, so not drawn: {}.</p>",
+            zero.iter()
+                .map(|m| format!("<code>{}</code>", esc(m)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if !left_out.is_empty() {
         let _ = writeln!(
             o,
