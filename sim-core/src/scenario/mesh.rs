@@ -115,7 +115,7 @@ pub(super) fn mesh(f: &Field, sc: &Scenario) -> Result<Mesh, Diagnostic> {
         .unwrap_or(d::MESH_PUSH_DELAY);
     let strict_mtls = match m.opt("mtls") {
         None => false,
-        Some(f) => super::parse::one_of(
+        Some(f) => super::fields::one_of(
             &f,
             "a PeerAuthentication mode",
             &[("PERMISSIVE", false), ("STRICT", true)],
@@ -205,7 +205,7 @@ fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnos
         if let Some(lf) = tm.opt("loadBalancer") {
             let mut lm = Map::of(&lf)?;
             if let Some(sf) = lm.opt("simple") {
-                balancer = super::parse::one_of(
+                balancer = super::fields::one_of(
                     &sf,
                     "a load balancer",
                     &[
@@ -264,7 +264,7 @@ fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnos
         if let Some(lf) = tm.opt("tls") {
             let mut lm = Map::of(&lf)?;
             if let Some(mf) = lm.opt("mode") {
-                istio_mutual = super::parse::one_of(
+                istio_mutual = super::fields::one_of(
                     &mf,
                     "a TLS mode",
                     &[

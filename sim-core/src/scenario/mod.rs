@@ -14,6 +14,7 @@
 
 pub mod defaults;
 pub mod diag;
+mod fields;
 pub mod limits;
 mod manifest;
 pub mod mesh;

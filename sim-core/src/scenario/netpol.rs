@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::diag::Diagnostic;
-use super::parse::{one_of, protocol};
+use super::fields::{one_of, protocol};
 use super::read::{Field, Map};
 
 /// A NetworkPolicy, defaults applied.

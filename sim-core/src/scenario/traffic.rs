@@ -572,7 +572,7 @@ pub(super) fn subset(f: &Field) -> Result<Subset, Diagnostic> {
         .positive_u32()?;
     let deterministic = match m.opt("mode") {
         None => true,
-        Some(f) => super::parse::one_of(
+        Some(f) => super::fields::one_of(
             &f,
             "a subsetting mode",
             &[("deterministic", true), ("random", false)],
