@@ -40,7 +40,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Report format: `html` is a self-contained page with charts.
-        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        #[arg(short = 'o', long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,
         /// Write the report to this file (atomically) instead of standard output.
         #[arg(long)]
@@ -80,7 +80,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the answer to this file (atomically) instead of standard output.
         #[arg(long)]
@@ -109,6 +109,14 @@ enum Command {
         /// and `results.json` into (created if missing).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Print the JSON Schema (draft-07) of scenario files, for editors: add
+    /// `# yaml-language-server: $schema=PATH` as a scenario's first line.
+    Schema,
+    /// Print a shell completion script: `ksim completions bash > /etc/bash_completion.d/ksim`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
     },
     /// Search for a scenario that breaks a property of the report, shrink it,
     /// and write it as a scenario file `ksim run` reproduces. Exit code 1 when
@@ -158,7 +166,7 @@ struct StudyOpts {
     #[arg(long, value_parser = window_arg)]
     window: Option<SimDuration>,
     /// Standard output format when there is no --out.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
@@ -201,7 +209,7 @@ enum SweepCommand {
         /// Also render the report into this directory.
         #[arg(long)]
         report: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
 }
@@ -305,6 +313,13 @@ fn main() -> ExitCode {
             format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
+        Command::Schema => emit(&sim_core::scenario::schema::to_json(), None),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "ksim", &mut out);
+            emit(&String::from_utf8_lossy(&out), None)
+        }
         Command::Check {
             file,
             property,

@@ -1,0 +1,176 @@
+//! The scenario JSON Schema (`ksim schema`): the committed
+//! `scenario.schema.json` is what the binary prints, every shipped scenario
+//! names it on its first line and validates against it, and files the
+//! parser rejects for their shape are rejected by it too. Validation uses
+//! Python's `jsonschema` (draft-07) and PyYAML, which `.ci/run` installs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KSIM: &str = env!("CARGO_BIN_EXE_ksim");
+const HEADER: &str = "# yaml-language-server: $schema=../scenario.schema.json";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn schema_text() -> String {
+    let out = Command::new(KSIM).arg("schema").output().expect("run ksim");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+fn shipped() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_committed_schema_is_what_ksim_schema_prints() {
+    let committed = std::fs::read_to_string(root().join("scenario.schema.json")).expect("read");
+    assert!(
+        committed == schema_text(),
+        "scenario.schema.json is stale: run `ksim schema > scenario.schema.json`"
+    );
+    let v: serde_json::Value = serde_json::from_str(&committed).expect("JSON");
+    // The draft the VS Code YAML extension validates.
+    assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
+    // Hover text and defaults come from the field table and `defaults.rs`.
+    let ttl = &v["properties"]["dns"]["properties"]["ttl"];
+    assert_eq!(ttl["default"], "30s");
+    assert!(ttl["description"].as_str().unwrap().contains("TTL"));
+    assert_eq!(
+        v["properties"]["clients"]["items"]["properties"]["connect_timeout"]["default"],
+        "2m7s"
+    );
+    assert_eq!(v["additionalProperties"], false);
+}
+
+#[test]
+fn every_shipped_scenario_names_the_schema_on_its_first_line() {
+    for f in shipped() {
+        let text = std::fs::read_to_string(&f).expect("read");
+        assert_eq!(
+            text.lines().next(),
+            Some(HEADER),
+            "{}: the first line names the schema",
+            f.display()
+        );
+    }
+}
+
+/// `python3 validate.py SCHEMA FILE...`: one line per file, `ok` or `invalid: why`.
+const VALIDATE: &str = r#"
+import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft7Validator.check_schema(schema)
+v = jsonschema.Draft7Validator(schema)
+for f in sys.argv[2:]:
+    errs = list(v.iter_errors(yaml.safe_load(open(f))))
+    print(f + "\t" + ("ok" if not errs else "invalid: " + "; ".join(
+        "/".join(map(str, e.path)) + " " + e.message[:120] for e in errs[:3])))
+"#;
+
+/// Each file's verdict by the schema; `None` when Python's jsonschema or
+/// PyYAML is missing (said loudly).
+fn validate(files: &[PathBuf]) -> Option<Vec<(String, String)>> {
+    let probe = Command::new("python3")
+        .args(["-c", "import yaml, jsonschema"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED: python3 with jsonschema and PyYAML is missing (.ci/run installs them: pip install jsonschema pyyaml)"
+        );
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("ksim-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("validate.py");
+    std::fs::write(&script, VALIDATE).unwrap();
+    let schema = dir.join("scenario.schema.json");
+    std::fs::write(&schema, schema_text()).unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&schema)
+        .args(files)
+        .output()
+        .expect("run python3");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "the validator failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let (f, verdict) = l.split_once('\t').expect("file<TAB>verdict");
+                (f.to_string(), verdict.to_string())
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn every_shipped_scenario_validates_against_the_schema() {
+    let files = shipped();
+    let Some(verdicts) = validate(&files) else {
+        return;
+    };
+    assert_eq!(verdicts.len(), files.len());
+    for (f, verdict) in verdicts {
+        assert_eq!(verdict, "ok", "{f}");
+    }
+}
+
+#[test]
+fn files_the_parser_rejects_for_their_shape_the_schema_rejects_too() {
+    let dir = std::env::temp_dir().join(format!("ksim-schema-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let misspelt = dir.join("misspelt.yaml");
+    std::fs::write(
+        &misspelt,
+        "name: t\nduration: 10s\nclients:\n  - {name: app, target: 'web:80', rate: 1, balancr: random}\n",
+    )
+    .unwrap();
+    let missing = dir.join("no-duration.yaml");
+    std::fs::write(&missing, "name: t\n").unwrap();
+    let mut files: Vec<PathBuf> = [
+        "wrong-types.yaml",
+        "negative-numbers.yaml",
+        "merge-key-abuse.yaml",
+        "odd-scalars.yaml",
+    ]
+    .iter()
+    .map(|n| root().join("tests/corpus").join(n))
+    .collect();
+    files.push(misspelt);
+    files.push(missing);
+    for f in &files {
+        let out = Command::new(KSIM)
+            .arg("run")
+            .arg(f)
+            .output()
+            .expect("run ksim");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "the parser rejects {}",
+            f.display()
+        );
+    }
+    let verdicts = validate(&files);
+    let _ = std::fs::remove_dir_all(&dir);
+    let Some(verdicts) = verdicts else {
+        return;
+    };
+    for (f, verdict) in verdicts {
+        assert!(verdict.starts_with("invalid"), "the schema accepts {f}");
+    }
+}
