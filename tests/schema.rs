@@ -1,8 +1,9 @@
-//! The scenario JSON Schema (`ksim schema`): the committed
+//! Editor and shell support. The scenario JSON Schema (`ksim schema`): the committed
 //! `scenario.schema.json` is what the binary prints, every shipped scenario
 //! names it on its first line and validates against it, and files the
 //! parser rejects for their shape are rejected by it too. Validation uses
 //! Python's `jsonschema` (draft-07) and PyYAML, which `.ci/run` installs.
+//! Shell completions (`ksim completions SHELL`) know every subcommand.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,7 +89,10 @@ fn validate(files: &[PathBuf]) -> Option<Vec<(String, String)>> {
         );
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("ksim-schema-{}", std::process::id()));
+    // One directory per call: tests run in parallel.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ksim-schema-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let script = dir.join("validate.py");
     std::fs::write(&script, VALIDATE).unwrap();
@@ -173,4 +177,40 @@ fn files_the_parser_rejects_for_their_shape_the_schema_rejects_too() {
     for (f, verdict) in verdicts {
         assert!(verdict.starts_with("invalid"), "the schema accepts {f}");
     }
+}
+
+#[test]
+fn completions_know_every_subcommand_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = Command::new(KSIM)
+            .args(["completions", shell])
+            .output()
+            .expect("run ksim");
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in [
+            "run", "sweep", "plan", "report", "check", "schema", "format",
+        ] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = Command::new(KSIM)
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("run ksim");
+    assert_eq!(out.status.code(), Some(2), "an unknown shell is bad input");
+}
+
+#[test]
+fn dash_o_is_the_format_as_kubectl_users_expect() {
+    let f = root().join("scenarios/web-statefulset.yaml");
+    let out = Command::new(KSIM)
+        .arg("run")
+        .arg(&f)
+        .args(["-o", "json", "--seed", "1"])
+        .output()
+        .expect("run ksim");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["seed"], 1);
 }

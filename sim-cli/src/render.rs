@@ -55,7 +55,7 @@ pub fn write_report(r: &Results, dir: &Path) -> Result<(), String> {
 
 /// A metric's value as people read it: rates as percentages (as the SLO
 /// writes them), other figures with at most 4 significant digits.
-fn show(metric: &str, x: f64) -> String {
+pub fn show(metric: &str, x: f64) -> String {
     if is_rate(metric) { pct(x) } else { num(x) }
 }
 
