@@ -523,9 +523,22 @@ impl Report {
         );
         let mut ids: Vec<(&String, &u64)> = self.skew.per_identity.iter().collect();
         ids.sort_by_key(|a| natural_key(a.0));
-        let line: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !line.is_empty() {
-            let _ = writeln!(o, "  ok per identity: {}", line.join(" "));
+        let cells: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // Wrapped at about 100 columns: a fleet's identities stay readable.
+        let mut line = String::from("  ok per identity:");
+        let mut pending = 0;
+        for c in cells {
+            if pending > 0 && line.len() + 1 + c.len() > 100 {
+                let _ = writeln!(o, "{line}");
+                line = String::from("   ");
+                pending = 0;
+            }
+            line.push(' ');
+            line.push_str(&c);
+            pending += 1;
+        }
+        if pending > 0 {
+            let _ = writeln!(o, "{line}");
         }
         let d = &self.dns;
         let _ = writeln!(
@@ -715,6 +728,25 @@ fn natural_key(s: &str) -> (String, u64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ok_per_identity_wraps_for_a_fleet() {
+        let sc = crate::scenario::parse(
+            "name: fleet\nduration: 5s\nservices:\n  - {name: db, clusterIP: None, selector: {app: db}, ports: [80]}\nstatefulsets:\n  - {name: db, service: db, replicas: 60, start_ready: true}\nclients:\n  - {name: app, target: 'db:80', rate: 50, balancer: round-robin}\n",
+        )
+        .unwrap();
+        let text = crate::run(&sc, &crate::RunOptions::default())
+            .unwrap()
+            .to_text();
+        let start = text.find("  ok per identity:").expect("the identities");
+        let lines: Vec<&str> = text[start..]
+            .lines()
+            .take_while(|l| l.starts_with("  ok per identity:") || l.starts_with("    "))
+            .collect();
+        assert!(lines.len() >= 6, "wrapped: {lines:?}");
+        assert!(lines.iter().all(|l| l.len() <= 100), "{lines:?}");
+        assert!(lines.concat().contains("db-59="));
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(super::group(0), "0");

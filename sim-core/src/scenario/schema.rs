@@ -87,11 +87,25 @@ use Ty::*;
 
 include!("schema_fields.rs");
 
-/// Every field: [`FIELDS`], and the probe fields under each probe.
+/// Every field: [`FIELDS`], the workload fields under each workload, and
+/// the probe fields under each probe.
 fn all() -> &'static [Field] {
     static ALL: std::sync::OnceLock<Vec<Field>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let mut v = FIELDS.to_vec();
+        for w in WORKLOADS {
+            for &(sub, key, ty, doc, default) in WORKLOAD_FIELDS {
+                // Built once per process; the table's paths are 'static.
+                let at: &'static str = Box::leak(format!("{w}.{sub}").into_boxed_str());
+                v.push(Field {
+                    at,
+                    key,
+                    ty,
+                    doc,
+                    default,
+                });
+            }
+        }
         for at in PROBED {
             for (key, doc, n) in PROBE_FIELDS {
                 v.push(fd(at, key, Int, doc, Def::Int(*n)));

@@ -104,18 +104,12 @@ const FIELDS: &[Field] = &[
     f("statefulsets[]", "ordinals", Object, "`{start: N}`: the first ordinal."),
     f("statefulsets[]", "capacity", Object, "What one pod can serve (workers, queue, service time)."),
     f("statefulsets[]", "sidecar", Bool, "The pods get an Istio sidecar or not (default: the namespace's)."),
-    fd("statefulsets[].lifecycle", "startup", Duration, "Created to listening and Ready.", Def::Dur(d::STARTUP)),
-    fd("statefulsets[].lifecycle", "drain", Duration, "After deletion, how long the process keeps accepting connections.", Def::Dur(d::DRAIN)),
-    fd("statefulsets[].lifecycle", "teardown", Duration, "After exit, how long the IP answers with RST before release.", Def::Dur(d::TEARDOWN)),
     fd("statefulsets[].churn", "lifetime", Str, "`none`, `fixed(D)` or `exponential(MEAN)`, per pod identity from when it is Ready.", Def::Str("none")),
     f("statefulsets[].updateStrategy", "type", Word(&["RollingUpdate", "OnDelete"]), "How a new template revision rolls out."),
     f("statefulsets[].updateStrategy", "rollingUpdate", Object, "`{partition: N}`."),
     fd("statefulsets[].updateStrategy.rollingUpdate", "partition", Int, "Ordinals below it keep the old revision.", Def::Int(0)),
     f("statefulsets[].updateStrategy.rollingUpdate", "maxUnavailable", Any, NOT_MODELLED),
     fd("statefulsets[].ordinals", "start", Int, "The first ordinal.", Def::Int(0)),
-    fd("statefulsets[].capacity", "workers", Int, "Requests served at once.", Def::Int(d::WORKERS as u64)),
-    fd("statefulsets[].capacity", "queue", Int, "Requests that may wait for a worker (the accept backlog).", Def::Int(d::QUEUE as u64)),
-    f("statefulsets[].capacity", "service_time", Str, "How long a request holds a worker: `5ms`, `exponential(MEAN)`, `lognormal(MEDIAN, SIGMA)`, `empirical(...)`."),
     // deployments
     f("deployments[]", "name", Str, "Pods are `<name>-<template hash>-<n>`."),
     fd("deployments[]", "namespace", Str, "Its namespace.", Def::Str(d::NAMESPACE)),
@@ -132,17 +126,11 @@ const FIELDS: &[Field] = &[
     fd("deployments[]", "minReadySeconds", Int, "Whole seconds a pod must have been Ready to count as available.", Def::Int(0)),
     f("deployments[]", "capacity", Object, "As for StatefulSets."),
     f("deployments[]", "sidecar", Bool, "The pods get an Istio sidecar or not (default: the namespace's)."),
-    fd("deployments[].lifecycle", "startup", Duration, "Created to listening and Ready.", Def::Dur(d::STARTUP)),
-    fd("deployments[].lifecycle", "drain", Duration, "After deletion, how long the process keeps accepting connections.", Def::Dur(d::DRAIN)),
-    fd("deployments[].lifecycle", "teardown", Duration, "After exit, how long the IP answers with RST before release.", Def::Dur(d::TEARDOWN)),
     fd("deployments[].churn", "lifetime", Str, "`none`, `fixed(D)` or `exponential(MEAN)`.", Def::Str("none")),
     f("deployments[].strategy", "type", Word(&["RollingUpdate", "Recreate"]), "How a new template revision rolls out."),
     f("deployments[].strategy", "rollingUpdate", Object, "`{maxSurge, maxUnavailable}`: numbers or percentages."),
     fd("deployments[].strategy.rollingUpdate", "maxSurge", Scalar, "Pods above `replicas` during a rollout (a percentage rounds up).", Def::Str("25%")),
     fd("deployments[].strategy.rollingUpdate", "maxUnavailable", Scalar, "Pods below `replicas` during a rollout (a percentage rounds down).", Def::Str("25%")),
-    fd("deployments[].capacity", "workers", Int, "Requests served at once.", Def::Int(d::WORKERS as u64)),
-    fd("deployments[].capacity", "queue", Int, "Requests that may wait for a worker.", Def::Int(d::QUEUE as u64)),
-    f("deployments[].capacity", "service_time", Str, "How long a request holds a worker."),
     // clients
     f("clients[]", "name", Str, "The group's name."),
     fd("clients[]", "namespace", Str, "The namespace the client pods run in (their DNS search list).", Def::Str(d::NAMESPACE)),
@@ -244,6 +232,20 @@ const FIELDS: &[Field] = &[
     fd("sweep.parameters[].range", "step", Int, "The step.", Def::Int(1)),
 ];
 
+/// The pod lifecycle and capacity fields, the same for StatefulSets and
+/// Deployments: (mapping, key, type, meaning, default).
+const WORKLOAD_FIELDS: &[(&str, &str, Ty, &str, Option<Def>)] = &[
+    ("lifecycle", "startup", Duration, "Created to listening and Ready.", Some(Def::Dur(d::STARTUP))),
+    ("lifecycle", "drain", Duration, "After deletion, how long the process keeps accepting connections.", Some(Def::Dur(d::DRAIN))),
+    ("lifecycle", "teardown", Duration, "After exit, how long the IP answers with RST before release.", Some(Def::Dur(d::TEARDOWN))),
+    ("capacity", "workers", Int, "Requests served at once.", Some(Def::Int(d::WORKERS as u64))),
+    ("capacity", "queue", Int, "Requests that may wait for a worker (the accept backlog).", Some(Def::Int(d::QUEUE as u64))),
+    ("capacity", "service_time", Str, "How long a request holds a worker: `5ms`, `exponential(MEAN)`, `lognormal(MEDIAN, SIGMA)`, `empirical(...)`.", None),
+];
+
+/// The workloads [`WORKLOAD_FIELDS`] and probes apply to.
+const WORKLOADS: &[&str] = &["statefulsets[]", "deployments[]"];
+
 /// Probe fields, the same for StatefulSets and Deployments.
 const PROBE_FIELDS: &[(&str, &str, u64)] = &[
     ("periodSeconds", "Seconds between probes.", 10),
@@ -251,8 +253,8 @@ const PROBE_FIELDS: &[(&str, &str, u64)] = &[
     ("failureThreshold", "Failures in a row that count.", 3),
 ];
 
-/// Probe fields accepted and not modelled.
-const PROBE_IGNORED: &[&str] = &[
+/// Probe fields accepted and not modelled (the parser skips these).
+pub const PROBE_IGNORED: &[&str] = &[
     "httpGet",
     "tcpSocket",
     "exec",
