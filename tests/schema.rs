@@ -3,7 +3,8 @@
 //! names it on its first line and validates against it, and files the
 //! parser rejects for their shape are rejected by it too. Validation uses
 //! Python's `jsonschema` (draft-07) and PyYAML, which `.ci/run` installs.
-//! Shell completions (`ksim completions SHELL`) know every subcommand.
+//! Shell completions (`ksim completions SHELL`) know every subcommand, and
+//! progress shows on a terminal only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -213,4 +214,49 @@ fn dash_o_is_the_format_as_kubectl_users_expect() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["seed"], 1);
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_only_and_never_touches_the_report() {
+    let f = root().join("scenarios/web-statefulset.yaml");
+    let plain = Command::new(KSIM)
+        .arg("run")
+        .arg(&f)
+        .env_remove("CI")
+        .output()
+        .expect("run ksim");
+    assert_eq!(plain.status.code(), Some(0));
+    assert!(plain.stderr.is_empty(), "no terminal: no progress");
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("SKIPPED (the terminal half): util-linux `script` is missing");
+        return;
+    }
+    // `script` gives ksim a pseudo-terminal; the report still goes to a file.
+    let dir = std::env::temp_dir().join(format!("ksim-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("report.txt");
+    let cmd = format!("{KSIM} run {} --out {}", f.display(), out.display());
+    let tty = Command::new("/usr/bin/script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("CI")
+        .output()
+        .expect("run script");
+    assert_eq!(tty.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("% of the simulated time"), "{shown}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        plain.stdout,
+        "the same report"
+    );
+    let quiet = Command::new("/usr/bin/script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("CI", "true")
+        .output()
+        .expect("run script");
+    assert!(
+        !String::from_utf8_lossy(&quiet.stdout).contains("simulated time"),
+        "silent under CI"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,7 @@ use sim_core::time::{SimDuration, parse_duration};
 
 mod chart;
 mod page;
+mod progress;
 mod render;
 mod run_page;
 mod sweep;
@@ -418,6 +419,9 @@ fn run(
         })
     } else if events_out.is_some() {
         sim_core::run_observed(&scenario, &opts, &mut events)
+    } else if progress::shown() {
+        let mut bar = progress::RunProgress::new(scenario.duration);
+        sim_core::run_observed(&scenario, &opts, &mut bar)
     } else {
         sim_core::run(&scenario, &opts)
     };

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use sim_core::scenario::Diagnostic;
 use sim_core::scenario::yaml::{self, Node};
@@ -113,19 +113,10 @@ fn pool(jobs: Option<usize>) -> rayon::ThreadPool {
 }
 
 fn progress(len: usize) -> ProgressBar {
-    // Drawn on stderr only when it is a terminal (indicatif hides it
-    // otherwise), and never under CI, whose logs may be a terminal.
-    let target = if std::env::var_os("CI").is_some() {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}")
-            .expect("a valid template"),
-    );
-    bar
+    crate::progress::bar(
+        len as u64,
+        "{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}",
+    )
 }
 
 /// Run `runs` (run indices) of the sweep; records in run order.
