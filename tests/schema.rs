@@ -260,3 +260,61 @@ fn progress_is_drawn_on_a_terminal_only_and_never_touches_the_report() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The usage lines of the README's command sections: `ksim SUB ... [--flag ...]`.
+fn readme_usage() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let mut out = Vec::new();
+    let mut in_code = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("ksim ").filter(|_| in_code) else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let Some(sub) = words.first() else { continue };
+        if !sub.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            continue;
+        }
+        let sub = if words.get(1) == Some(&"merge") {
+            "sweep merge".to_string()
+        } else {
+            sub.to_string()
+        };
+        let flags: Vec<String> = words
+            .iter()
+            .flat_map(|w| w.split(['[', ']', '|', '"']))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| w.trim_end_matches(['.', ',', ')']).to_string())
+            .collect();
+        out.push((sub, flags));
+    }
+    out
+}
+
+#[test]
+fn help_lists_every_flag_the_readme_documents() {
+    let usage = readme_usage();
+    assert!(usage.len() >= 8, "the README's usage lines: {usage:?}");
+    for (sub, flags) in usage {
+        let mut args: Vec<&str> = sub.split(' ').collect();
+        args.push("--help");
+        let out = Command::new(KSIM).args(&args).output().expect("run ksim");
+        assert_eq!(out.status.code(), Some(0), "ksim {sub} --help");
+        let help = String::from_utf8_lossy(&out.stdout);
+        for flag in flags {
+            assert!(
+                help.contains(&flag),
+                "`ksim {sub} --help` does not list {flag}"
+            );
+        }
+    }
+    let dns = Command::new(KSIM)
+        .args(["dns", "--help"])
+        .output()
+        .expect("run ksim");
+    assert!(String::from_utf8_lossy(&dns.stdout).contains("--from <GROUP[/INDEX]|POD>"));
+}

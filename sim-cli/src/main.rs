@@ -74,8 +74,9 @@ enum Command {
         #[arg(long, value_parser = at_arg)]
         at: SimDuration,
         /// Resolve as this client would (`GROUP` or `GROUP/INDEX`): its search
-        /// list, its cache, its node's cache.
-        #[arg(long)]
+        /// list, its cache, its node's cache; or as a pod would (`POD`, a
+        /// pod's name): its namespace's search list.
+        #[arg(long, value_name = "GROUP[/INDEX]|POD")]
         from: Option<String>,
         /// Seed for all randomness (overrides the scenario's `seed`).
         #[arg(long)]
