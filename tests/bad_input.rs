@@ -867,11 +867,18 @@ fn absurd_sizes_are_refused_before_running() {
     check(
         "limits",
         vec![
-            case("rate_beyond_any_run", edit("rate: 5", "rate: 1e300"))
-                .at("1e300")
+            case("rate_beyond_any_run", edit("rate: 5", "rate: 1e9"))
+                .at("1e9")
                 .path("clients[0].rate")
                 .says(&["requests", "ksim runs at most 1e9"])
                 .hint("lower `rate` or `count`"),
+            // Faster than one request per nanosecond: the gaps would round
+            // to zero and time would stand still.
+            case("rate_beyond_the_clock", edit("rate: 5", "rate: 1e300"))
+                .at("1e300")
+                .path("clients[0].rate")
+                .says(&["at most 1e9 requests per second per client", "nanosecond"])
+                .hint("raise `count` instead"),
             case("rate_overflowing_a_float", edit("rate: 5", "rate: 1e400"))
                 .at("1e400")
                 .path("clients[0].rate")
@@ -1743,6 +1750,97 @@ fn mesh_settings_point_at_the_field() {
             case("sidecar_type", edit("    rate: 5\n", "    rate: 5\n    sidecar: maybe\n"))
                 .at("maybe")
                 .path("clients[0].sidecar"),
+        ],
+    );
+}
+
+/// `BASE` plus a fleet of three shards; the cases edit the fleet.
+fn fleet(from: &str, to: &str) -> String {
+    const FLEET: &str = "\
+fleets:
+  - count: 3
+    services:
+      - {name: \"db-{i}\", clusterIP: None, selector: {app: \"db-{i}\"}, ports: [5432]}
+    statefulsets:
+      - {name: \"db-{i}\", service: \"db-{i}\", replicas: 2, labels: {app: \"db-{i}\"}}
+    clients:
+      - {name: \"app-{i}\", target: \"db-{i}:5432\", rate: 1}
+";
+    format!("{BASE}{}", edit_of(FLEET, from, to))
+}
+
+#[test]
+fn a_fleet_is_valid_and_its_mistakes_point_at_the_template() {
+    let dir = TempDir::new("fleet-ok");
+    let out = run_file(
+        &dir.write("ok.yaml", fleet("count: 3", "count: 3").as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    check(
+        "fleet",
+        vec![
+            case("unknown_placeholder", fleet("\"app-{i}\"", "\"app-{n}\""))
+                .at("\"app-{n}\"")
+                .path("fleets[0].clients[0].name")
+                .says(&["unknown placeholder `{n}`"])
+                .hint("`{i}` (the copy index)"),
+            case("unclosed_brace", fleet("\"db-{i}:5432\"", "\"db-{i:5432\""))
+                .at("\"db-{i:5432\"")
+                .path("fleets[0].clients[0].target")
+                .says(&["an unclosed `{` in `db-{i:5432`"])
+                .hint("write `{{` for a literal `{`"),
+            case("stray_brace", fleet("\"app-{i}\"", "\"app-i}\""))
+                .at("\"app-i}\"")
+                .path("fleets[0].clients[0].name")
+                .says(&["a `}` with no `{`"])
+                .hint("write `}}`"),
+            case(
+                "placeholder_read_as_a_mapping",
+                fleet(
+                    "      - {name: \"app-{i}\", target: \"db-{i}:5432\", rate: 1}\n",
+                    "      - name: {i}\n        target: \"db-{i}:5432\"\n        rate: 1\n",
+                ),
+            )
+            .at("{i}\n")
+            .path("fleets[0].clients[0].name")
+            .says(&["`{i}` here is a YAML mapping"])
+            .hint("quote the value"),
+            case("copies_share_a_name", fleet("\"app-{i}\"", "app"))
+                .at("app, target")
+                .path("fleets[0].clients[0].name")
+                .says(&["all 3 copies would be named `app`"])
+                .hint("`\"app-{i}\"`"),
+            case(
+                "unknown_fleet_field",
+                fleet("    clients:\n", "    client:\n"),
+            )
+            .at("client:")
+            .path("fleets[0].client")
+            .says(&["unknown field `client` in a fleet"])
+            .hint("did you mean `clients`?"),
+            case("zero_copies", fleet("count: 3", "count: 0"))
+                .at("count: |0")
+                .path("fleets[0].count")
+                .says(&["expected a whole number from 1"]),
+            case("too_many_nodes", fleet("count: 3", "count: 90000"))
+                .at("90000")
+                .path("fleets[0].count")
+                .says(&["the fleets expand to more than 1000000 YAML nodes"])
+                .hint("fewer copies"),
+            // A mistake the scenario reader finds in a copy: the template's
+            // position and path, and which copy.
+            case("error_in_a_copy", fleet("rate: 1}", "rate: -1}"))
+                .at("-1}")
+                .path("fleets[0].clients[0].rate")
+                .says(&["(in the copy with i = 0)"]),
+            case(
+                "copy_names_no_service",
+                fleet("\"db-{i}:5432\"", "\"dbx-{i}:5432\""),
+            )
+            .at("\"dbx-{i}:5432\"")
+            .path("fleets[0].clients[0].target")
+            .says(&["(in the copy with i = 0)"]),
         ],
     );
 }

@@ -317,9 +317,23 @@ fn every_scenario_in_the_directory_runs() {
         files.len() >= 2,
         "expected the example scenarios, found {files:?}"
     );
+    let dir = TempDir::new("scenarios");
     for file in &files {
-        let r = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
         let stem = file.file_stem().unwrap().to_str().unwrap();
+        let mut file = file.clone();
+        // A production-scale scenario runs here as a small copy of itself
+        // (this is a debug build): its first fleet 2 copies, 5 s.
+        if stem == "fleet-10k" {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in ["\nduration: 1h\n", "\n  - count: 100\n"] {
+                assert!(text.contains(line), "fleet-10k.yaml: no `{}`", line.trim());
+            }
+            let small = text
+                .replacen("\nduration: 1h\n", "\nduration: 5s\n", 1)
+                .replacen("\n  - count: 100\n", "\n  - count: 2\n", 1);
+            file = dir.write("fleet-10k.yaml", small.as_bytes());
+        }
+        let r = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
         assert_eq!(
             at(&r, "/scenario/name"),
             stem,
@@ -584,6 +598,9 @@ fn check_writes_a_shrunk_counterexample_that_ksim_run_reproduces() {
     );
     assert!(stdout.contains("a stale IP from the"), "{stdout}");
     assert!(stdout.contains("events[0] at 1s"), "{stdout}");
+    // Shrinking went on in the file itself.
+    assert!(stdout.contains("    lowered duration: 20s -> "), "{stdout}");
+    assert!(stdout.contains("  1-minimal: "), "{stdout}");
     let written = dir.0.join("checked.counterexample.yaml");
     assert!(
         stdout.contains(&format!("wrote {}", written.display())),
@@ -593,6 +610,168 @@ fn check_writes_a_shrunk_counterexample_that_ksim_run_reproduces() {
     let report = json(&ok(&["run", written.to_str().unwrap(), "--format", "json"]));
     let rate = report["rates"]["stale_ip_error_rate"].as_f64().unwrap();
     assert!(rate >= 0.001, "{rate}");
+}
+
+/// Three client groups and three deletions, where one group and one
+/// deletion are enough to break "no stale-IP errors for `jvm`".
+const CHECKED_BIG: &str = r#"# story: a deletion under a caching JVM
+name: big
+seed: 7
+duration: 20s
+services:
+  - {name: nginx, clusterIP: None, selector: {app: web}, ports: [80]}
+  # an unused Service
+  - {name: other, selector: {app: nothing}, ports: [81]}
+statefulsets:
+  - {name: web, service: nginx, replicas: 3, start_ready: true}
+clients:
+  # resolves before every request
+  - {name: fresh, count: 2, target: "nginx:80", rate: 5}
+  # caches answers for 30 s
+  - name: jvm
+    count: 3   # three JVMs
+    target: "nginx:80"
+    rate: 10
+    resolver: {cache: fixed(30s)}
+events:
+  - {at: 5s, delete_pod: web-0}  # the first deletion
+  - {at: 8s, delete_pod: web-1}
+  - {at: 12s, delete_pod: web-2}
+"#;
+
+#[test]
+fn check_shrinks_the_file_itself_keeping_the_comments_of_what_survives() {
+    let dir = TempDir::new("check-shrink");
+    let file = dir.write("big.yaml", CHECKED_BIG.as_bytes());
+    let file = file.to_str().unwrap();
+    let out = ksim(&[
+        "check",
+        file,
+        "--property",
+        "client_groups.jvm.stale_ip_error_rate < 0.1%",
+        "--vary",
+        "clients[0].rate=1..5",
+        "--cases",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for removed in [
+        "removed clients[0] (`fresh`)",
+        "removed services[1] (`other`)",
+        "removed events[0] (`{at: 5s, delete_pod: web-0}`)",
+        "removed clients[0].count (was 3)",
+    ] {
+        assert!(stdout.contains(removed), "{removed}: {stdout}");
+    }
+    assert!(stdout.contains("  1-minimal: "), "{stdout}");
+    let text = std::fs::read_to_string(dir.0.join("big.counterexample.yaml")).unwrap();
+    assert!(
+        text.contains("# story: a deletion under a caching JVM"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  # caches answers for 30 s\n  - name: jvm\n"),
+        "{text}"
+    );
+    assert!(text.contains("seed: 7\n"), "{text}");
+    assert!(!text.contains("an unused Service"), "{text}");
+    assert!(!text.contains("resolves before every request"), "{text}");
+    assert!(!text.contains("three JVMs"), "{text}");
+    let body = text.split_once("# reproduce").unwrap().1;
+    assert!(!body.contains('{'), "block style: {text}");
+    // One deletion is left, and `ksim run` reproduces the violation.
+    assert_eq!(body.matches("delete_pod").count(), 1, "{text}");
+    let report = json(&ok(&[
+        "run",
+        dir.0.join("big.counterexample.yaml").to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let rate = report["client_groups"]["jvm"]["stale_ip_error_rate"]
+        .as_f64()
+        .unwrap();
+    assert!(rate >= 0.001, "{rate}");
+}
+
+#[test]
+fn check_shrink_structure_removes_and_values_only_lowers() {
+    let dir = TempDir::new("check-shrink-modes");
+    let file = dir.write("big.yaml", CHECKED_BIG.as_bytes());
+    let file = file.to_str().unwrap();
+    let run = |mode: &str, runs: &str| {
+        let out = ksim(&[
+            "check",
+            file,
+            "--property",
+            "client_groups.jvm.stale_ip_error_rate < 0.001",
+            "--cases",
+            "1",
+            "--shrink",
+            mode,
+            "--max-shrink-runs",
+            runs,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let structure = run("structure", "200");
+    assert!(structure.contains("    removed "), "{structure}");
+    assert!(!structure.contains("    lowered "), "{structure}");
+    let values = run("values", "200");
+    assert!(values.contains("    lowered "), "{values}");
+    assert!(!values.contains("    removed "), "{values}");
+    assert!(values.contains("  1-minimal in values: "), "{values}");
+    // 3 runs are not enough to finish: it says so.
+    let short = run("both", "3");
+    assert!(
+        short.contains("not 1-minimal: the shrinking budget ran out"),
+        "{short}"
+    );
+}
+
+#[test]
+fn check_properties_over_windows_groups_and_pods() {
+    let dir = TempDir::new("check-over-time");
+    let file = dir.write("checked.yaml", CHECKED.as_bytes());
+    let file = file.to_str().unwrap();
+    for (property, code) in [
+        ("every window: stale_ip_error_rate < 100%", 0),
+        ("any group: refused_rate >= 0", 0),
+        ("eventually pod web-0 ready before 20s", 0),
+        ("never pod web-0 terminating", 1),
+        ("eventually pod web-9 ready", 1),
+    ] {
+        let out = ksim(&[
+            "check",
+            file,
+            "--property",
+            property,
+            "--cases",
+            "1",
+            "--max-shrink-runs",
+            "0",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{property}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = ksim(&[
+        "check",
+        file,
+        "--property",
+        "every window: stale_ip_eror_rate < 1%",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("windows[0]") && stderr.contains("stale_ip_eror_rate"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -629,6 +808,18 @@ fn check_rejects_bad_properties_and_ranges_with_exit_code_2() {
         (
             vec!["--property", "rates.stale_ip_eror_rate < 1"],
             "did you mean `stale_ip_error_rate`",
+        ),
+        (
+            vec!["--property", "every pod: x < 1"],
+            "`pod` is not something to quantify over",
+        ),
+        (
+            vec!["--property", "eventually pod web-0 raedy"],
+            "did you mean `ready`",
+        ),
+        (
+            vec!["--property", "totals.requests > 0", "--shrink", "all"],
+            "possible values: structure, values, both",
         ),
         (
             vec![

@@ -43,29 +43,31 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// What each cargo-fuzz target does with one input (`fuzz/harness.rs`):
+/// the same code here on stable.
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
 /// Parse as the CLI would: text (lossy for bytes that are not UTF-8), with
-/// manifests read as the same input, so the manifest reader is fuzzed too.
+/// manifests and traces read as the same input, so their readers are fuzzed
+/// too.
 fn parse_both(bytes: &[u8]) {
-    let text = String::from_utf8_lossy(bytes);
-    for result in [
-        scenario::parse(&text),
-        scenario::parse_with(&text, &|name| {
-            if name.len() < 200 {
-                Ok(text.to_string())
-            } else {
-                Err("too long".into())
-            }
-        }),
-    ] {
-        if let Err(d) = result {
-            assert!(!d.message.trim().is_empty(), "an error without a message");
-        }
-    }
+    harness::scenario_reader(bytes);
 }
 
 /// Run `inputs` through the parser on a worker thread, watched: a panic or
 /// an input slower than [`PER_INPUT`] fails the test, naming the input.
 fn watched(label: &str, inputs: impl FnMut(&mut dyn FnMut(&str, &[u8])) + Send + 'static) {
+    watched_with(label, parse_both, inputs)
+}
+
+/// [`watched`] with `target` (one of the fuzz harness's functions) instead
+/// of the scenario parser.
+fn watched_with(
+    label: &str,
+    target: fn(&[u8]),
+    inputs: impl FnMut(&mut dyn FnMut(&str, &[u8])) + Send + 'static,
+) {
     let current: Arc<Mutex<(String, Vec<u8>)>> = Arc::default();
     let started_ms = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
@@ -79,7 +81,7 @@ fn watched(label: &str, inputs: impl FnMut(&mut dyn FnMut(&str, &[u8])) + Send +
                 inputs(&mut |name, bytes| {
                     *current.lock().unwrap() = (name.to_string(), bytes.to_vec());
                     started_ms.store(origin.elapsed().as_millis() as u64, Ordering::SeqCst);
-                    parse_both(bytes);
+                    target(bytes);
                     done.fetch_add(1, Ordering::SeqCst);
                 });
             })
@@ -129,6 +131,54 @@ fn every_corpus_file_parses_to_a_scenario_or_a_clear_error() {
             parse(name, bytes);
         }
     });
+}
+
+/// The files of `fuzz/corpus/<target>/` (minimised by `cargo fuzz cmin`),
+/// and the crash inputs kept beside them, sorted by name.
+fn fuzz_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = format!("{target}/{}", p.file_name().unwrap().to_string_lossy());
+            (name, std::fs::read(&p).expect("readable"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every fuzz target's kept corpus replays on stable: no panic, no hang.
+#[test]
+fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
+    type Target = (&'static str, fn(&[u8]));
+    let targets: [Target; 3] = [
+        ("parse", harness::scenario_reader),
+        ("manifest", harness::manifest_reader),
+        ("dns_question", harness::dns_question),
+    ];
+    for (target, run) in targets {
+        let files = fuzz_corpus(target);
+        assert!(files.len() >= 5, "{target}: {} corpus files", files.len());
+        watched_with(target, run, move |go| {
+            for (name, bytes) in &files {
+                go(name, bytes);
+            }
+        });
+    }
+}
+
+/// A fuzz harness bug found by the first run: the `ksim dns` target's
+/// cluster must itself be a valid scenario (a Service written in the short
+/// form as `type: ExternalName` is refused; it is an object).
+#[test]
+fn the_dns_question_target_asks_a_valid_cluster() {
+    harness::dns_question(b"ext\nCNAME\n");
+    harness::dns_question(b"loop.default.svc.cluster.local.\nA\napp/1\n");
 }
 
 #[test]
@@ -268,4 +318,18 @@ fn thousands_of_mutations_of_the_corpus_never_panic_or_hang() {
             parse(&format!("mutation {n} of {name}"), &input);
         }
     });
+}
+
+/// Found by fuzzing the pod-trace reader: an event with no time at all
+/// beside one with a time made the offset `t - i128::MIN` overflow.
+#[test]
+fn a_trace_event_without_any_time_does_not_overflow_the_offsets() {
+    let trace = r#"{"type": "ADDED", "object": {"kind": "Pod", "metadata": {"name": "a"}, "status": {"podIP": "10.244.0.1"}}}
+{"type": "ADDED", "object": {"kind": "Pod", "metadata": {"name": "b", "creationTimestamp": "2026-11-20T03:00:00Z"}, "status": {"podIP": "10.244.0.2"}}}
+"#;
+    let pods = scenario::trace::read(trace, "t.json").expect("a valid trace");
+    assert_eq!(pods.len(), 2);
+    for p in &pods {
+        assert_eq!(p.steps[0].0, sim_core::time::SimDuration(0), "{}", p.name);
+    }
 }

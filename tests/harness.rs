@@ -8,9 +8,9 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestError, TestRunner};
-use sim_core::check::model::{Action, ClientCache};
+use sim_core::check::model::{Action, ClientCache, IpReuse, MeshModel, Model, Retries, Step};
 use sim_core::check::strategy::{self, Space};
-use sim_core::check::{Check, Cmp};
+use sim_core::check::{Check, Op};
 use sim_core::metrics::Outcome;
 
 fn config(cases: u32) -> Config {
@@ -42,7 +42,7 @@ fn careful_clients() -> Space {
         server_cache_s: vec![None],
         propagation_ms: 0..=1000,
         drain_ms: 1000..=3000,
-        ..Space::default()
+        ..Space::basic()
     }
 }
 
@@ -56,7 +56,7 @@ proptest! {
     /// pod reached one that was listening.
     #[test]
     fn careful_clients_see_under_a_tenth_of_a_percent_stale_ip_errors(m in strategy::models(&careful_clients())) {
-        let check = Check::report("rates.stale_ip_error_rate", Cmp::Lt(0.001))
+        let check = Check::report("rates.stale_ip_error_rate", Op::Lt, 0.001)
             .and(Check::always("no wrong backend", |a| a.outcome != Outcome::WrongBackend));
         strategy::verify(&check, &m)?;
     }
@@ -71,7 +71,7 @@ fn the_harness_finds_and_shrinks_a_stale_ip_error_under_a_caching_client() {
     let space = Space {
         caches: vec![ClientCache::Fixed(30)],
         all_actions: false, // deletions only
-        ..Space::default()
+        ..Space::basic()
     };
     let check = Check::always("no stale-IP errors", |a| a.stale.is_none());
     let mut runner = TestRunner::new(config(64));
@@ -121,4 +121,181 @@ fn checks_over_the_lifecycle_event_log_name_the_event_that_broke_them() {
     assert_eq!(v.check, "always(no pod terminates)");
     assert_eq!(v.at.map(|t| t.as_ns()), Some(10_000_000_000));
     assert!(v.detail.contains("pod_terminating web-1"), "{}", v.detail);
+}
+
+// ---------------------------------------------------------------------------
+// Properties over every feature. Each holds over its space, and a broken
+// variant fails with a small counterexample (every optional feature the
+// failure does not need shrinks away).
+
+/// Short runs with every optional feature in play.
+fn rich(duration_s: std::ops::RangeInclusive<u32>) -> Space {
+    Space {
+        duration_s,
+        rate: 1..=10,
+        ..Space::default()
+    }
+}
+
+/// Run `property` over `space`; the shrunk counterexample when it fails.
+fn counterexample(space: &Space, cases: u32, check: impl Fn(&Model) -> Check) -> Option<Model> {
+    let mut runner = TestRunner::new(config(cases));
+    match runner.run(&strategy::models(space), |m| {
+        strategy::verify(&check(&m), &m).map(|_| ())
+    }) {
+        Ok(()) => None,
+        Err(TestError::Fail(_, m)) => Some(m),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn no_wrong_backend(_: &Model) -> Check {
+    Check::always("no wrong backend", |a| a.outcome != Outcome::WrongBackend)
+}
+
+/// "No wrong-backend outcome unless IP reuse is immediate." A client reaches
+/// a pod that is not its target's only when that pod holds an address
+/// another pod had; without reuse inside the run (`never`, or `host-local`,
+/// which cycles through a node's 253 addresses first) that cannot happen,
+/// whatever else is going on: Deployments, several Services, kube-proxy
+/// modes, pools, retries, capacity, the mesh, policies, node failures.
+/// (A `cooldown` shorter than a client's cache can produce it too.)
+#[test]
+fn no_wrong_backend_unless_ip_reuse_is_immediate() {
+    let holds = Space {
+        ip_reuse: vec![IpReuse::Never, IpReuse::HostLocal],
+        ..rich(10..=20)
+    };
+    let found = counterexample(&holds, 16, no_wrong_backend);
+    assert_eq!(found, None);
+    // Broken: immediate reuse, with clients caching answers for 30 s. The
+    // counterexample: `web` loses a pod, the neighbour gains one, which
+    // takes the address a client still has cached.
+    let broken = Space {
+        ip_reuse: vec![IpReuse::Immediate],
+        caches: vec![ClientCache::Fixed(30)],
+        max_events: 4,
+        ..rich(10..=20)
+    };
+    let m = counterexample(&broken, 64, no_wrong_backend).expect("immediate reuse breaks it");
+    assert_eq!(m.clients.len(), 1, "{m:?}");
+    assert!(m.neighbour.is_some(), "{m:?}");
+    assert_eq!(m.events.len(), 2, "{m:?}");
+    assert_eq!(
+        (m.mesh, m.capacity, m.netpol_allowed_groups),
+        (None, None, None),
+        "{m:?}"
+    );
+    assert!(!m.deployment && m.more_services.is_empty(), "{m:?}");
+    assert_eq!(m.clients[0].retries, None, "{m:?}");
+}
+
+/// At most `attempts` retries per request (the request's budget of tries),
+/// and none when the retry budget is zero (`percent: 0, min_concurrency:
+/// 0`: Envoy allows no retry in flight). The mesh is left out: its sidecars
+/// retry on their own policy.
+fn retries_within_budget(m: &Model, short: u32) -> Check {
+    let limits: Vec<u32> = m
+        .clients
+        .iter()
+        .map(|c| match c.retries {
+            None => 0,
+            Some(Retries {
+                budget: Some((0, 0)),
+                ..
+            }) => 0,
+            Some(r) => r.attempts.saturating_sub(short),
+        })
+        .collect();
+    Check::always("retries within the budget", move |a| {
+        a.try_index <= limits[a.group as usize]
+    })
+}
+
+#[test]
+fn retries_never_exceed_the_budget() {
+    let space = Space {
+        mesh: false,
+        caches: vec![ClientCache::Fixed(30)],
+        ..rich(10..=20)
+    };
+    assert_eq!(
+        counterexample(&space, 16, |m| retries_within_budget(m, 0)),
+        None
+    );
+    // Broken: a budget one retry short. The counterexample is one group
+    // retrying once, after one failure-causing event.
+    let m = counterexample(&space, 64, |m| retries_within_budget(m, 1)).expect("a retry is made");
+    assert_eq!(m.clients.len(), 1, "{m:?}");
+    assert_eq!(
+        m.clients[0].retries,
+        Some(Retries {
+            attempts: 1,
+            budget: None
+        }),
+        "{m:?}"
+    );
+    assert!(m.events.len() <= 1, "{m:?}");
+    assert_eq!((m.capacity, m.netpol_allowed_groups), (None, None), "{m:?}");
+}
+
+/// Two to five pods behind a ClusterIP Service in the mesh, balanced round
+/// robin by the sidecars, clients that give up after 500 ms, and pod 0
+/// hanging (it accepts and never answers) at 1 s.
+fn hung_pod(outlier: Option<u32>) -> impl Strategy<Value = Model> {
+    let space = Space {
+        seed: false,
+        replicas: 2..=5,
+        duration_s: 30..=40,
+        rate: 10..=20,
+        max_events: 0,
+        mesh: false,
+        ..Space::basic()
+    };
+    (strategy::models(&space), 1u32..=5).prop_map(move |(mut m, k)| {
+        m.headless = false;
+        m.mesh = Some(MeshModel {
+            strict_mtls: false,
+            outlier_consecutive: outlier.map(|_| k),
+            sidecars_from: u32::MAX,
+            round_robin: true,
+        });
+        for c in &mut m.clients {
+            c.cache = ClientCache::None;
+            c.request_timeout_ms = Some(500);
+        }
+        m.events = vec![Step {
+            at_s: 1,
+            action: Action::HangPod(0),
+        }];
+        m
+    })
+}
+
+/// "With outlier detection, a hung pod's share of failures stays below
+/// 10%." Envoy's consecutive-5xx detector (a request timeout counts) ejects
+/// the hung pod after a few failures per sidecar for 30 s; without it,
+/// round robin sends it one request in `replicas`.
+#[test]
+fn with_outlier_detection_a_hung_pods_failures_stay_below_ten_percent() {
+    let check = Check::report("rates.request_failure_rate", Op::Lt, 0.10);
+    let mut runner = TestRunner::new(config(12));
+    runner
+        .run(&hung_pod(Some(5)), |m| {
+            strategy::verify(&check, &m).map(|_| ())
+        })
+        .unwrap();
+    // Broken: no outlier detection. The counterexample has the most pods
+    // it can shrink to that still fail (any), one group of one client.
+    let mut runner = TestRunner::new(config(12));
+    let r = runner.run(&hung_pod(None), |m| {
+        strategy::verify(&check, &m).map(|_| ())
+    });
+    let Err(TestError::Fail(why, m)) = r else {
+        panic!("expected a counterexample, got {r:?}")
+    };
+    assert!(m.replicas <= 3, "{m:?}");
+    assert_eq!(m.clients.len(), 1, "{m:?}");
+    assert_eq!(m.clients[0].count, 1, "{m:?}");
+    assert!(why.to_string().contains("hang_pod: web-0"), "{why}");
 }

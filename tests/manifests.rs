@@ -689,9 +689,10 @@ fn kubectl_get_output_reads_and_controller_owned_objects_are_generated() {
     // ksim creates them from the StatefulSet and the Service.
     assert!(sc.pods.is_empty(), "{:?}", sc.pods);
     assert!(sc.endpoint_slices.is_empty(), "{:?}", sc.endpoint_slices);
-    // It is the same scenario as the tutorial written in ksim's short form.
+    // It is the same scenario as the tutorial written in ksim's short form,
+    // its pods Ready from the start as the snapshot's `readyReplicas` says.
     let short = sim_core::scenario::parse(&format!(
-        "{HEADER}services: [{{name: nginx, clusterIP: None, selector: {{app: nginx}}, ports: [{{name: web, port: 80}}]}}]\nstatefulsets: [{{name: web, service: nginx, replicas: 2, labels: {{app: nginx}}, ports: [80]}}]\n"
+        "{HEADER}services: [{{name: nginx, clusterIP: None, selector: {{app: nginx}}, ports: [{{name: web, port: 80}}]}}]\nstatefulsets: [{{name: web, service: nginx, replicas: 2, labels: {{app: nginx}}, ports: [80], start_ready: true}}]\n"
     ))
     .unwrap();
     assert_eq!(sc.digest(), short.digest());
@@ -825,10 +826,6 @@ fn unknown_kinds_versions_and_fields_are_named_with_the_nearest_fix() {
                 .path("manifests[0] (m.yaml) doc 2: kind")
                 .says(&["kind `Servise`", "Namespace, Service, EndpointSlice, Endpoints, Pod, StatefulSet"])
                 .hint("did you mean `Service`?"),
-            in_manifest("a_kind_ksim_does_not_simulate", "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\n")
-                .at("m.yaml", "DaemonSet")
-                .says(&["kind `DaemonSet`"])
-                .hint("write the pods you need as Pod objects"),
             in_manifest("wrong_api_version", "apiVersion: discovery.k8s.io/v1beta1\nkind: EndpointSlice\nmetadata: {name: x}\n")
                 .at("m.yaml", "discovery.k8s.io/v1beta1")
                 .path("manifests[0] (m.yaml) doc 1: apiVersion")

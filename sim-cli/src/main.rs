@@ -11,10 +11,15 @@ use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
 mod chart;
+mod check;
+mod input;
+mod lint;
+mod output;
 mod page;
 mod progress;
 mod render;
 mod run_page;
+mod serve;
 mod sweep;
 
 /// Exit code for bad input (scenario, flags, files).
@@ -88,9 +93,36 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Serve the cluster's DNS at one simulated instant over UDP and TCP on
+    /// a loopback address, for real clients (dig, a stub resolver, an app).
+    ServeDns {
+        /// Scenario file (YAML or JSON).
+        file: PathBuf,
+        /// The simulated instant answers start from, e.g. `30s`.
+        #[arg(long, value_parser = at_arg)]
+        at: SimDuration,
+        /// Loopback address and port to answer on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        listen: std::net::SocketAddr,
+        /// `frozen`: hold --at; `run`: advance from --at at --speed x wall clock.
+        #[arg(long, value_enum, default_value_t = serve::Clock::Frozen)]
+        clock: serve::Clock,
+        /// Simulated seconds per wall-clock second with `--clock run`.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Seed for all randomness (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// One log line per query on standard error (CoreDNS `log` format).
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Run a parameter sweep: every point of the scenario's `sweep:` grid
     /// with several seeds, in parallel; statistics per point and metric.
     Sweep(SweepCli),
+    /// Lint Kubernetes manifests for the causes of failed requests; each
+    /// finding confirmed by a short simulation (exit 1 at --fail-on).
+    Lint(lint::LintCli),
     /// Find the cheapest value of the `cheapest` parameter that meets the
     /// `slo:`, by bisection (assuming monotonicity, checked).
     Plan {
@@ -120,36 +152,11 @@ enum Command {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
-    /// Search for a scenario that breaks a property of the report, shrink it,
-    /// and write it as a scenario file `ksim run` reproduces. Exit code 1 when
-    /// a counterexample is found, 0 when none is found within --cases.
-    Check {
-        /// Scenario file (YAML or JSON).
-        file: PathBuf,
-        /// `KEY OP NUMBER [&& ...]` over the JSON report, e.g.
-        /// `rates.stale_ip_error_rate < 0.001`; OP is < <= > >= == !=.
-        #[arg(long)]
-        property: String,
-        /// `PATH=RANGE`: a value of the scenario file to vary, e.g.
-        /// `statefulsets[0].replicas=1..10`, `clients[0].rate=0.5..20`,
-        /// `events[0].at=1s..60s`, `clients[0].resolver.cache=none|ttl|fixed(30s)`
-        /// (ends included). Repeat for several. Without any, the seed varies.
-        #[arg(long = "vary", value_name = "PATH=RANGE")]
-        vary: Vec<String>,
-        /// Random points to try before giving up.
-        #[arg(long, default_value_t = 64)]
-        cases: u32,
-        /// Seed of the search (which points are tried), not of the runs.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Most runs to spend shrinking a counterexample.
-        #[arg(long, default_value_t = 512)]
-        max_shrink_runs: u32,
-        /// Where to write the counterexample (default: `<name>.counterexample.yaml`
-        /// next to FILE, so relative `manifests` paths still resolve).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    /// Search for a scenario that breaks a property of the report, shrink it
+    /// (its values and its structure), and write it as a scenario file `ksim
+    /// run` reproduces. Exit code 1 when a counterexample is found, 0 when
+    /// none is found within --cases.
+    Check(check::CheckArgs),
 }
 
 /// What `ksim sweep` and `ksim plan` share: where the plan is, how to run.
@@ -281,6 +288,24 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::ServeDns {
+            file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        } => serve::serve_dns(serve::ServeArgs {
+            file: &file,
+            at,
+            listen,
+            clock,
+            speed,
+            seed,
+            verbose,
+        }),
+        Command::Lint(c) => lint::run(c),
         Command::Sweep(c) => match c.command {
             Some(SweepCommand::Merge {
                 inputs,
@@ -322,23 +347,7 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "ksim", &mut out);
             emit(&String::from_utf8_lossy(&out), None)
         }
-        Command::Check {
-            file,
-            property,
-            vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            out,
-        } => check(
-            &file,
-            &property,
-            &vary,
-            cases,
-            seed,
-            max_shrink_runs,
-            out.as_deref(),
-        ),
+        Command::Check(args) => check::check(&args),
     }
 }
 
@@ -386,6 +395,13 @@ fn run(
         Ok(x) => x,
         Err(code) => return code,
     };
+    let outputs: Vec<(&str, &Path)> = [("--out", out), ("--events-out", events_out)]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p?)))
+        .collect();
+    if let Err(m) = output::check(&outputs) {
+        return fail(m);
+    }
     let width = window.unwrap_or(sim_core::scenario::defaults::WINDOW);
     let windows = limits::windows(scenario.duration, width);
     if windows > limits::MAX_WINDOWS {
@@ -426,7 +442,7 @@ fn run(
     } else {
         sim_core::run(&scenario, &opts)
     };
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => {
             let loc = sim_core::scenario::locate(&src, &e.path).unwrap_or_default();
@@ -437,17 +453,31 @@ fn run(
             );
         }
     };
-    if let Some(path) = events_out
-        && let Err(e) = write_atomically(path, events.0.as_bytes())
-    {
-        return fail(format!("error: cannot write {}: {e}\n", path.display()));
-    }
+    sim_core::diagnose::name_scenario_file(&mut report.findings, &shown);
     let text = match format {
         RunFormat::Text => report.to_text(),
         RunFormat::Json => report.to_json(),
         RunFormat::Html => run_page::html(&report, &timeline.unwrap_or_default()),
     };
-    let code = emit(&text, out);
+    // The event log and the report file are committed together.
+    let mut files: Vec<(&Path, &[u8])> = Vec::new();
+    if let Some(path) = events_out {
+        files.push((path, events.0.as_bytes()));
+    }
+    if let Some(path) = out {
+        files.push((path, text.as_bytes()));
+    }
+    if let Err((path, e)) = output::commit(&files) {
+        return fail(format!(
+            "error: cannot write {}: {e}; no output was written\n",
+            path.display()
+        ));
+    }
+    let code = if out.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        emit(&text, None)
+    };
     match verdict {
         Some(v) => {
             let _ = std::io::stderr().write_all(v.to_text().as_bytes());
@@ -473,21 +503,21 @@ fn load(file: &Path, out: Option<&Path>) -> Result<(String, sim_core::Scenario),
         )));
     }
     let src = read_source(file).map_err(fail)?;
-    match parse_scenario(file, &src, None) {
-        Ok(s) => Ok((src, s)),
-        Err(message) => Err(fail(message)),
+    let scenario = parse_scenario(file, &src, None).map_err(fail)?;
+    // Its manifests and traces are read now: none may be the output.
+    if let Some(path) = out {
+        output::check(&[("--out", path)]).map_err(fail)?;
     }
+    Ok((src, scenario))
 }
 
 /// A scenario file's text; the message for a file that cannot be read.
 fn read_source(file: &Path) -> Result<String, String> {
     let shown = file.display().to_string();
-    match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Ok(s),
-            Err(e) => Err(not_utf8(&shown, e.as_bytes(), e.utf8_error())),
-        },
-        Err(e) => Err(format!("error: cannot read {shown}: {e}\n")),
+    match input::read_text(file, input::Kind::Text) {
+        Ok(s) => Ok(s),
+        Err(input::ReadError::NotUtf8(bytes, e)) => Err(not_utf8(&shown, &bytes, e)),
+        Err(e) => Err(input::message(file, &e, input::Kind::Text)),
     }
 }
 
@@ -521,16 +551,7 @@ fn parse_scenario_diag(
     let manifests: RefCell<Vec<(String, PathBuf, String)>> = RefCell::new(Vec::new());
     let read_manifest = |name: &str| -> Result<String, String> {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let (at, byte) = utf8_error_at(e.as_bytes(), e.utf8_error());
-            format!(
-                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest is a YAML or JSON text file",
-                path.display(),
-                at.line,
-                at.col
-            )
-        })?;
+        let text = read_named(&path)?;
         manifests
             .borrow_mut()
             .push((name.to_string(), path, text.clone()));
@@ -685,220 +706,30 @@ fn not_utf8(shown: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
 }
 
 /// Write to a temporary file beside `path`, then rename over it: readers see
-/// the old file or the whole new one, never a partial report. A symlink is
-/// followed (the link stays, its target is replaced); something that is not a
-/// regular file (`/dev/null`, a pipe) is written directly, never replaced.
+/// the old file or the whole new one, never a partial report (see
+/// [`output::commit`], which writes several files together).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let resolved;
-    let path = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            return f.write_all(bytes).and_then(|_| f.flush());
-        }
-        Ok(_) => {
-            resolved = path.canonicalize()?;
-            resolved.as_path()
-        }
-        Err(_) => path,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    output::commit(&[(path, bytes)]).map_err(|(_, e)| e)
 }
 
 /// Reads the files a scenario's `manifests` name, relative to `dir`.
 fn manifest_loader(dir: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
-    move |name: &str| {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
-    }
+    move |name: &str| read_named(&dir.join(name))
 }
 
-/// `<dir>/<stem>.counterexample.yaml` for scenario `file`.
-fn default_counterexample_path(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    file.with_file_name(format!("{stem}.counterexample.yaml"))
+/// A file a scenario names (a manifest, a pod trace), read through the
+/// bounded reader; the message says where and why when it cannot be.
+fn read_named(path: &Path) -> Result<String, String> {
+    input::read_text(path, input::Kind::Text).map_err(|e| match e {
+        input::ReadError::NotUtf8(bytes, e) => {
+            let (at, byte) = utf8_error_at(&bytes, e);
+            format!(
+                "{}:{}:{}: not UTF-8 text (byte 0x{byte:02x}); a manifest or trace is a YAML or JSON text file",
+                path.display(),
+                at.line,
+                at.col
+            )
+        }
+        e => format!("{}: {}", path.display(), e.describe(input::Kind::Text)),
+    })
 }
-
-#[allow(clippy::too_many_arguments)]
-fn check(
-    file: &Path,
-    property: &str,
-    vary: &[String],
-    cases: u32,
-    seed: u64,
-    max_shrink_runs: u32,
-    out: Option<&Path>,
-) -> ExitCode {
-    use sim_core::check::search::{self, Found, Range, Search, Vary};
-    let out_path = out.map_or_else(|| default_counterexample_path(file), Path::to_path_buf);
-    let (src, _) = match load(file, Some(&out_path)) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let check = match sim_core::check::Check::parse(property) {
-        Ok(c) => c,
-        Err(e) => {
-            return fail(format!(
-                "error: --property {e}\n  hint: KEY OP NUMBER over the JSON report, e.g. `rates.stale_ip_error_rate < 0.001 && latency.p99_ms <= 50`\n"
-            ));
-        }
-    };
-    let mut varies = Vec::new();
-    for spec in vary {
-        match Vary::parse(spec) {
-            Ok(v) => varies.push(v),
-            Err(e) => return fail(format!("error: --vary {e}\n")),
-        }
-    }
-    let seed_only = varies.is_empty();
-    if seed_only {
-        varies.push(Vary {
-            path: "seed".into(),
-            range: Range::Int(0, 1_000_000),
-        });
-    }
-    let dir = file.parent().unwrap_or(Path::new(""));
-    let loader = manifest_loader(dir);
-    let s = Search {
-        src: &src,
-        varies: &varies,
-        check: &check,
-        cases,
-        seed,
-        max_shrink_runs,
-        load: &loader,
-    };
-    if let Err(e) = s.validate() {
-        return fail(format!("error: {e}\n"));
-    }
-    let shown = file.display().to_string();
-    let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
-    let mut text = String::new();
-    let found = match s.run() {
-        Ok(f) => f,
-        Err(d) => {
-            let at = if d.path.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", d.path)
-            };
-            return fail(format!(
-                "error: {shown}: {at}{}\n  hint: narrow the --vary ranges to values the scenario accepts\n",
-                d.message
-            ));
-        }
-    };
-    let c = match found {
-        Found::Nothing {
-            cases,
-            invalid,
-            first_invalid,
-        } => {
-            text.push_str(&format!(
-                "no counterexample: `{property}` held in all {cases} cases tried (varying {}{})\n",
-                varied.join(", "),
-                if seed_only { "; no --vary given" } else { "" }
-            ));
-            if let Some(d) = first_invalid {
-                text.push_str(&format!(
-                    "  {invalid} points were skipped as invalid scenarios; the first: {}{}\n",
-                    if d.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}: ", d.path)
-                    },
-                    d.message
-                ));
-            }
-            return emit(&text, None);
-        }
-        Found::Counterexample(c) => c,
-    };
-    let v = &c.violation;
-    text.push_str(&format!(
-        "counterexample: `{property}` does not hold\n  found after {} case{}, shrunk in {} runs\n  values:\n",
-        c.cases,
-        if c.cases == 1 { "" } else { "s" },
-        c.shrink_runs
-    ));
-    for ((path, value), (_, first)) in c.values.iter().zip(&c.first_found) {
-        text.push_str(&format!("    {path} = {value}"));
-        if first != value {
-            text.push_str(&format!("   (first found at {first})"));
-        }
-        text.push('\n');
-    }
-    text.push_str(&v.explain(&c.scenario));
-    if let Some(a) = &v.attempt {
-        let ip = a.dialled.or(a.chosen).map(|d| d.ip);
-        let (events, holder) = search::lifecycle_before(&c.scenario, a.at, ip, 8);
-        if let (Some(ip), Some(pod)) = (ip, holder) {
-            text.push_str(&format!(
-                "  the address {} was {pod}'s\n",
-                sim_core::scenario::fmt_ipv4(ip)
-            ));
-        }
-        if !events.is_empty() {
-            text.push_str("  pod and endpoint changes up to it (latest last):\n");
-            for e in events {
-                let mut line = format!(
-                    "    {} {} {}",
-                    sim_core::check::secs(sim_core::time::SimTime(e.t_ns)),
-                    e.kind,
-                    e.object
-                );
-                if let Some(ip) = &e.ip {
-                    line.push_str(&format!(" {ip}"));
-                }
-                if let Some(eps) = &e.endpoints {
-                    line.push_str(&format!(" [{}]", eps.join(", ")));
-                }
-                text.push_str(&line);
-                text.push('\n');
-            }
-        }
-    }
-    let values: Vec<String> = c.values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-    let shown_out = out_path.display().to_string();
-    let file_text = format!(
-        "# ksim check counterexample for {shown}\n# property: {property}\n# violated: {} ({})\n# values: {}\n# reproduce: ksim run {shown_out}\n{}",
-        v.check,
-        v.detail,
-        values.join(", "),
-        c.text
-    );
-    if let Err(e) = write_atomically(&out_path, file_text.as_bytes()) {
-        return fail(format!("error: cannot write {shown_out}: {e}\n"));
-    }
-    text.push_str(&format!(
-        "wrote {shown_out}; reproduce with: ksim run {shown_out}\n"
-    ));
-    let _ = emit(&text, None);
-    ExitCode::from(EXIT_COUNTEREXAMPLE)
-}
-
-/// Exit code of `ksim check` when it found a counterexample.
-const EXIT_COUNTEREXAMPLE: u8 = 1;

@@ -11,15 +11,13 @@ use sim_core::sweep::results::{Head, ParamInfo, Results};
 
 use crate::chart::{self, Axis, Figure, HEIGHT, Mark, PALETTE, Rgb, Unit, WIDTH};
 use crate::page::{self, esc, num, pct};
-use crate::{run_page, write_atomically};
+use crate::run_page;
 
 /// `ksim report RESULTS.json --out DIR`.
 pub fn report_cmd(results: &Path, out: &Path) -> ExitCode {
-    let text = match std::fs::read_to_string(results) {
+    let text = match crate::input::read_text_or_message(results, crate::input::Kind::Results) {
         Ok(t) => t,
-        Err(e) => {
-            return crate::fail(format!("error: cannot read {}: {e}\n", results.display()));
-        }
+        Err(m) => return crate::fail(m),
     };
     let r: Results = match serde_json::from_str(&text) {
         Ok(r) => r,
@@ -30,27 +28,45 @@ pub fn report_cmd(results: &Path, out: &Path) -> ExitCode {
             ));
         }
     };
-    match write_report(&r, out) {
+    // The results file read may be one the report would rewrite.
+    let paths: Vec<_> = REPORT_FILES.iter().map(|f| out.join(f)).collect();
+    let outputs: Vec<(&str, &Path)> = paths.iter().map(|p| ("--out", p.as_path())).collect();
+    if let Err(m) = crate::output::check(&outputs) {
+        return crate::fail(m);
+    }
+    match write_report(&r, out, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(m) => crate::fail(m),
     }
 }
 
-/// Write `report.html`, `report.md`, `results.csv` and `results.json` into `dir`.
-pub fn write_report(r: &Results, dir: &Path) -> Result<(), String> {
+/// The files a report directory receives.
+pub const REPORT_FILES: [&str; 4] = ["report.html", "report.md", "results.csv", "results.json"];
+
+/// Write [`REPORT_FILES`] into `dir` (created if missing), and `also` (the
+/// results file of `--out`) with them: all or none (a directory made here
+/// is removed again on failure).
+pub fn write_report(r: &Results, dir: &Path, also: Option<(&Path, &[u8])>) -> Result<(), String> {
+    let made = !dir.exists();
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("error: cannot create {}: {e}\n", dir.display()))?;
-    for (name, text) in [
-        ("report.html", html(r)),
-        ("report.md", markdown(r)),
-        ("results.csv", csv(r)),
-        ("results.json", r.to_json()),
-    ] {
-        let path = dir.join(name);
-        write_atomically(&path, text.as_bytes())
-            .map_err(|e| format!("error: cannot write {}: {e}\n", path.display()))?;
-    }
-    Ok(())
+    let texts = [html(r), markdown(r), csv(r), r.to_json()];
+    let paths: Vec<_> = REPORT_FILES.iter().map(|name| dir.join(name)).collect();
+    let mut files: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&texts)
+        .map(|(p, t)| (p.as_path(), t.as_bytes()))
+        .collect();
+    files.extend(also);
+    crate::output::commit(&files).map_err(|(path, e)| {
+        if made {
+            let _ = std::fs::remove_dir(dir);
+        }
+        format!(
+            "error: cannot write {}: {e}; no output was written\n",
+            path.display()
+        )
+    })
 }
 
 /// A metric's value as people read it: rates as percentages (as the SLO

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use sim_core::scenario::Diagnostic;
 use sim_core::scenario::yaml::{self, Node};
 use sim_core::sweep::results::{self, Head, Results, RunRecord, Shard};
-use sim_core::sweep::{Plan, search, slo};
+use sim_core::sweep::{Plan, merge, search, slo};
 use sim_core::time::SimDuration;
 use sim_core::{RunOptions, Scenario};
 
@@ -193,7 +193,7 @@ fn plan_text(file: &Path) -> (String, String) {
         .unwrap_or_else(|| file.to_path_buf());
     (
         path.display().to_string(),
-        std::fs::read_to_string(&path).unwrap_or_default(),
+        crate::input::read_text(&path, crate::input::Kind::Text).unwrap_or_default(),
     )
 }
 
@@ -275,6 +275,14 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         Ok(l) => l,
         Err(m) => return fail(m),
     };
+    let shard_file = shard.map(|(index, count)| {
+        a.out
+            .expect("checked above")
+            .join(merge::shard_file_name(index, count))
+    });
+    if let Err(m) = check_outputs(shard_file.as_deref().or(a.out), a.report) {
+        return fail(m);
+    }
     let all = loaded.head.runs();
     let runs: Vec<usize> = match shard {
         Some((i, n)) => (0..all).filter(|&r| results::in_shard(r, i, n)).collect(),
@@ -294,8 +302,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
             plan: loaded.head,
             runs: records,
         };
-        let dir = a.out.expect("checked above");
-        let path = dir.join(format!("shard-{index:04}-of-{count:04}.json"));
+        let path = shard_file.expect("made above");
         let mut text = serde_json::to_string(&s).expect("a shard serializes");
         text.push('\n');
         if let Err(e) = write_atomically(&path, text.as_bytes()) {
@@ -310,25 +317,44 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     deliver(&results, a.out, a.report, a.format)
 }
 
-/// Write the results (`--out`, else standard output) and the report.
+/// No output (`--out`, the files `--report` receives) is an input or
+/// another output; the message when one is.
+fn check_outputs(out: Option<&Path>, report: Option<&Path>) -> Result<(), String> {
+    let report_files: Vec<PathBuf> = report
+        .map(|dir| {
+            crate::render::REPORT_FILES
+                .iter()
+                .map(|f| dir.join(f))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut outputs: Vec<(&str, &Path)> = out.map(|p| ("--out", p)).into_iter().collect();
+    outputs.extend(report_files.iter().map(|p| ("--report", p.as_path())));
+    crate::output::check(&outputs)
+}
+
+/// Write the results (`--out`, else standard output) and the report, the
+/// files together or none of them.
 pub fn deliver(
     results: &Results,
     out: Option<&Path>,
     report: Option<&Path>,
     format: Format,
 ) -> ExitCode {
-    if let Some(dir) = report
-        && let Err(m) = crate::render::write_report(results, dir)
-    {
+    let json = out.map(|_| results.to_json());
+    let also = out.zip(json.as_deref()).map(|(p, j)| (p, j.as_bytes()));
+    let written = match report {
+        Some(dir) => crate::render::write_report(results, dir, also),
+        None => also.map_or(Ok(()), |(path, bytes)| {
+            write_atomically(path, bytes)
+                .map_err(|e| format!("error: cannot write {}: {e}\n", path.display()))
+        }),
+    };
+    if let Err(m) = written {
         return fail(m);
     }
     match out {
-        Some(path) => {
-            if let Err(e) = write_atomically(path, results.to_json().as_bytes()) {
-                return fail(format!("error: cannot write {}: {e}\n", path.display()));
-            }
-            ExitCode::SUCCESS
-        }
+        Some(_) => ExitCode::SUCCESS,
         None => crate::emit(
             &match format {
                 Format::Json => results.to_json(),
@@ -368,21 +394,20 @@ pub fn merge(
     }
     let mut shards = Vec::new();
     for f in &files {
-        let text = match std::fs::read_to_string(f) {
+        let text = match crate::input::read_text_or_message(f, crate::input::Kind::Results) {
             Ok(t) => t,
-            Err(e) => return fail(format!("error: cannot read {}: {e}\n", f.display())),
+            Err(m) => return fail(m),
         };
-        match serde_json::from_str::<Shard>(&text) {
-            Ok(s) if s.kind == results::SHARD_KIND => shards.push(s),
-            _ => {
-                return fail(format!(
-                    "error: {}: not a ksim sweep shard file (written by `ksim sweep --shard-count N --out DIR`)\n",
-                    f.display()
-                ));
-            }
+        match read_shard(&text) {
+            Ok(s) => shards.push((f.display().to_string(), s)),
+            Err(why) => return fail(format!("error: {}: {why}\n", f.display())),
         }
     }
-    let results = match results::merge(shards).and_then(|(h, r)| results::finish(h, r)) {
+    if let Err(m) = check_outputs(out, report) {
+        return fail(m);
+    }
+    let merged = merge::merge(shards).map_err(|e| e.to_string());
+    let results = match merged.and_then(|(h, r)| results::finish(h, r)) {
         Ok(r) => r,
         Err(m) => return fail(format!("error: {m}\n")),
     };
@@ -394,6 +419,28 @@ pub fn merge(
 /// notation; `-` when undefined.
 fn metric_num(metric: &str, x: Option<f64>) -> String {
     x.map_or("-".into(), |v| crate::render::show(metric, v))
+}
+
+/// A shard file's document, or why it is not one this ksim reads.
+fn read_shard(text: &str) -> Result<Shard, String> {
+    let not_shard = || {
+        "not a ksim sweep shard file (written by `ksim sweep --shard-count N --out DIR`)"
+            .to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| not_shard())?;
+    if value.get("kind").and_then(|k| k.as_str()) != Some(results::SHARD_KIND) {
+        return Err(not_shard());
+    }
+    serde_json::from_value::<Shard>(value.clone()).map_err(|e| {
+        let version = value
+            .pointer("/plan/ksim_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown");
+        format!(
+            "a shard this ksim ({}) cannot read ({e}); it was written by ksim {version}: merge with the ksim that ran the shards",
+            env!("CARGO_PKG_VERSION")
+        )
+    })
 }
 
 /// The metrics a summary shows: the SLO's, else the first three defaults.
@@ -565,6 +612,11 @@ pub fn plan(a: PlanArgs) -> ExitCode {
         Ok(l) => l,
         Err(m) => return fail(m),
     };
+    if let Some(out) = a.out
+        && let Err(m) = crate::output::check(&[("--out", out)])
+    {
+        return fail(m);
+    }
     let h = &loaded.head;
     let shown = a.inputs.plan_file.unwrap_or(a.inputs.file).display();
     if h.slo.is_empty() {

@@ -99,7 +99,7 @@ impl GroupPlan {
 
 /// A pod IP from DNS is dialled at the number given, or at the `targetPort`
 /// of the service port with that name (the port SRV records would carry).
-fn direct_port(port: &PortRef, svc: &Service) -> u16 {
+pub fn direct_port(port: &PortRef, svc: &Service) -> u16 {
     match port {
         PortRef::Number(n) => *n,
         PortRef::Name(name) => svc
@@ -111,7 +111,7 @@ fn direct_port(port: &PortRef, svc: &Service) -> u16 {
 }
 
 /// A VIP is dialled at a service port; kube-proxy forwards to its `targetPort`.
-fn vip_port(port: &PortRef, svc: &Service) -> u16 {
+pub fn vip_port(port: &PortRef, svc: &Service) -> u16 {
     svc.ports
         .iter()
         .find(|p| match port {

@@ -172,6 +172,58 @@ pub struct ServiceState {
     /// Snapshots on their way (installed after the propagation delay, in order).
     pending: VecDeque<Rc<View>>,
     next_version: u64,
+    /// The generated EndpointSlice as it stands, kept up to date pod by pod.
+    members: Members,
+}
+
+/// Where a pod sits in a Service's generated EndpointSlice: StatefulSets
+/// (in declaration order, then by ordinal), then Deployments (then creation
+/// order), then hand-written Pods, then traced pods. Sorting by it gives
+/// the order [`View::endpoints`] lists them in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SliceKey {
+    /// 0 StatefulSet, 1 Deployment, 2 hand-written Pod, 3 traced pod.
+    group: u8,
+    /// The object's index in its scenario list (`sc.statefulsets`, ...).
+    object: u32,
+    /// The ordinal or creation number within the object (0 for a Pod).
+    n: u32,
+}
+
+/// A Service's ready and serving-terminating pods, each list sorted by
+/// [`SliceKey`]: maintained incrementally as pods change (a pod joins or
+/// leaves when its readiness, phase or slot does), never rebuilt from the
+/// pod list. `dirty`: changed since the last snapshot was compared.
+#[derive(Debug, Default)]
+struct Members {
+    ready: Vec<(SliceKey, Addr)>,
+    serving_terminating: Vec<(SliceKey, Addr)>,
+    dirty: bool,
+}
+
+impl Members {
+    /// Put pod `p`'s entry at `key` in `list` (`None`: take it out, if it
+    /// is `p`'s: a StatefulSet slot's next pod has the same key as the one
+    /// that left it); whether it changed.
+    fn set(list: &mut Vec<(SliceKey, Addr)>, key: SliceKey, p: PodId, addr: Option<Addr>) -> bool {
+        match (list.binary_search_by_key(&key, |e| e.0), addr) {
+            (Ok(i), Some(a)) if list[i].1 == a => false,
+            (Ok(i), Some(a)) => {
+                list[i].1 = a;
+                true
+            }
+            (Ok(i), None) if list[i].1.pod == p => {
+                list.remove(i);
+                true
+            }
+            (Ok(_), None) => false,
+            (Err(i), Some(a)) => {
+                list.insert(i, (key, a));
+                true
+            }
+            (Err(_), None) => false,
+        }
+    }
 }
 
 pub struct StsState {
@@ -540,6 +592,11 @@ impl<'s> Cluster<'s> {
                     view_since: SimTime::ZERO,
                     pending: VecDeque::new(),
                     next_version: 1,
+                    // Nothing compared yet: the first change snapshots.
+                    members: Members {
+                        dirty: true,
+                        ..Members::default()
+                    },
                 }
             })
             .collect();
@@ -633,6 +690,7 @@ impl<'s> Cluster<'s> {
             let snapshot = self.snapshot(s);
             self.services[s].view = Rc::new(snapshot);
             self.services[s].pending.clear();
+            self.services[s].members.dirty = false;
         }
         self.follow
             .retain(|f| !matches!(f, Follow::Propagate { .. }));
@@ -1003,6 +1061,9 @@ impl<'s> Cluster<'s> {
                 self.create_dep_pod(dep, now, Startup::Normal)?;
             }
             let extra = (new.len() as u32).saturating_sub(replicas);
+            if extra == 0 {
+                return Ok(()); // nothing to remove: no ranking
+            }
             for p in self
                 .scale_down_order(&new, &live, now)
                 .into_iter()
@@ -1025,7 +1086,14 @@ impl<'s> Cluster<'s> {
             .iter()
             .filter(|&&p| self.available(p, min_ready, now))
             .count() as u32;
-        for p in self.scale_down_order(&old, &live, now) {
+        let removable =
+            available > min_available || old.iter().any(|&p| !self.available(p, min_ready, now));
+        let order = if removable {
+            self.scale_down_order(&old, &live, now)
+        } else {
+            Vec::new() // every old pod is available and the budget is spent
+        };
+        for p in order {
             if self.available(p, min_ready, now) {
                 if available <= min_available {
                     continue;
@@ -1054,13 +1122,18 @@ impl<'s> Cluster<'s> {
     /// one Ready for less time on a log2 scale; then more restarts; then
     /// the younger on a log2 scale; ties by UID, for which a hash of the
     /// pod's index stands in (the real order is as arbitrary).
+    ///
+    /// Each pod's key is computed once (the per-node counts of `related` in
+    /// one pass), so a ranking costs O(n log n), not O(n² log n).
     fn scale_down_order(&self, pods: &[PodId], related: &[PodId], now: SimTime) -> Vec<PodId> {
-        let on_node = |node: u32| {
-            related
-                .iter()
-                .filter(|&&r| self.pods[r as usize].node == node)
-                .count()
-        };
+        let mut on_node = vec![0u32; self.nodes.len().max(1)];
+        for &r in related {
+            let node = self.pods[r as usize].node as usize;
+            if node >= on_node.len() {
+                on_node.resize(node + 1, 0);
+            }
+            on_node[node] += 1;
+        }
         // floor(log2(now - t)) in ns, -1 for "not before now".
         let log_rank = |t: SimTime| -> i64 {
             let d = now.as_ns().saturating_sub(t.as_ns());
@@ -1074,26 +1147,30 @@ impl<'s> Cluster<'s> {
             let mut h = p as u64;
             crate::rng::splitmix64(&mut h)
         };
-        let key = |p: PodId| {
-            let pod = &self.pods[p as usize];
-            let ready = pod.is_ready();
-            (
-                ready,
-                std::cmp::Reverse(on_node(pod.node)),
-                // Log-scale time Ready (only compared when both are Ready).
-                if ready {
-                    pod.ready_at.map_or(-1, log_rank)
-                } else {
-                    0
-                },
-                std::cmp::Reverse(pod.restarts),
-                log_rank(pod.created_at),
-                uid(p),
-            )
-        };
-        let mut v = pods.to_vec();
-        v.sort_by_key(|&p| key(p));
-        v
+        let mut ranked: Vec<_> = pods
+            .iter()
+            .map(|&p| {
+                let pod = &self.pods[p as usize];
+                let ready = pod.is_ready();
+                let key = (
+                    ready,
+                    std::cmp::Reverse(on_node.get(pod.node as usize).copied().unwrap_or(0)),
+                    // Log-scale time Ready (only compared when both are Ready).
+                    if ready {
+                        pod.ready_at.map_or(-1, log_rank)
+                    } else {
+                        0
+                    },
+                    std::cmp::Reverse(pod.restarts),
+                    log_rank(pod.created_at),
+                    uid(p),
+                );
+                (key, p)
+            })
+            .collect();
+        // Keys are unique (the last part is a bijection of the pod index).
+        ranked.sort_unstable_by_key(|e| e.0);
+        ranked.into_iter().map(|e| e.1).collect()
     }
 
     /// A Deployment's pod was deleted from outside its controller (churn, a
@@ -1141,6 +1218,7 @@ impl<'s> Cluster<'s> {
                 ..Pod::new(Owner::Pod(n as u32), identity, 0, 0, def.ip, SimTime::ZERO)
             });
             self.ipam.hold(def.ip, id);
+            self.refresh_pod(id);
         }
         for (k, slice) in sc.endpoint_slices.iter().enumerate() {
             let Some(svc) = sc
@@ -1280,7 +1358,7 @@ impl<'s> Cluster<'s> {
             self.note(now, Note::PodReady(id));
         }
         // A Service publishing not-ready addresses lists it from now on.
-        self.endpoints_changed(sts, now);
+        self.pod_changed(id, now);
         Ok(id)
     }
 
@@ -1509,6 +1587,8 @@ impl<'s> Cluster<'s> {
         let slot = &mut self.sts[sts as usize].slots[ord as usize];
         if *slot == Some(pod) {
             *slot = None;
+            // Out of its slot: out of the lists (compared at the next change).
+            self.refresh_pod(pod);
         }
         self.reconcile(sts, now)
     }
@@ -1541,6 +1621,105 @@ impl<'s> Cluster<'s> {
     /// The EndpointSlices of `svc` as they stand: the generated one, then
     /// the hand-written ones.
     fn endpoints_now(&self, svc: usize) -> Vec<Addr> {
+        self.endpoints_iter(svc).collect()
+    }
+
+    fn endpoints_iter(&self, svc: usize) -> impl Iterator<Item = Addr> + '_ {
+        let s = &self.services[svc];
+        (s.members.ready.iter().map(|e| e.1)).chain(s.static_endpoints.iter().copied())
+    }
+
+    /// Terminating pods of `svc` still serving: deleted, process not exited.
+    fn serving_terminating_now(&self, svc: usize) -> Vec<Addr> {
+        let m = &self.services[svc].members;
+        m.serving_terminating.iter().map(|e| e.1).collect()
+    }
+
+    /// Pod `p`'s place in every Service that selects it, from its state now
+    /// (call after any change to its readiness, phase, address or slot).
+    fn refresh_pod(&mut self, p: PodId) {
+        match self.pods[p as usize].owner {
+            Owner::StatefulSet { sts, .. } => {
+                for k in 0..self.sts[sts as usize].selected_by.len() {
+                    let svc = self.sts[sts as usize].selected_by[k];
+                    self.refresh_member(svc as usize, p);
+                }
+            }
+            Owner::Deployment { dep, .. } => {
+                for k in 0..self.deps[dep as usize].selected_by.len() {
+                    let svc = self.deps[dep as usize].selected_by[k];
+                    self.refresh_member(svc as usize, p);
+                }
+            }
+            Owner::Pod(_) | Owner::Traced(_) => {
+                for svc in 0..self.services.len() {
+                    self.refresh_member(svc, p);
+                }
+            }
+            // Only in hand-written slices, which never change.
+            Owner::External { .. } => {}
+        }
+    }
+
+    /// Pod `p` joins, moves in or leaves `svc`'s ready and
+    /// serving-terminating lists (the rules of [`Cluster::endpoints_rebuilt`]);
+    /// marks `svc` dirty if either changed.
+    fn refresh_member(&mut self, svc: usize, p: PodId) {
+        let s = &self.services[svc];
+        let pod = &self.pods[p as usize];
+        let key = |group, object, n| SliceKey { group, object, n };
+        let (key, selected, listed) = match pod.owner {
+            Owner::StatefulSet { sts, ordinal } => (
+                key(0, sts, ordinal),
+                s.selects.contains(&sts),
+                self.sts[sts as usize].slots.get(ordinal as usize) == Some(&Some(p)),
+            ),
+            Owner::Deployment { dep, n } => (key(1, dep, n), s.selects_deps.contains(&dep), true),
+            Owner::Pod(n) => (key(2, n, 0), s.selects_pods.contains(&n), true),
+            Owner::Traced(n) => (
+                key(3, n, 0),
+                s.selects_traced.contains(&n),
+                self.traced[n as usize] == Some(p),
+            ),
+            Owner::External { .. } => return,
+        };
+        if !selected {
+            return;
+        }
+        let traced = key.group == 3;
+        let ready = listed && self.is_endpoint(svc, pod) && !(traced && pod.ip == 0);
+        let serving_terminating = listed
+            && key.group != 2
+            && !self.sc.services[svc].publish_not_ready
+            && pod.deleted_at.is_some()
+            && pod.is_listening();
+        let a = Addr { ip: pod.ip, pod: p };
+        let m = &mut self.services[svc].members;
+        let changed = Members::set(&mut m.ready, key, p, ready.then_some(a))
+            | Members::set(
+                &mut m.serving_terminating,
+                key,
+                p,
+                serving_terminating.then_some(a),
+            );
+        m.dirty |= changed;
+    }
+
+    /// Whether `view` lists what `svc`'s EndpointSlices hold now.
+    fn view_is_current(&self, svc: usize, view: &View) -> bool {
+        let m = &self.services[svc].members;
+        view.endpoints.iter().copied().eq(self.endpoints_iter(svc))
+            && view
+                .serving_terminating
+                .iter()
+                .copied()
+                .eq(m.serving_terminating.iter().map(|e| e.1))
+    }
+
+    /// [`Cluster::endpoints_now`] rebuilt from the whole pod list: the
+    /// reference the incremental lists are checked against.
+    #[cfg(any(test, debug_assertions))]
+    fn endpoints_rebuilt(&self, svc: usize) -> Vec<Addr> {
         let s = &self.services[svc];
         let mut endpoints = Vec::new();
         for &j in &s.selects {
@@ -1588,8 +1767,9 @@ impl<'s> Cluster<'s> {
         endpoints
     }
 
-    /// Terminating pods of `svc` still serving: deleted, process not exited.
-    fn serving_terminating_now(&self, svc: usize) -> Vec<Addr> {
+    /// [`Cluster::serving_terminating_now`] rebuilt from the whole pod list.
+    #[cfg(any(test, debug_assertions))]
+    fn serving_terminating_rebuilt(&self, svc: usize) -> Vec<Addr> {
         if self.sc.services[svc].publish_not_ready {
             return Vec::new(); // they are endpoints anyway until gone
         }
@@ -1651,6 +1831,7 @@ impl<'s> Cluster<'s> {
 
     /// Pod `p` changed: every service that may list it re-evaluates.
     fn pod_changed(&mut self, p: PodId, now: SimTime) {
+        self.refresh_pod(p);
         match self.pods[p as usize].owner {
             Owner::StatefulSet { sts, .. } => self.endpoints_changed(sts, now),
             Owner::Deployment { dep, .. } => {
@@ -1685,14 +1866,14 @@ impl<'s> Cluster<'s> {
     fn services_changed(&mut self, svcs: &[usize], now: SimTime) {
         let at = now.plus(self.sc.cluster.propagation);
         for &svc in svcs {
-            let latest = self.services[svc]
-                .pending
-                .back()
-                .unwrap_or(&self.services[svc].view)
-                .clone();
-            if self.endpoints_now(svc) == latest.endpoints
-                && self.serving_terminating_now(svc) == latest.serving_terminating
-            {
+            #[cfg(debug_assertions)]
+            self.check_members(svc);
+            if !self.services[svc].members.dirty {
+                continue; // unchanged since the last comparison
+            }
+            self.services[svc].members.dirty = false;
+            let s = &self.services[svc];
+            if self.view_is_current(svc, s.pending.back().unwrap_or(&s.view)) {
                 continue;
             }
             let snap = Rc::new(self.snapshot(svc));
@@ -1702,6 +1883,22 @@ impl<'s> Cluster<'s> {
                 at,
             });
         }
+    }
+
+    /// Debug builds: the incremental lists of `svc` equal a rebuild from the
+    /// whole pod list.
+    #[cfg(debug_assertions)]
+    fn check_members(&self, svc: usize) {
+        assert_eq!(
+            self.endpoints_now(svc),
+            self.endpoints_rebuilt(svc),
+            "ksim invariant violated: incremental endpoints of service {svc} differ from a rebuild"
+        );
+        assert_eq!(
+            self.serving_terminating_now(svc),
+            self.serving_terminating_rebuilt(svc),
+            "ksim invariant violated: incremental serving-terminating endpoints of service {svc} differ from a rebuild"
+        );
     }
 
     /// The oldest pending snapshot of `svc` becomes what DNS and kube-proxy see.
@@ -1893,3 +2090,6 @@ fn qualified(namespace: &str, name: &str) -> String {
         format!("{namespace}/{name}")
     }
 }
+
+#[cfg(test)]
+mod endpoint_tests;

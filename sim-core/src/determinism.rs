@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::scenario::{Scenario, fmt_ipv4};
 use crate::time::SimTime;
-use crate::world::{self, Attempt, Event, Observer};
+use crate::world::{Attempt, Event, Observer};
 use crate::{RunError, RunOptions};
 
 /// Records per checkpoint (and per block kept for the comparison).
@@ -289,7 +289,7 @@ pub fn check(sc: &Scenario, opts: &RunOptions) -> Result<Verdict, RunError> {
 }
 
 /// [`check`], with the second run perturbed at event `perturb` (the world's
-/// test hook, [`world::run_perturbed`]): for testing the checker itself.
+/// test hook, [`crate::world::run_perturbed`]): for testing the checker itself.
 #[doc(hidden)]
 pub fn check_perturbed(
     sc: &Scenario,
@@ -299,8 +299,7 @@ pub fn check_perturbed(
     let seed = opts.seed.unwrap_or(sc.seed);
     let window = opts.window.unwrap_or(crate::scenario::defaults::WINDOW);
     let run = |rec: &mut Recorder, perturb: Option<u64>| -> Result<crate::Report, RunError> {
-        let out = world::run_perturbed(sc, seed, window, rec, perturb)?;
-        Ok(crate::Report::build(sc, seed, &out))
+        crate::run_reported(sc, seed, window, rec, perturb)
     };
     crate::check_windows(sc, window)?;
 
@@ -419,7 +418,7 @@ events:
             }
         }
         let mut c = Count(0, None);
-        world::run_observed(&sc, sc.seed, SimDuration::from_secs(10), &mut c).unwrap();
+        crate::world::run_observed(&sc, sc.seed, SimDuration::from_secs(10), &mut c).unwrap();
         assert_eq!(c.1, Some((t1, e1)));
         assert!(
             v.to_text()

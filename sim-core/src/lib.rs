@@ -52,6 +52,7 @@ pub mod check;
 pub mod client;
 pub mod cluster;
 pub mod determinism;
+pub mod diagnose;
 pub mod dns;
 pub mod engine;
 pub mod lb;
@@ -96,8 +97,24 @@ pub fn run_observed<O: Observer>(
     let seed = opts.seed.unwrap_or(sc.seed);
     let window = opts.window.unwrap_or(scenario::defaults::WINDOW);
     check_windows(sc, window)?;
-    let out = world::run_observed(sc, seed, window, observer)?;
-    Ok(Report::build(sc, seed, &out))
+    run_reported(sc, seed, window, observer, None)
+}
+
+/// One run and its report with the run's findings: the one place a report
+/// is made (`perturb`: the determinism checker's hook, see
+/// [`world::run_perturbed`]).
+pub(crate) fn run_reported<O: Observer>(
+    sc: &Scenario,
+    seed: u64,
+    window: time::SimDuration,
+    observer: &mut O,
+    perturb: Option<u64>,
+) -> Result<Report, RunError> {
+    let mut recorder = diagnose::Recorder::new(observer);
+    let out = world::run_perturbed(sc, seed, window, &mut recorder, perturb)?;
+    let mut report = Report::build(sc, seed, &out);
+    report.findings = diagnose::findings(sc, &out, &recorder.tally);
+    Ok(report)
 }
 
 /// A run of `sc` reported in windows of `window` stays within

@@ -135,7 +135,7 @@ impl<'a> Policies<'a> {
 
     /// The policies that isolate `ep` in direction `t` (none for what is
     /// not a pod).
-    fn isolating<'p>(
+    pub fn isolating<'p>(
         &'p self,
         ep: &'p Endpoint,
         t: PolicyType,

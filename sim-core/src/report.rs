@@ -34,6 +34,10 @@ pub struct Report {
     pub window_s: f64,
     pub windows: Vec<WindowReport>,
     pub warnings: Vec<String>,
+    /// What explains the failed attempts (`crate::diagnose`).
+    /// Not read back (a sweep's featured report is drawn without them).
+    #[serde(skip_deserializing, default)]
+    pub findings: Vec<crate::diagnose::Finding>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -428,7 +432,12 @@ impl Report {
             },
             window_s: m.window.as_secs_f64(),
             windows,
-            warnings: out.warnings.clone(),
+            // What reading the scenario skipped or ignored, then the run's.
+            warnings: (sc.provenance.notes.iter())
+                .chain(&out.warnings)
+                .cloned()
+                .collect(),
+            findings: Vec::new(),
         }
     }
 
@@ -650,6 +659,7 @@ impl Report {
         for w in &self.warnings {
             let _ = writeln!(o, "warning: {w}");
         }
+        crate::diagnose::write_findings(&mut o, &self.findings, "the scenario");
         o
     }
 }

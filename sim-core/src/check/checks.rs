@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::expr::{self, Clause, Cmp};
+use super::expr::{self, Clause, Comparison, Op, Quantifier, Scope};
 use crate::metrics::Outcome;
 use crate::report::Report;
 use crate::scenario::Scenario;
@@ -25,7 +25,17 @@ use crate::{RunOptions, run_observed};
 
 type AttemptFn = Arc<dyn Fn(&Attempt) -> bool + Send + Sync>;
 type EventFn = Arc<dyn Fn(&Lifecycle) -> bool + Send + Sync>;
-type ReportFn = Arc<dyn Fn(&Report) -> Result<(), String> + Send + Sync>;
+/// A report condition's test: `Err((what was found, the report key whose
+/// witness attempt shows it best))`.
+type ReportFn = Arc<dyn Fn(&Report, &Value) -> Result<(), (String, Option<String>)> + Send + Sync>;
+
+/// What a report condition reads, so a typo can be caught before a search.
+#[derive(Clone)]
+enum Reads {
+    Nothing,
+    Key(String),
+    Each(Scope, String),
+}
 
 #[derive(Clone)]
 enum Node {
@@ -33,9 +43,9 @@ enum Node {
     Eventually(String, AttemptFn),
     AlwaysEvent(String, EventFn),
     EventuallyEvent(String, EventFn),
-    /// A report condition: (description, the key it reads when it is a
-    /// key comparison, the test).
-    Report(String, Option<String>, ReportFn),
+    /// A report condition: (description, what it reads, the test over the
+    /// report's JSON).
+    Report(String, Reads, ReportFn),
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
 }
@@ -121,24 +131,86 @@ impl Check {
     }
 
     /// The number at `key` in the JSON report (`rates.stale_ip_error_rate`,
-    /// `client_groups.app.stale_ip_error_rate`, see [`expr`]) satisfies `cmp`.
-    pub fn report(key: impl Into<String>, cmp: Cmp) -> Check {
-        let key = key.into();
-        let clause = Clause {
-            key: key.clone(),
-            cmp,
-        };
-        let name = clause.to_string();
-        let k = key.clone();
+    /// `client_groups.app.stale_ip_error_rate`, see [`expr`]) compares so
+    /// with `value`: `Check::report("rates.stale_ip_error_rate", Op::Lt, 0.001)`.
+    pub fn report(key: impl Into<String>, op: Op, value: f64) -> Check {
+        Check::comparison(Comparison {
+            key: key.into(),
+            op,
+            value,
+            written: None,
+        })
+    }
+
+    fn comparison(c: Comparison) -> Check {
+        let name = c.to_string();
+        let key = c.key.clone();
         Check(Node::Report(
             name,
-            Some(key),
-            Arc::new(move |r: &Report| {
-                let v = serde_json::to_value(r).expect("a report serializes");
-                match expr::number(&v, &k)? {
-                    Some(x) if cmp.holds(x) => Ok(()),
-                    Some(x) => Err(format!("{k} = {x}")),
-                    None => Err(format!("{k} is null")),
+            Reads::Key(key.clone()),
+            Arc::new(move |_: &Report, v: &Value| {
+                let k = &c.key;
+                match expr::number(v, k) {
+                    Ok(Some(x)) if c.holds(x) => Ok(()),
+                    Ok(Some(x)) => Err((format!("{k} = {x}"), Some(k.clone()))),
+                    Ok(None) => Err((format!("{k} is null"), Some(k.clone()))),
+                    Err(e) => Err((e, None)),
+                }
+            }),
+        ))
+    }
+
+    /// `every window: KEY OP NUMBER`, `any group: ...` (see [`expr`]): the
+    /// comparison over each report window or client group.
+    pub fn each(quantifier: Quantifier, scope: Scope, cmp: Comparison) -> Check {
+        let name = Clause::Each {
+            quantifier,
+            scope,
+            cmp: cmp.clone(),
+        }
+        .to_string();
+        let key = cmp.key.clone();
+        Check(Node::Report(
+            name,
+            Reads::Each(scope, key),
+            Arc::new(move |_: &Report, v: &Value| {
+                let k = &cmp.key;
+                let mut seen = 0usize;
+                let mut first_bad = None;
+                for (label, entry) in expr::entries(v, scope) {
+                    let x = match expr::entry_number(entry, k) {
+                        Ok(Some(x)) => x,
+                        Ok(None) => continue,
+                        Err(e) => return Err((format!("{label}: {e}"), None)),
+                    };
+                    seen += 1;
+                    let holds = cmp.holds(x);
+                    if holds && quantifier == Quantifier::Any {
+                        return Ok(());
+                    }
+                    if !holds && first_bad.is_none() {
+                        first_bad = Some((label, x));
+                    }
+                }
+                match (quantifier, first_bad) {
+                    (Quantifier::Every, None) => Ok(()),
+                    (Quantifier::Every, Some((label, x))) => {
+                        let witness = match scope {
+                            Scope::Group => Some(format!("{label}.{k}")),
+                            Scope::Window => Some(k.clone()),
+                        };
+                        Err((format!("{label}: {k} = {x}"), witness))
+                    }
+                    (Quantifier::Any, _) => Err((
+                        format!(
+                            "no {} has {cmp} ({seen} with a value)",
+                            match scope {
+                                Scope::Window => "window",
+                                Scope::Group => "client group",
+                            }
+                        ),
+                        None,
+                    )),
                 }
             }),
         ))
@@ -149,23 +221,65 @@ impl Check {
         name: impl Into<String>,
         holds: impl Fn(&Report) -> bool + Send + Sync + 'static,
     ) -> Check {
+        let name = name.into();
         Check(Node::Report(
-            name.into(),
-            None,
-            Arc::new(move |r: &Report| {
+            name,
+            Reads::Nothing,
+            Arc::new(move |r: &Report, _: &Value| {
                 if holds(r) {
                     Ok(())
                 } else {
-                    Err("false".into())
+                    Err(("false".into(), None))
                 }
             }),
         ))
     }
 
-    /// A property expression, `KEY OP NUMBER [&& ...]` (see [`expr`]).
+    /// One clause of a property expression (see [`expr`]).
+    pub fn clause(clause: Clause) -> Check {
+        match clause {
+            Clause::Report(c) => Check::comparison(c),
+            Clause::Each {
+                quantifier,
+                scope,
+                cmp,
+            } => Check::each(quantifier, scope, cmp),
+            ref pod_clause @ Clause::Pod {
+                eventually,
+                ref pod,
+                event,
+                before,
+            } => {
+                let name = pod_clause.to_string();
+                let name = name
+                    .strip_prefix(if eventually { "eventually " } else { "never " })
+                    .unwrap_or(&name)
+                    .to_string();
+                let pod = pod.clone();
+                let until = before.map_or(u64::MAX, |d| d.as_ns());
+                let kind = event.kind();
+                let matches = move |e: &Lifecycle| {
+                    e.kind == kind
+                        && e.t_ns <= until
+                        && (e.object == pod
+                            || e.object.rsplit_once('/').is_some_and(|(_, p)| p == pod))
+                };
+                if eventually {
+                    Check::eventually_event(name, matches)
+                } else {
+                    Check(Node::AlwaysEvent(
+                        format!("never {name}"),
+                        Arc::new(move |e: &Lifecycle| !matches(e)),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A property expression, `CLAUSE [&& CLAUSE ...]` (see [`expr`]).
     pub fn parse(property: &str) -> Result<Check, String> {
         let clauses = expr::parse_property(property)?;
-        let mut it = clauses.into_iter().map(|c| Check::report(c.key, c.cmp));
+        let mut it = clauses.into_iter().map(Check::clause);
         let first = it.next().expect("at least one clause");
         Ok(it.fold(first, Check::and))
     }
@@ -180,21 +294,29 @@ impl Check {
         Check(Node::Or(Box::new(self.0), Box::new(other.0)))
     }
 
-    /// The report keys this check reads (to validate them up front).
-    pub fn report_keys(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        fn go(n: &Node, out: &mut Vec<String>) {
+    /// Check that every report key this check reads exists in `report` (a
+    /// run's JSON report), so a typo is an input error rather than a
+    /// violation; the error names the nearest key.
+    pub fn validate_keys(&self, report: &Value) -> Result<(), String> {
+        fn go(n: &Node, v: &Value) -> Result<(), String> {
             match n {
-                Node::Report(_, Some(k), _) => out.push(k.clone()),
-                Node::And(a, b) | Node::Or(a, b) => {
-                    go(a, out);
-                    go(b, out);
+                Node::Report(_, Reads::Key(k), _) => expr::number(v, k).map(|_| ()),
+                Node::Report(_, Reads::Each(scope, k), _) => {
+                    match expr::entries(v, *scope).first() {
+                        Some((label, entry)) => expr::entry_number(entry, k)
+                            .map(|_| ())
+                            .map_err(|e| format!("{label}: {e}")),
+                        None => Ok(()),
+                    }
                 }
-                _ => {}
+                Node::And(a, b) | Node::Or(a, b) => {
+                    go(a, v)?;
+                    go(b, v)
+                }
+                _ => Ok(()),
             }
         }
-        go(&self.0, &mut out);
-        out
+        go(&self.0, report)
     }
 
     /// Run `sc` (with its own seed) and check it.
@@ -244,7 +366,8 @@ impl Check {
             }
         };
         let mut next = 0;
-        match eval(&self.0, &watch, &report, &mut next) {
+        let json = serde_json::to_value(&report).expect("a report serializes");
+        match eval(&self.0, &watch, (&report, &json), &mut next) {
             Ok(()) => Ok(report),
             Err(mut v) => {
                 v.report = Some(Box::new(report));
@@ -366,7 +489,7 @@ impl Watch {
     }
 }
 
-fn eval(n: &Node, w: &Watch, r: &Report, next: &mut usize) -> Result<(), Violation> {
+fn eval(n: &Node, w: &Watch, r: (&Report, &Value), next: &mut usize) -> Result<(), Violation> {
     match n {
         Node::And(a, b) => {
             let x = eval(a, w, r, next);
@@ -434,7 +557,7 @@ fn eval(n: &Node, w: &Watch, r: &Report, next: &mut usize) -> Result<(), Violati
                         report: None,
                     }),
                 },
-                Node::Report(name, key, f) => f(r).map_err(|detail| {
+                Node::Report(name, _, f) => f(r.0, r.1).map_err(|(detail, key)| {
                     let attempt = key.as_deref().and_then(|k| w.witness(k));
                     Violation {
                         check: name.clone(),
@@ -620,8 +743,11 @@ events:
         assert!(v.detail.starts_with("rates.stale_ip_error_rate = 0."));
         assert!(v.attempt.unwrap().stale.is_some());
         // `or`: one side is enough.
-        let either = Check::report("rates.stale_ip_error_rate", Cmp::Lt(0.0001))
-            .or(Check::report("totals.requests", Cmp::Gt(0.0)));
+        let either = Check::report("rates.stale_ip_error_rate", Op::Lt, 0.0001).or(Check::report(
+            "totals.requests",
+            Op::Gt,
+            0.0,
+        ));
         assert!(either.run(&sc).is_ok());
         let goal = Check::eventually("a request fails", |a| a.outcome != Outcome::Ok);
         assert!(goal.run(&sc).is_ok());

@@ -1,122 +1,422 @@
-//! Property expressions over a run's JSON report: `KEY OP NUMBER`, clauses
-//! joined by `&&` (`rates.stale_ip_error_rate < 0.001 && latency.p99_ms <= 50`).
+//! The property grammar, one for `ksim check --property` and the sweep's
+//! `slo:` objectives: one comparison-operator type ([`Op`]), one comparison
+//! parser ([`parse_comparison`]), one clause parser ([`parse_clause`]).
+//!
+//! ```text
+//! property   := clause ( "&&" clause )*
+//! clause     := comparison                                   report key
+//!             | ("every" | "any") ("window" | "group") ":" comparison
+//!             | ("eventually" | "never") "pod" NAME EVENT [ "before" DURATION ]
+//! comparison := KEY OP NUMBER [ "%" ]        OP: < <= > >= == !=
+//! EVENT      := created | ready | terminating | exited | gone
+//! ```
 //!
 //! KEY addresses the report as `ksim run --format json` writes it: fields
 //! joined by dots, list entries by `[n]` (`rates.stale_ip_error_rate`,
 //! `client_groups.app.stale_ip_error_rate`, `windows[3].requests`); a JSON
-//! pointer (`/totals/outcomes/ok`) works too. OP is one of `< <= > >= == !=`.
-//! `true`/`false` read as 1/0; a `null` (e.g. a latency when nothing was
-//! answered) satisfies no comparison.
+//! pointer (`/totals/outcomes/ok`) works too. `true`/`false` read as 1/0; a
+//! number may be a percentage (`1%` is 0.01); a `null` (e.g. a latency when
+//! nothing was answered) satisfies no comparison.
+//!
+//! A quantified clause reads KEY inside each report window (`windows[i]`)
+//! or each client group (`client_groups.<name>`). There a key ending in
+//! `_rate` that the entry does not hold is computed from its counts:
+//! `stale_ip_error_rate` = `stale_ip_errors / attempts`, `<outcome>_rate` =
+//! `outcomes.<outcome> / attempts`. Entries where the value is null (a rate
+//! over no attempts) are skipped: `every` holds over none, `any` does not.
+//!
+//! A pod clause reads the lifecycle event log (`--events-out`): `eventually
+//! pod web-3 ready before 60s` holds when `web-3` becomes Ready at or
+//! before 60 s; `never pod web-0 exited` when it never exits.
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A comparison with a number.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Cmp {
-    Lt(f64),
-    Le(f64),
-    Gt(f64),
-    Ge(f64),
-    Eq(f64),
-    Ne(f64),
+use crate::time::{SimDuration, parse_duration};
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
 }
 
-impl Cmp {
-    pub fn holds(self, x: f64) -> bool {
+impl Op {
+    /// Every operator, two-character ones first (the order a parser tries).
+    pub const ALL: [Op; 6] = [Op::Le, Op::Ge, Op::Eq, Op::Ne, Op::Lt, Op::Gt];
+
+    /// `x OP threshold`.
+    pub fn holds(self, x: f64, threshold: f64) -> bool {
         match self {
-            Cmp::Lt(v) => x < v,
-            Cmp::Le(v) => x <= v,
-            Cmp::Gt(v) => x > v,
-            Cmp::Ge(v) => x >= v,
-            Cmp::Eq(v) => x == v,
-            Cmp::Ne(v) => x != v,
+            Op::Lt => x < threshold,
+            Op::Le => x <= threshold,
+            Op::Gt => x > threshold,
+            Op::Ge => x >= threshold,
+            Op::Eq => x == threshold,
+            Op::Ne => x != threshold,
         }
     }
 
-    fn parts(self) -> (&'static str, f64) {
+    pub fn symbol(self) -> &'static str {
         match self {
-            Cmp::Lt(v) => ("<", v),
-            Cmp::Le(v) => ("<=", v),
-            Cmp::Gt(v) => (">", v),
-            Cmp::Ge(v) => (">=", v),
-            Cmp::Eq(v) => ("==", v),
-            Cmp::Ne(v) => ("!=", v),
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
         }
+    }
+
+    /// Whether smaller values are the good side (`<`, `<=`).
+    pub fn upper_bound(self) -> bool {
+        matches!(self, Op::Lt | Op::Le)
     }
 }
 
-impl fmt::Display for Cmp {
+impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (op, v) = self.parts();
-        write!(f, "{op} {v}")
+        f.write_str(self.symbol())
     }
 }
 
-/// One clause: the value at `key` compared with a number.
+/// `KEY OP NUMBER`: the value at `key` compared with a number.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Clause {
+pub struct Comparison {
     pub key: String,
-    pub cmp: Cmp,
+    pub op: Op,
+    pub value: f64,
+    /// The number as written (`1%`), for messages; `None`: `value` itself.
+    pub written: Option<String>,
+}
+
+impl Comparison {
+    pub fn holds(&self, x: f64) -> bool {
+        self.op.holds(x, self.value)
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.written {
+            Some(w) => write!(f, "{} {} {w}", self.key, self.op),
+            None => write!(f, "{} {} {}", self.key, self.op, self.value),
+        }
+    }
+}
+
+/// `every` or `any`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    Every,
+    Any,
+}
+
+/// What a quantifier ranges over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The report's windows (`windows[i]`).
+    Window,
+    /// The client groups (`client_groups.<name>`).
+    Group,
+}
+
+/// A pod's lifecycle step, as a pod clause names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodEvent {
+    Created,
+    Ready,
+    Terminating,
+    Exited,
+    Gone,
+}
+
+impl PodEvent {
+    const NAMES: [(&'static str, PodEvent); 5] = [
+        ("created", PodEvent::Created),
+        ("ready", PodEvent::Ready),
+        ("terminating", PodEvent::Terminating),
+        ("exited", PodEvent::Exited),
+        ("gone", PodEvent::Gone),
+    ];
+
+    /// The lifecycle log's `kind` for this step.
+    pub fn kind(self) -> &'static str {
+        match self {
+            PodEvent::Created => "pod_created",
+            PodEvent::Ready => "pod_ready",
+            PodEvent::Terminating => "pod_terminating",
+            PodEvent::Exited => "pod_exited",
+            PodEvent::Gone => "pod_gone",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, e)| *e == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// One clause of a property (see the module doc).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Clause {
+    /// `KEY OP NUMBER` over the whole report.
+    Report(Comparison),
+    /// `every window: KEY OP NUMBER`, `any group: ...`.
+    Each {
+        quantifier: Quantifier,
+        scope: Scope,
+        cmp: Comparison,
+    },
+    /// `eventually pod NAME EVENT [before D]` (`eventually: false`: `never`).
+    Pod {
+        eventually: bool,
+        pod: String,
+        event: PodEvent,
+        before: Option<SimDuration>,
+    },
 }
 
 impl fmt::Display for Clause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.key, self.cmp)
+        match self {
+            Clause::Report(c) => write!(f, "{c}"),
+            Clause::Each {
+                quantifier,
+                scope,
+                cmp,
+            } => {
+                let q = match quantifier {
+                    Quantifier::Every => "every",
+                    Quantifier::Any => "any",
+                };
+                let s = match scope {
+                    Scope::Window => "window",
+                    Scope::Group => "group",
+                };
+                write!(f, "{q} {s}: {cmp}")
+            }
+            Clause::Pod {
+                eventually,
+                pod,
+                event,
+                before,
+            } => {
+                let q = if *eventually { "eventually" } else { "never" };
+                write!(f, "{q} pod {pod} {}", event.name())?;
+                if let Some(d) = before {
+                    write!(f, " before {d}")?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
-/// Parse `KEY OP NUMBER [&& KEY OP NUMBER ...]`.
-pub fn parse_property(text: &str) -> Result<Vec<Clause>, String> {
-    let mut out = Vec::new();
-    for part in text.split("&&") {
-        let part = part.trim();
-        if part.is_empty() {
-            return Err(format!(
-                "`{text}`: an empty clause (expected KEY OP NUMBER, e.g. `rates.stale_ip_error_rate < 0.001`)"
-            ));
-        }
-        // Two-character operators first.
-        let ops = ["<=", ">=", "==", "!=", "<", ">"];
-        let Some((at, op)) = ops
-            .iter()
-            .filter_map(|op| part.find(op).map(|i| (i, *op)))
-            .min_by_key(|&(i, op)| (i, std::cmp::Reverse(op.len())))
-        else {
-            return Err(format!(
-                "`{part}`: no comparison (expected KEY OP NUMBER with OP one of < <= > >= == !=)"
-            ));
-        };
-        let key = part[..at].trim();
-        let number = part[at + op.len()..].trim();
-        if key.is_empty() {
-            return Err(format!("`{part}`: no report key before `{op}`"));
-        }
-        let v: f64 = match number {
-            "true" => 1.0,
-            "false" => 0.0,
-            n => n.parse().map_err(|_| {
-                format!("`{part}`: `{number}` is not a number (expected KEY OP NUMBER)")
-            })?,
-        };
-        if !v.is_finite() {
-            return Err(format!("`{part}`: `{number}` is not a finite number"));
-        }
-        let cmp = match op {
-            "<" => Cmp::Lt(v),
-            "<=" => Cmp::Le(v),
-            ">" => Cmp::Gt(v),
-            ">=" => Cmp::Ge(v),
-            "==" => Cmp::Eq(v),
-            _ => Cmp::Ne(v),
-        };
-        out.push(Clause {
-            key: key.to_string(),
-            cmp,
-        });
+const EXAMPLE: &str = "e.g. `rates.stale_ip_error_rate < 0.1%`, `every window: stale_ip_error_rate < 1%`, `eventually pod web-3 ready before 60s`";
+
+/// Parse `KEY OP NUMBER[%]`: the comparison every clause ends in, and the
+/// whole of a sweep objective.
+pub fn parse_comparison(text: &str) -> Result<Comparison, String> {
+    let part = text.trim();
+    let Some((at, op)) = Op::ALL
+        .iter()
+        .filter_map(|op| part.find(op.symbol()).map(|i| (i, *op)))
+        .min_by_key(|&(i, op)| (i, std::cmp::Reverse(op.symbol().len())))
+    else {
+        return Err(format!(
+            "`{part}`: no comparison (expected KEY OP NUMBER with OP one of < <= > >= == !=)"
+        ));
+    };
+    let key = part[..at].trim();
+    let number = part[at + op.symbol().len()..].trim();
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{part}`: expected one report key before `{op}` (no spaces)"
+        ));
     }
-    Ok(out)
+    let (digits, scale) = match number.strip_suffix('%') {
+        Some(d) => (d.trim(), 100.0),
+        None => (number, 1.0),
+    };
+    let v: f64 = match digits {
+        "true" if scale == 1.0 => 1.0,
+        "false" if scale == 1.0 => 0.0,
+        n => n.parse().map_err(|_| {
+            format!("`{part}`: `{number}` is not a number (expected KEY OP NUMBER, or a percentage like 1%)")
+        })?,
+    };
+    if !v.is_finite() {
+        return Err(format!("`{part}`: `{number}` is not a finite number"));
+    }
+    Ok(Comparison {
+        key: key.to_string(),
+        op,
+        value: v / scale,
+        written: Some(number.replace(' ', "")),
+    })
+}
+
+/// Parse one clause (see the module doc).
+pub fn parse_clause(text: &str) -> Result<Clause, String> {
+    let part = text.trim();
+    if part.is_empty() {
+        return Err(format!("an empty clause ({EXAMPLE})"));
+    }
+    let mut words = part.split_whitespace();
+    let first = words.next().unwrap_or("");
+    match first {
+        "every" | "any" => {
+            let quantifier = if first == "every" {
+                Quantifier::Every
+            } else {
+                Quantifier::Any
+            };
+            let rest = part[first.len()..].trim_start();
+            let Some((scope, cmp)) = rest.split_once(':') else {
+                return Err(format!(
+                    "`{part}`: expected `{first} window: KEY OP NUMBER` or `{first} group: KEY OP NUMBER`"
+                ));
+            };
+            let scope = match scope.trim() {
+                "window" | "windows" => Scope::Window,
+                "group" | "groups" => Scope::Group,
+                other => {
+                    return Err(format!(
+                        "`{part}`: `{other}` is not something to quantify over (expected `window` or `group`)"
+                    ));
+                }
+            };
+            Ok(Clause::Each {
+                quantifier,
+                scope,
+                cmp: parse_comparison(cmp)?,
+            })
+        }
+        "eventually" | "never" => {
+            let form = format!(
+                "expected `{first} pod NAME EVENT [before DURATION]`, EVENT one of created, ready, terminating, exited, gone"
+            );
+            let w: Vec<&str> = words.collect();
+            let (pod, event, before) = match w.as_slice() {
+                ["pod", pod, event] => (pod, event, None),
+                ["pod", pod, event, "before", d] => (pod, event, Some(d)),
+                _ => return Err(format!("`{part}`: {form}")),
+            };
+            let Some(&(_, event)) = PodEvent::NAMES.iter().find(|(n, _)| n == event) else {
+                let hint =
+                    crate::scenario::diag::nearest(event, PodEvent::NAMES.iter().map(|(n, _)| *n))
+                        .map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default();
+                return Err(format!(
+                    "`{part}`: `{event}` is not a pod event{hint}; {form}"
+                ));
+            };
+            let before = match before {
+                None => None,
+                Some(d) => Some(parse_duration(d).map_err(|e| {
+                    format!("`{part}`: `{d}` is not a duration ({}; e.g. `60s`)", e.0)
+                })?),
+            };
+            Ok(Clause::Pod {
+                eventually: first == "eventually",
+                pod: pod.to_string(),
+                event,
+                before,
+            })
+        }
+        _ => parse_comparison(part).map(Clause::Report),
+    }
+}
+
+/// Parse `CLAUSE [&& CLAUSE ...]`.
+pub fn parse_property(text: &str) -> Result<Vec<Clause>, String> {
+    text.split("&&")
+        .map(|part| {
+            if part.trim().is_empty() {
+                Err(format!("`{text}`: an empty clause ({EXAMPLE})"))
+            } else {
+                parse_clause(part)
+            }
+        })
+        .collect()
+}
+
+/// The entries a quantifier ranges over in a report's JSON: `(label, entry)`
+/// (`windows[3] (30s-40s)`, `client_groups.app`).
+pub fn entries(report: &Value, scope: Scope) -> Vec<(String, &Value)> {
+    match scope {
+        Scope::Window => report
+            .get("windows")
+            .and_then(Value::as_array)
+            .map(|ws| {
+                ws.iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let s = |k: &str| w.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+                        (
+                            format!("windows[{i}] ({}s-{}s)", s("start_s"), s("end_s")),
+                            w,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Scope::Group => report
+            .get("client_groups")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (format!("client_groups.{k}"), v))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The number at `key` inside one window or group entry, computing a rate
+/// from its counts when the entry holds none (see the module doc).
+pub fn entry_number(entry: &Value, key: &str) -> Result<Option<f64>, String> {
+    match number(entry, key) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let Some(base) = key.strip_suffix("_rate") else {
+                return Err(e);
+            };
+            let count = number(entry, &format!("{base}s"))
+                .or_else(|_| number(entry, &format!("outcomes.{base}")))
+                .or_else(|_| match entry.get("outcomes") {
+                    // An outcome that never happened has no entry.
+                    Some(Value::Object(_))
+                        if crate::metrics::Outcome::ALL
+                            .iter()
+                            .any(|o| o.name() == base) =>
+                    {
+                        Ok(Some(0.0))
+                    }
+                    _ => Err(e.clone()),
+                })?;
+            let attempts = number(entry, "attempts").map_err(|_| e)?;
+            Ok(match (count, attempts) {
+                (Some(c), Some(n)) if n > 0.0 => Some(c / n),
+                _ => None,
+            })
+        }
+    }
 }
 
 /// The value at `key` in a report's JSON (see the module doc), or why there
@@ -212,32 +512,114 @@ pub fn number(report: &Value, key: &str) -> Result<Option<f64>, String> {
 mod tests {
     use super::*;
 
+    fn cmp(text: &str) -> Comparison {
+        match parse_clause(text).unwrap() {
+            Clause::Report(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn clauses_parse_with_every_operator() {
         let c = parse_property("rates.stale_ip_error_rate < 0.001 && latency.p99_ms<=50").unwrap();
         assert_eq!(c.len(), 2);
-        assert_eq!(c[0].key, "rates.stale_ip_error_rate");
-        assert_eq!(c[0].cmp, Cmp::Lt(0.001));
-        assert_eq!(c[1].cmp, Cmp::Le(50.0));
-        for (text, cmp) in [
-            ("a > 1", Cmp::Gt(1.0)),
-            ("a >= 1", Cmp::Ge(1.0)),
-            ("a == 1", Cmp::Eq(1.0)),
-            ("a != 1", Cmp::Ne(1.0)),
-            ("a == true", Cmp::Eq(1.0)),
+        let Clause::Report(first) = &c[0] else {
+            panic!()
+        };
+        assert_eq!(first.key, "rates.stale_ip_error_rate");
+        assert_eq!((first.op, first.value), (Op::Lt, 0.001));
+        for (text, op, v) in [
+            ("a > 1", Op::Gt, 1.0),
+            ("a >= 1", Op::Ge, 1.0),
+            ("a == 1", Op::Eq, 1.0),
+            ("a != 1", Op::Ne, 1.0),
+            ("a <= 1", Op::Le, 1.0),
+            ("a == true", Op::Eq, 1.0),
         ] {
-            assert_eq!(parse_property(text).unwrap()[0].cmp, cmp, "{text}");
+            let c = cmp(text);
+            assert_eq!((c.op, c.value), (op, v), "{text}");
         }
-        assert!(
-            parse_property("a < b")
-                .unwrap_err()
-                .contains("not a number")
-        );
+        let e = parse_property("a < b").unwrap_err();
+        assert!(e.contains("not a number"), "{e}");
         assert!(parse_property("a").unwrap_err().contains("no comparison"));
         assert!(
             parse_property("a < 1 &&")
                 .unwrap_err()
                 .contains("empty clause")
+        );
+        assert!(
+            parse_property("a b < 1")
+                .unwrap_err()
+                .contains("one report key")
+        );
+    }
+
+    #[test]
+    fn percentages_read_as_fractions() {
+        assert_eq!(cmp("rates.stale_ip_error_rate < 1%").value, 0.01);
+        assert_eq!(cmp("x >= 0.1 %").value, 0.001);
+        assert!(parse_comparison("x < true%").is_err());
+    }
+
+    #[test]
+    fn quantified_and_pod_clauses_parse_and_print_back() {
+        for text in [
+            "every window: stale_ip_error_rate < 1%",
+            "any group: refused_rate > 0",
+            "eventually pod web-3 ready before 1m",
+            "never pod web-0 exited",
+        ] {
+            assert_eq!(parse_clause(text).unwrap().to_string(), text);
+        }
+        assert_eq!(
+            parse_clause("every windows: x < 1%").unwrap(),
+            Clause::Each {
+                quantifier: Quantifier::Every,
+                scope: Scope::Window,
+                cmp: Comparison {
+                    key: "x".into(),
+                    op: Op::Lt,
+                    value: 0.01,
+                    written: Some("1%".into())
+                }
+            }
+        );
+        let e = parse_clause("every pod: x < 1").unwrap_err();
+        assert!(e.contains("`pod` is not something to quantify over"), "{e}");
+        let e = parse_clause("every window x < 1").unwrap_err();
+        assert!(e.contains("every window: KEY OP NUMBER"), "{e}");
+        let e = parse_clause("eventually pod web-3 raedy").unwrap_err();
+        assert!(e.contains("did you mean `ready`"), "{e}");
+        let e = parse_clause("eventually pod web-3 ready before soon").unwrap_err();
+        assert!(e.contains("not a duration"), "{e}");
+        let e = parse_clause("eventually web-3 ready").unwrap_err();
+        assert!(e.contains("eventually pod NAME EVENT"), "{e}");
+    }
+
+    #[test]
+    fn entries_compute_rates_from_counts() {
+        let v: Value = serde_json::json!({
+            "windows": [
+                {"start_s": 0, "end_s": 10, "attempts": 200, "stale_ip_errors": 3, "outcomes": {"ok": 190, "refused": 10}},
+                {"start_s": 10, "end_s": 20, "attempts": 0, "stale_ip_errors": 0, "outcomes": {}}
+            ],
+            "client_groups": {"app": {"stale_ip_error_rate": 0.5, "attempts": 4, "outcomes": {"ok": 4}}}
+        });
+        let ws = entries(&v, Scope::Window);
+        assert_eq!(ws[0].0, "windows[0] (0s-10s)");
+        assert_eq!(
+            entry_number(ws[0].1, "stale_ip_error_rate").unwrap(),
+            Some(0.015)
+        );
+        assert_eq!(entry_number(ws[0].1, "refused_rate").unwrap(), Some(0.05));
+        assert_eq!(entry_number(ws[0].1, "timeout_rate").unwrap(), Some(0.0));
+        assert_eq!(entry_number(ws[1].1, "stale_ip_error_rate").unwrap(), None);
+        assert!(entry_number(ws[0].1, "bogus_rate").is_err());
+        let gs = entries(&v, Scope::Group);
+        assert_eq!(gs[0].0, "client_groups.app");
+        assert_eq!(
+            entry_number(gs[0].1, "stale_ip_error_rate").unwrap(),
+            Some(0.5)
         );
     }
 

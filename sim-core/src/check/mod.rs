@@ -14,6 +14,9 @@
 //!   shorter runs and smaller numbers.
 //! * `search` (feature `proptest`): the search behind `ksim check`, which
 //!   varies values of a scenario file (`--vary PATH=RANGE`).
+//! * [`shrink`]: structural shrinking of any scenario file that breaks a
+//!   property: remove what the violation does not need, lower what is
+//!   left, keep the file's comments (1-minimal, see the module).
 //!
 //! ```
 //! use sim_core::check::{Check, model::{Model, Step, Action, Clients, ClientCache}};
@@ -21,7 +24,7 @@
 //! // A client that caches answers for 30 s, and one pod deleted at 10 s:
 //! // some requests go to the dead pod's address.
 //! let m = Model {
-//!     clients: vec![Clients { count: 2, rate: 10, cache: ClientCache::Fixed(30) }],
+//!     clients: vec![Clients { count: 2, cache: ClientCache::Fixed(30), ..Clients::default() }],
 //!     events: vec![Step { at_s: 10, action: Action::DeletePod(0) }],
 //!     ..Model::default()
 //! };
@@ -35,8 +38,10 @@ pub mod expr;
 pub mod model;
 #[cfg(feature = "proptest")]
 pub mod search;
+pub mod shrink;
+
 #[cfg(feature = "proptest")]
 pub mod strategy;
 
 pub use checks::{Check, Violation, describe_attempt, run_checked, secs};
-pub use expr::Cmp;
+pub use expr::{Clause, Comparison, Op, Quantifier, Scope};

@@ -14,8 +14,10 @@ use std::cell::{Cell, RefCell};
 
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
+use super::shrink::{Mode, Shrinker};
 use super::{Check, Violation};
 use crate::Lifecycle;
+use crate::scenario::yaml::Node;
 use crate::scenario::{self, Diagnostic, Loc, Scenario, vary};
 use crate::time::{SimTime, parse_duration};
 use crate::world::{Attempt, Observer};
@@ -170,6 +172,11 @@ pub struct Search<'a> {
     pub seed: u64,
     /// Most runs spent shrinking.
     pub max_shrink_runs: u32,
+    /// What shrinking reduces: the `--vary` values and the file's values,
+    /// its structure ([`super::shrink`]), or both.
+    pub shrink: Mode,
+    /// Called after every shrinking run: (runs so far, budget).
+    pub progress: &'a dyn Fn(u32, u32),
     /// Reads the files a scenario's `manifests` name (as `parse_with`).
     pub load: &'a dyn Fn(&str) -> Result<String, String>,
 }
@@ -181,8 +188,13 @@ pub struct Counterexample {
     pub values: Vec<(String, String)>,
     /// The values where the violation was first found, before shrinking.
     pub first_found: Vec<(String, String)>,
-    /// The scenario file with those values (JSON-style YAML).
+    /// The scenario file with those values, shrunk: block-style YAML with
+    /// the source's comments where the element survives.
     pub text: String,
+    /// Each structural or value reduction kept by [`super::shrink`].
+    pub steps: Vec<String>,
+    /// The shrinking finished (1-minimal) rather than running out of runs.
+    pub minimal: bool,
     pub scenario: Scenario,
     pub violation: Violation,
     /// Points tried up to and including the first violation.
@@ -213,20 +225,21 @@ impl<'a> Search<'a> {
             .collect()
     }
 
-    /// The scenario text and scenario at `point`.
-    fn at(&self, point: &[i64]) -> Result<(String, Scenario), Diagnostic> {
+    /// The scenario tree and scenario at `point`.
+    fn at(&self, point: &[i64]) -> Result<(Node, Scenario), Diagnostic> {
         let values = self.assignments(point);
         let pairs: Vec<(&str, &str)> = values
             .iter()
             .map(|(p, v)| (p.as_str(), v.as_str()))
             .collect();
-        let text = vary::set_all(self.src, &pairs)?;
+        let tree = vary::apply(self.src, &pairs)?;
+        let text = vary::render(&tree);
         let sc = scenario::parse_with(&text, self.load).map_err(|d| {
             let set: Vec<String> = values.iter().map(|(p, v)| format!("{p} = {v}")).collect();
             let message = format!("{} (with {})", d.message, set.join(", "));
             Diagnostic { message, ..d }
         })?;
-        Ok((text, sc))
+        Ok((tree, sc))
     }
 
     /// Does the property hold at `point`? `Err` for an invalid point.
@@ -241,10 +254,9 @@ impl<'a> Search<'a> {
         let sc = scenario::parse_with(self.src, self.load).map_err(|d| d.to_string())?;
         let report = crate::run(&sc, &crate::RunOptions::default()).map_err(|e| e.to_string())?;
         let json = serde_json::to_value(&report).expect("a report serializes");
-        for key in self.check.report_keys() {
-            super::expr::number(&json, &key).map_err(|e| format!("--property: {e}"))?;
-        }
-        Ok(())
+        self.check
+            .validate_keys(&json)
+            .map_err(|e| format!("--property: {e}"))
     }
 
     /// Run the search (see the module doc).
@@ -261,7 +273,13 @@ impl<'a> Search<'a> {
             cases: self.cases.max(1),
             rng_seed: RngSeed::Fixed(self.seed),
             failure_persistence: None,
-            max_shrink_iters: self.max_shrink_runs,
+            // A quarter of the budget for the `--vary` values, the rest
+            // for the file's structure.
+            max_shrink_iters: if self.shrink.values() {
+                self.max_shrink_runs / 4
+            } else {
+                0
+            },
             max_global_rejects: self.cases.max(1) * 4,
             ..Config::default()
         });
@@ -275,6 +293,7 @@ impl<'a> Search<'a> {
         let result = runner.run(&strategy, |point| {
             if failed.get() {
                 shrink_runs.set(shrink_runs.get() + 1);
+                (self.progress)(shrink_runs.get(), self.max_shrink_runs);
             } else {
                 tried.set(tried.get() + 1);
             }
@@ -311,7 +330,8 @@ impl<'a> Search<'a> {
         };
         // Rounder values, one dimension at a time, roundest first.
         let mut rounding = 0;
-        for i in 0..point.len() {
+        let rounded = if self.shrink.values() { point.len() } else { 0 };
+        for i in 0..rounded {
             for c in self.varies[i].range.rounder(point[i]) {
                 if rounding >= 64 {
                     break;
@@ -325,19 +345,32 @@ impl<'a> Search<'a> {
                 }
             }
         }
-        let (text, scenario) = self.at(&point)?;
+        let (tree, scenario) = self.at(&point)?;
         let violation = self
             .check
             .run(&scenario)
             .expect_err("the shrunk point breaks the property");
+        let spent = shrink_runs.get() + rounding;
+        let progress =
+            |runs: u32, _kept: usize| (self.progress)(spent + runs, self.max_shrink_runs);
+        let shrunk = Shrinker {
+            check: self.check,
+            mode: self.shrink,
+            max_runs: self.max_shrink_runs.saturating_sub(spent),
+            load: self.load,
+            progress: &progress,
+        }
+        .shrink(self.src, tree, scenario, violation);
         Ok(Found::Counterexample(Box::new(Counterexample {
             values: self.assignments(&point),
             first_found: self.assignments(&first_found.into_inner()),
-            text,
-            scenario,
-            violation,
+            text: shrunk.text,
+            steps: shrunk.steps,
+            minimal: shrunk.minimal,
+            scenario: shrunk.scenario,
+            violation: shrunk.violation,
             cases: cases_to_failure.get(),
-            shrink_runs: shrink_runs.get() + rounding,
+            shrink_runs: spent + shrunk.runs,
         })))
     }
 }
@@ -456,6 +489,8 @@ events:
             cases: 32,
             seed: 0,
             max_shrink_runs: 256,
+            shrink: Mode::Values,
+            progress: &|_, _| {},
             load: &no_files,
         };
         s.validate().unwrap();
@@ -487,6 +522,8 @@ events:
             cases: 5,
             seed: 0,
             max_shrink_runs: 16,
+            shrink: Mode::Both,
+            progress: &|_, _| {},
             load: &no_files,
         };
         let Found::Nothing { cases, invalid, .. } = s.run().unwrap() else {

@@ -8,7 +8,7 @@
 //! use sim_core::check::{Check, strategy::{self, Space}};
 //!
 //! // "With no client cache and no churn, nothing is ever refused."
-//! let space = Space { max_events: 0, ..Space::default() };
+//! let space = Space { max_events: 0, ..Space::basic() };
 //! let check = Check::parse("totals.outcomes.refused == 0").unwrap();
 //! let mut runner = TestRunner::new(Config { cases: 4, ..Config::default() });
 //! runner
@@ -22,7 +22,9 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use super::Check;
-use super::model::{Action, ClientCache, Clients, Model, Step};
+use super::model::{
+    Action, Capacity, ClientCache, Clients, IpReuse, KubeProxy, MeshModel, Model, Retries, Step,
+};
 use crate::report::Report;
 
 /// Where the strategies look. Every range shrinks toward its low end.
@@ -51,6 +53,55 @@ pub struct Space {
     pub max_events: usize,
     /// Also scale and rollout-restart (else only pod deletions).
     pub all_actions: bool,
+    /// Also hang and crash pods and fail nodes in the timeline.
+    pub failure_actions: bool,
+    // Optional features: each is generated present or absent and shrinks
+    // toward absent (lists: toward their first entry).
+    /// The workload may be a Deployment (else always a StatefulSet).
+    pub deployments: bool,
+    /// Up to this many more Services over the same pods (ClusterIP or
+    /// headless), which client groups may target.
+    pub max_more_services: usize,
+    pub kube_proxy: Vec<KubeProxy>,
+    pub ip_reuse: Vec<IpReuse>,
+    pub nodes: RangeInclusive<u32>,
+    /// Pod capacity (workers, queue, service time).
+    pub capacity: bool,
+    /// Request timeouts, retries with and without budgets, connection pools.
+    pub request_timeouts: bool,
+    pub retries: bool,
+    pub pools: bool,
+    /// The mesh: sidecars, mTLS, a DestinationRule with outlier detection.
+    pub mesh: bool,
+    /// A NetworkPolicy admitting only some client groups.
+    pub netpol: bool,
+    /// A neighbouring StatefulSet no client targets (and, with
+    /// `all_actions`, scalings of it in the timeline).
+    pub neighbour: bool,
+}
+
+impl Space {
+    /// The model without any optional feature: one StatefulSet, headless or
+    /// ClusterIP Services, clients with caches, churn and a timeline of
+    /// deletions, scalings and rollouts.
+    pub fn basic() -> Space {
+        Space {
+            failure_actions: false,
+            deployments: false,
+            max_more_services: 0,
+            kube_proxy: vec![KubeProxy::Iptables],
+            ip_reuse: vec![IpReuse::Never],
+            nodes: 1..=1,
+            capacity: false,
+            request_timeouts: false,
+            retries: false,
+            pools: false,
+            mesh: false,
+            netpol: false,
+            neighbour: false,
+            ..Space::default()
+        }
+    }
 }
 
 impl Default for Space {
@@ -77,18 +128,78 @@ impl Default for Space {
             ],
             max_events: 3,
             all_actions: true,
+            failure_actions: true,
+            deployments: true,
+            max_more_services: 2,
+            kube_proxy: vec![
+                KubeProxy::Iptables,
+                KubeProxy::Ipvs,
+                KubeProxy::IpvsSh,
+                KubeProxy::IpvsLc,
+            ],
+            ip_reuse: vec![
+                IpReuse::Never,
+                IpReuse::HostLocal,
+                IpReuse::Cooldown(30),
+                IpReuse::Immediate,
+            ],
+            nodes: 1..=3,
+            capacity: true,
+            request_timeouts: true,
+            retries: true,
+            pools: true,
+            mesh: true,
+            netpol: true,
+            neighbour: true,
         }
+    }
+}
+
+/// `Some` of `inner` when `on` (shrinking toward `None`), else always `None`.
+fn maybe<T: Clone + std::fmt::Debug + 'static>(
+    on: bool,
+    inner: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Option<T>> {
+    if on {
+        prop::option::of(inner).boxed()
+    } else {
+        Just(None).boxed()
+    }
+}
+
+/// `false` or, when `on`, `true` too (shrinking toward `false`).
+fn flag(on: bool) -> BoxedStrategy<bool> {
+    if on {
+        prop::sample::select(vec![false, true]).boxed()
+    } else {
+        Just(false).boxed()
     }
 }
 
 /// Client groups in `space`.
 pub fn clients(space: &Space) -> impl Strategy<Value = Vec<Clients>> + use<> {
+    let retries = (0u32..=3, maybe(space.retries, (0u32..=100, 0u32..=5)))
+        .prop_map(|(attempts, budget)| Retries { attempts, budget });
     let one = (
         space.clients_per_group.clone(),
         space.rate.clone(),
         prop::sample::select(space.caches.clone()),
+        0..=space.max_more_services as u32,
+        maybe(space.request_timeouts, 100u32..=2000),
+        maybe(space.retries, retries),
+        maybe(space.pools, 1u32..=4),
     )
-        .prop_map(|(count, rate, cache)| Clients { count, rate, cache });
+        .prop_map(
+            |(count, rate, cache, service, request_timeout_ms, retries, pool_max_idle)| Clients {
+                count,
+                rate,
+                cache,
+                service,
+                request_timeout_ms,
+                retries,
+                pool_max_idle,
+            },
+        );
     let (lo, hi) = (*space.client_groups.start(), *space.client_groups.end());
     prop::collection::vec(one, lo.max(1)..=hi.max(1))
 }
@@ -98,17 +209,110 @@ pub fn clients(space: &Space) -> impl Strategy<Value = Vec<Clients>> + use<> {
 pub fn steps(space: &Space) -> impl Strategy<Value = Vec<Step>> + use<> {
     let max_at = *space.duration_s.end();
     let max_replicas = *space.replicas.end();
-    let kinds = if space.all_actions { 3 } else { 1 };
-    let one =
-        (0..max_at.max(1), 0..kinds, 0..max_replicas.max(1) + 1).prop_map(|(at_s, kind, n)| Step {
+    let mut kinds = vec![0u8];
+    if space.all_actions {
+        kinds.extend([1, 2]);
+    }
+    if space.failure_actions {
+        kinds.extend([3, 4, 5]);
+    }
+    if space.all_actions && space.neighbour {
+        kinds.push(6);
+    }
+    let one = (
+        0..max_at.max(1),
+        prop::sample::select(kinds),
+        0..max_replicas.max(1) + 1,
+    )
+        .prop_map(|(at_s, kind, n)| Step {
             at_s,
             action: match kind {
                 0 => Action::DeletePod(n),
                 1 => Action::Scale(n),
-                _ => Action::RolloutRestart,
+                2 => Action::RolloutRestart,
+                3 => Action::HangPod(n),
+                4 => Action::CrashPod(n),
+                5 => Action::FailNode(n),
+                _ => Action::ScaleNeighbour(n),
             },
         });
     prop::collection::vec(one, 0..=space.max_events)
+}
+
+/// The optional features of a model (see [`Space`]).
+#[derive(Clone, Debug)]
+struct Features {
+    deployment: bool,
+    more_services: Vec<bool>,
+    kube_proxy: KubeProxy,
+    ip_reuse: IpReuse,
+    nodes: u32,
+    capacity: Option<Capacity>,
+    mesh: Option<MeshModel>,
+    netpol_allowed_groups: Option<u32>,
+    neighbour: Option<u32>,
+}
+
+fn features(space: &Space) -> impl Strategy<Value = Features> + use<> {
+    let capacity =
+        (1u32..=4, 0u32..=20, 1u32..=50).prop_map(|(workers, queue, service_ms)| Capacity {
+            workers,
+            queue,
+            service_ms,
+        });
+    let mesh = (flag(true), maybe(true, 1u32..=5), 0u32..=2, flag(true)).prop_map(
+        |(strict_mtls, outlier_consecutive, sidecars_from, round_robin)| MeshModel {
+            strict_mtls,
+            outlier_consecutive,
+            // Shrinks toward every group having a sidecar.
+            sidecars_from: 2 - sidecars_from,
+            round_robin,
+        },
+    );
+    let max_groups = *space.client_groups.end() as u32;
+    (
+        flag(space.deployments),
+        prop::collection::vec(
+            prop::sample::select(vec![true, false]),
+            0..=space.max_more_services,
+        ),
+        prop::sample::select(space.kube_proxy.clone()),
+        prop::sample::select(space.ip_reuse.clone()),
+        space.nodes.clone(),
+        maybe(space.capacity, capacity),
+        maybe(space.mesh, mesh),
+        // Shrinks toward admitting every group.
+        maybe(
+            space.netpol,
+            (0..=max_groups).prop_map(move |k| max_groups - k),
+        ),
+        maybe(space.neighbour, 1u32..=3),
+    )
+        .prop_map(
+            |(
+                deployment,
+                more_services,
+                kube_proxy,
+                ip_reuse,
+                nodes,
+                capacity,
+                mesh,
+                netpol,
+                neighbour,
+            )| {
+                Features {
+                    deployment,
+                    more_services,
+                    kube_proxy,
+                    ip_reuse,
+                    nodes,
+                    capacity,
+                    mesh,
+                    netpol_allowed_groups: netpol,
+                    neighbour,
+                }
+            },
+        )
 }
 
 /// Models in `space`.
@@ -145,6 +349,7 @@ pub fn models(space: &Space) -> impl Strategy<Value = Model> + use<> {
         ),
         clients(space),
         steps(space),
+        features(space),
     )
         .prop_map(
             |(
@@ -152,6 +357,7 @@ pub fn models(space: &Space) -> impl Strategy<Value = Model> + use<> {
                 (startup_ms, drain_ms, propagation_ms, dns_ttl_s, server_cache_s, churn_mean_s),
                 clients,
                 events,
+                f,
             )| Model {
                 seed,
                 duration_s,
@@ -165,6 +371,15 @@ pub fn models(space: &Space) -> impl Strategy<Value = Model> + use<> {
                 churn_mean_s,
                 clients,
                 events,
+                deployment: f.deployment,
+                more_services: f.more_services,
+                kube_proxy: f.kube_proxy,
+                ip_reuse: f.ip_reuse,
+                nodes: f.nodes,
+                capacity: f.capacity,
+                mesh: f.mesh,
+                netpol_allowed_groups: f.netpol_allowed_groups,
+                neighbour: f.neighbour,
             },
         )
 }
@@ -226,5 +441,23 @@ mod tests {
         assert_eq!(m.clients.len(), 1);
         assert_eq!(m.duration_s, 10);
         assert_eq!(m.seed, 0);
+        // Every optional feature shrank to its absence.
+        assert!(!m.deployment && m.more_services.is_empty(), "{m:?}");
+        assert_eq!(
+            (m.kube_proxy, m.ip_reuse, m.nodes),
+            (KubeProxy::Iptables, IpReuse::Never, 1)
+        );
+        assert_eq!(
+            (m.capacity, m.mesh, m.netpol_allowed_groups),
+            (None, None, None)
+        );
+        assert_eq!(
+            m.clients[0],
+            Clients {
+                count: 1,
+                rate: 1,
+                ..Clients::default()
+            }
+        );
     }
 }

@@ -198,7 +198,9 @@ pub fn inspect(
         flags.push("aa".into());
     }
     flags.push("rd".into());
-    flags.push("ra".into());
+    if super::wire::recursion_available(&msg) {
+        flags.push("ra".into());
+    }
     Ok(Inspection {
         schema_version: SCHEMA_VERSION,
         ksim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -278,6 +280,7 @@ pub fn zone_of(sc: &Scenario, frozen: &Frozen) -> zone::Zone {
         crate::scenario::PodsMode::Verified => zone::PodsMode::Verified,
     };
     config.endpoint_pod_names = sc.dns.endpoint_pod_names;
+    super::upstream::configure(&mut config, &sc.dns);
     let dns_ip: Ipv4Addr = defaults::CLUSTER_DNS_IP
         .parse()
         .expect("the default cluster DNS IP parses");
@@ -449,7 +452,12 @@ fn message_of(z: &zone::Zone, qname: &str, data: &AnswerData, ttl_s: u64) -> Mes
 }
 
 /// The cluster DNS server's answer at the frozen instant, and who gave it.
-fn server_answer(frozen: &Frozen, z: &zone::Zone, qname: &str, qtype: QType) -> (Message, String) {
+pub fn server_answer(
+    frozen: &Frozen,
+    z: &zone::Zone,
+    qname: &str,
+    qtype: QType,
+) -> (Message, String) {
     let lower = qname.to_ascii_lowercase();
     if let (Some(ask), Some(id)) = (ask_of(qtype), frozen.server.lookup(&lower))
         && let Some((data, ttl, _, stale)) = frozen.server.peek_cache(id, ask, frozen.at)
@@ -463,10 +471,7 @@ fn server_answer(frozen: &Frozen, z: &zone::Zone, qname: &str, qtype: QType) -> 
     }
     let mut msg = zone::answer(z, qname, qtype);
     if !zone::is_in_zone(z, qname) {
-        return (
-            msg,
-            "upstream (none in the simulation: NXDOMAIN)".to_string(),
-        );
+        return (msg, "upstream".to_string());
     }
     let cache = &frozen.server.config().cache;
     if cache.enabled {

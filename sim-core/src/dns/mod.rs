@@ -25,6 +25,9 @@
 //! Owns names and answers; not client resolvers (see `client`).
 
 pub mod inspect;
+pub mod serve;
+pub mod upstream;
+pub mod wire;
 pub mod zone;
 
 use std::rc::Rc;
@@ -260,8 +263,15 @@ fn classify_depth(qname: &str, sc: &Scenario, depth: usize) -> QTarget {
         "svc" => {}
         _ => return QTarget::NxDomain,
     }
-    let namespace_exists = |ns: &str| namespaces(sc).iter().any(|n| n == ns);
+    // CoreDNS `namespaceExposed`: the namespace exists and, with a
+    // `namespaces` list, is on it (as `zone.rs` has it).
+    let listed =
+        |ns: &str| sc.dns.namespaces.is_empty() || sc.dns.namespaces.iter().any(|n| n == ns);
+    let namespace_exists = |ns: &str| namespaces(sc).iter().any(|n| n == ns) && listed(ns);
     let ns = labels[n - 2];
+    if !listed(ns) {
+        return QTarget::NxDomain;
+    }
     if n == 2 {
         return if namespace_exists(ns) {
             QTarget::NoData
@@ -283,7 +293,7 @@ fn classify_depth(qname: &str, sc: &Scenario, depth: usize) -> QTarget {
         // chased (at most `zone::MAX_CNAME_CHAIN` links); outside the zone
         // there is no upstream here, so the CNAME alone: no address.
         return match n {
-            3 if depth < zone::MAX_CNAME_CHAIN => match classify_depth(target, sc, depth + 1) {
+            3 if depth <= zone::MAX_CNAME_CHAIN => match classify_depth(target, sc, depth + 1) {
                 QTarget::Upstream | QTarget::NxDomain => QTarget::NoData,
                 t => t,
             },
@@ -727,7 +737,15 @@ fn build(target: &QTarget, cluster: &Cluster) -> AnswerData {
             .collect();
         answer(svc, addrs)
     };
+    // `ignore empty_service`: a ClusterIP Service without a ready endpoint
+    // is NXDOMAIN (as `zone.rs` has it).
+    let ignored = |svc: u32| {
+        cluster.sc.dns.ignore_empty_service
+            && !cluster.sc.services[svc as usize].is_headless()
+            && view(svc).endpoints.is_empty()
+    };
     match target {
+        &QTarget::Service(svc) if ignored(svc) => answer(svc, Vec::new()),
         &QTarget::Service(svc) => match cluster.services[svc as usize].vip {
             Some(ip) => AnswerData {
                 rcode: Rcode::NoError,

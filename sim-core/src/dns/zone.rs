@@ -18,27 +18,33 @@
 //!
 //! The plugin is modelled as configured by the standard Corefiles
 //! (`kubernetes cluster.local in-addr.arpa ip6.arpa { … }`, dns.md §3): it is
-//! authoritative for [`Config::zone`] and both reverse zones ([`REVERSE_ZONES`]).
+//! authoritative for [`Config::zone`] and the reverse zones of its `zones`
+//! list ([`Config::reverse_zones`], by default both: [`REVERSE_ZONES`]).
+//!
+//! **Upstream.** Names outside the zones, ExternalName targets outside the
+//! zone and `fallthrough` names go to [`Config::upstream`] (the `forward`
+//! plugin's resolver, as a table; see [`super::upstream`]); an empty table
+//! knows no name, so they are `NXDOMAIN`, not authoritative.
+//!
+//! Options modelled besides `ttl`, `pods`, `endpoint_pod_names`:
+//! `ignore empty_service`, `namespaces`, `fallthrough [ZONES]`; EndpointSlices
+//! whose Service does not exist ([`ServiceKind::NoService`]).
 //!
 //! **Deliberately not modelled** (each would be a `Config` field if needed):
-//! * **No upstream.** The simulated cluster has no resolver outside it. A name
-//!   outside the three zones gets `NXDOMAIN`, not authoritative, with empty
-//!   sections (in a real cluster the `forward` plugin would answer it); an
-//!   ExternalName pointing outside the zone answers its CNAME alone (CoreDNS
-//!   would append the upstream answer after it).
-//! * `fallthrough` (the standard Corefiles fall through `in-addr.arpa` and
-//!   `ip6.arpa`, so a real unknown-IP PTR NXDOMAIN would come from upstream;
-//!   here it is the plugin's own NXDOMAIN with the reverse zone's SOA),
-//!   `namespaces`, `labels`, `ignore empty_service`, `noendpoints`,
-//!   `multicluster`, `zonal`, `autopath`, `terminating_endpoints`, `transfer`
-//!   (AXFR/IXFR are `REFUSED`), and wildcard queries (removed in CoreDNS 1.9).
-//! * The readiness filter is applied here ([`Endpoint::ready`]); what feeds
-//!   `ready` (publishNotReadyAddresses, termination) is the caller's business
-//!   (dns.md §5).
+//! `labels`, `noendpoints`, `multicluster`, `zonal`, `autopath`,
+//! `terminating_endpoints`, `transfer` (AXFR/IXFR are `REFUSED`), more than
+//! one forward zone in the `zones` list, and wildcard queries (removed in
+//! CoreDNS 1.9).
+//!
+//! The readiness filter is applied here ([`Endpoint::ready`]); what feeds
+//! `ready` (publishNotReadyAddresses, termination) is the caller's business
+//! (dns.md §5).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+
+use super::upstream::Upstream;
 
 #[cfg(test)]
 mod tests;
@@ -58,9 +64,10 @@ pub const SOA_RETRY: u32 = 1800;
 pub const SOA_EXPIRE: u32 = 86400;
 /// The SOA header TTL is `min(ttl, SOA_MAX_TTL)` (dns.md §0.5, §2 SOA).
 pub const SOA_MAX_TTL: u32 = 300;
-/// Longest CNAME chain followed inside the zone (dns.md §2, ExternalName:
-/// "chain max 10"): the CNAME that would be the 11th link is dropped, and with
-/// it the whole chain (a chain is only kept when it ends in an address).
+/// CoreDNS's `maxCnameChainLength` (source: `plugin/backend_lookup.go`): a
+/// CNAME is added only while `len(previousRecords) > 10` is false, so 11
+/// links are followed and the 12th is dropped — and with it the whole chain
+/// (a chain is only kept when it ends in an address).
 pub const MAX_CNAME_CHAIN: usize = 10;
 /// Reverse zones the plugin serves besides [`Config::zone`] (dns.md §2 PTR:
 /// "Needs the reverse zones configured (`kubernetes cluster.local in-addr.arpa
@@ -107,6 +114,26 @@ pub struct Config {
     pub ns_addrs: Vec<IpAddr>,
     /// SOA serial: Unix time of the last relevant API change (dns.md §2, SOA).
     pub soa_serial: u32,
+    /// `ignore empty_service`: a ClusterIP Service without a ready endpoint
+    /// address is NXDOMAIN (source: kubernetes.go `findServices`).
+    pub ignore_empty_service: bool,
+    /// `namespaces`: only these namespaces are exposed (lower case); empty
+    /// = all (source: kubernetes.go `namespaceExposed`, reverse.go).
+    pub namespaces: Vec<String>,
+    /// `fallthrough [ZONES]`: name errors for names under these zones (lower
+    /// case, no trailing dot; empty = every zone) go to the next plugin —
+    /// `forward`, i.e. [`Config::upstream`] (source: handler.go,
+    /// `k.Fall.Through`). `None`: no fallthrough.
+    pub fallthrough: Option<Vec<String>>,
+    /// The resolver behind `forward` (source: kubernetes.go `Lookup`).
+    pub upstream: Upstream,
+    /// The other zones of the plugin's `zones` list (lower case, no trailing
+    /// dot), default [`REVERSE_ZONES`]. The plugin is authoritative only for
+    /// `zone` and these; a name under none of them goes to `forward`, and the
+    /// SOA of a negative answer is the longest listed zone the name is in
+    /// (source: handler.go, `plugin.Zones(k.Zones).Matches(qname)`). A
+    /// narrower reverse zone such as `10.in-addr.arpa` is allowed.
+    pub reverse_zones: Vec<String>,
 }
 
 impl Config {
@@ -120,6 +147,11 @@ impl Config {
             endpoint_pod_names: false,
             ns_addrs: Vec::new(),
             soa_serial: 0,
+            ignore_empty_service: false,
+            namespaces: Vec::new(),
+            fallthrough: None,
+            upstream: Upstream::default(),
+            reverse_zones: REVERSE_ZONES.map(str::to_string).to_vec(),
         }
     }
 }
@@ -169,6 +201,12 @@ pub enum ServiceKind {
     Headless,
     /// `spec.externalName`.
     ExternalName(String),
+    /// No Service of that name exists, only EndpointSlices labelled with it.
+    /// CoreDNS indexes endpoints by the `kubernetes.io/service-name` label,
+    /// so their PTR records answer (reverse.go `serviceRecordForIP` walks
+    /// `EpIndexReverse`), while forward lookups never see them
+    /// (kubernetes.go `findServices` walks Services).
+    NoService,
 }
 
 /// One EndpointSlice endpoint.
@@ -526,7 +564,7 @@ impl Message {
 // ---------------------------------------------------------------------------
 
 /// Whether `qname` (any case, trailing dot optional) is in one of the zones
-/// the plugin serves: [`Config::zone`] or a [`REVERSE_ZONES`] entry.
+/// the plugin serves: [`Config::zone`] or one of [`Config::reverse_zones`].
 pub fn is_in_zone(zone: &Zone, qname: &str) -> bool {
     let name = qname.strip_suffix('.').unwrap_or(qname);
     matched_zone(zone, &name.to_ascii_lowercase()).is_some()
@@ -554,7 +592,8 @@ pub fn reverse_name(ip: IpAddr) -> String {
 /// Answer `qname` (any case, with or without trailing dot) for `qtype`, as
 /// the CoreDNS `kubernetes` plugin would (source: `handler.go` `ServeDNS`):
 ///
-/// * outside the zones ⇒ `NXDOMAIN`, `AA=0`, empty sections (no upstream);
+/// * outside the zones ⇒ the upstream's answer ([`Config::upstream`]; an
+///   unknown name is `NXDOMAIN`, `AA=0`, empty sections);
 /// * AXFR/IXFR ⇒ `REFUSED`, `AA=0` (dns.md §2, other qtypes);
 /// * a name error (unknown name, bad grammar) ⇒ `NXDOMAIN`, or `SERVFAIL`
 ///   while `!synced` (dns.md §0.4); no records ⇒ NODATA (`NOERROR`); both
@@ -565,7 +604,7 @@ pub fn answer(zone: &Zone, qname: &str, qtype: QType) -> Message {
     let name_q = qname.strip_suffix('.').unwrap_or(qname);
     let name_l = name_q.to_ascii_lowercase();
     let Some(zone_len) = matched_zone(zone, &name_l) else {
-        return Message::bare(Rcode::NxDomain);
+        return zone.config.upstream.lookup(qname, qtype);
     };
     if let QType::Other(AXFR | IXFR) = qtype {
         return Message::bare(Rcode::Refused);
@@ -594,15 +633,21 @@ pub fn answer(zone: &Zone, qname: &str, qtype: QType) -> Message {
         QType::Soa if q.l == cx.zone_l => Ok((vec![cx.soa()], Vec::new())),
         QType::Soa => Ok((Vec::new(), Vec::new())),
         QType::Ns if q.l == cx.zone_l => Ok(cx.ns_apex(q)),
-        // Non-apex NS, MX, HINFO, …: handler.go's "fake A lookup" decides
+        // Non-apex NS, MX, HINFO, …: handler.go's "fake A lookup"
+        // (`state.NewWithQuestion(state.QName(), dns.TypeA)`) decides
         // NXDOMAIN vs NODATA and its records are discarded (dns.md §2, other
-        // qtypes). The lookup runs with the *original* qtype, so for NS it
-        // hits the NS branch of `Services` and never fails (source:
-        // kubernetes.go `Services`): non-apex NS is always NODATA.
-        QType::Ns | QType::Other(_) => cx.services(q.l, qtype).map(|_| (Vec::new(), Vec::new())),
+        // qtypes): `foo.cluster.local. NS` is NXDOMAIN like its A. (MX goes
+        // through `plugin.MX`, whose `Services` call fails for the same
+        // names, and no Service has `Mail` set: the same result.)
+        QType::Ns | QType::Other(_) => cx.services(q.l, QType::A).map(|_| (Vec::new(), Vec::new())),
     };
 
     match result {
+        // handler.go: `if k.Fall.Through(state.Name())` the name error goes
+        // to the next plugin (`forward`).
+        Err(NameError) if falls_through(&zone.config, &name_l) => {
+            zone.config.upstream.lookup(qname, qtype)
+        }
         Err(NameError) if zone.synced => cx.negative(Rcode::NxDomain),
         Err(NameError) => cx.negative(Rcode::ServFail),
         Ok((answer, _)) if answer.is_empty() => cx.negative(Rcode::NoError),
@@ -613,6 +658,15 @@ pub fn answer(zone: &Zone, qname: &str, qtype: QType) -> Message {
             authority: Vec::new(),
             additional,
         },
+    }
+}
+
+/// `fall.F.Through`: `name_l` is under one of the fallthrough zones (all
+/// zones when the list is empty).
+fn falls_through(cfg: &Config, name_l: &str) -> bool {
+    match &cfg.fallthrough {
+        None => false,
+        Some(zones) => zones.is_empty() || zones.iter().any(|z| is_subdomain(z, name_l)),
     }
 }
 
@@ -689,7 +743,7 @@ fn matched_zone(zone: &Zone, name: &str) -> Option<usize> {
         return None;
     }
     std::iter::once(zone.config.zone.as_str())
-        .chain(REVERSE_ZONES)
+        .chain(zone.config.reverse_zones.iter().map(String::as_str))
         .filter(|z| is_subdomain(z, name))
         .map(str::len)
         .max()
@@ -749,6 +803,14 @@ fn parse(base: &str) -> Result<Request<'_>, NameError> {
         _ => return Err(NameError),
     }
     Ok(r)
+}
+
+/// Some slice of `svc` has a ready endpoint address.
+fn has_ready(svc: &Service) -> bool {
+    svc.slices
+        .iter()
+        .flat_map(|s| &s.endpoints)
+        .any(|e| e.is_ready() && !e.addresses.is_empty())
 }
 
 fn strip_underscore(s: &str) -> &str {
@@ -898,11 +960,21 @@ impl Cx<'_> {
         }
     }
 
+    /// kubernetes.go `namespaceExposed`: the namespace exists and, with a
+    /// `namespaces` list, is on it.
     fn namespace_exists(&self, ns: &str) -> bool {
         self.zone
             .namespaces
             .iter()
             .any(|n| n.eq_ignore_ascii_case(ns))
+            && self.listed(ns)
+    }
+
+    /// On the `namespaces` list, or there is none (reverse.go: `len(k.Namespaces)
+    /// > 0 && !k.namespaceExposed(...)` skips the object).
+    fn listed(&self, ns: &str) -> bool {
+        let list = &self.cfg().namespaces;
+        list.is_empty() || list.iter().any(|n| n.eq_ignore_ascii_case(ns))
     }
 
     /// The name minus the zone (`name_l` is in the zone).
@@ -983,7 +1055,9 @@ impl Cx<'_> {
             return Ok(Vec::new());
         }
         let Some(svc) = self.zone.services.iter().find(|s| {
-            s.namespace.eq_ignore_ascii_case(r.namespace) && s.name.eq_ignore_ascii_case(r.service)
+            !matches!(s.kind, ServiceKind::NoService)
+                && s.namespace.eq_ignore_ascii_case(r.namespace)
+                && s.name.eq_ignore_ascii_case(r.service)
         }) else {
             return Err(NameError);
         };
@@ -1032,6 +1106,13 @@ impl Cx<'_> {
                     return Err(NameError);
                 }
             }
+            ServiceKind::ClusterIp(_) if self.cfg().ignore_empty_service && !has_ready(svc) => {
+                // `ignore empty_service`: no ready endpoint address ⇒ the
+                // service is skipped ⇒ errNoItems (source: kubernetes.go
+                // `findServices`, "serve NXDOMAIN if no endpoint is able to
+                // answer"; `object/endpoint.go` keeps only ready addresses).
+                return Err(NameError);
+            }
             ServiceKind::ClusterIp(ips) => {
                 // One entry per matching port × ClusterIP; no matching port ⇒
                 // error. Endpoints play no part (dns.md §0.1).
@@ -1054,7 +1135,7 @@ impl Cx<'_> {
                 }
             }
             // Headless always takes the endpoint arm.
-            ServiceKind::Headless => {}
+            ServiceKind::Headless | ServiceKind::NoService => {}
         }
         Ok(out)
     }
@@ -1141,16 +1222,22 @@ impl Cx<'_> {
                 Host::Name(target) => {
                     let target_l = target.to_ascii_lowercase();
                     let target_fqdn = fqdn(&target);
+                    // backend_lookup.go: `if len(previousRecords) >
+                    // maxCnameChainLength { continue }` (the 12th link).
                     if is_subdomain(name.l, &target_l)
-                        || chain.len() >= MAX_CNAME_CHAIN
+                        || chain.len() > MAX_CNAME_CHAIN
                         || chain.contains(&target_fqdn)
                     {
                         continue;
                     }
                     let cname = self.rr(name.q, RData::Cname(target_fqdn.clone()));
                     if !is_subdomain(&self.zone_l, &target_l) {
-                        // Upstream lookup: none in the simulated cluster.
+                        // backend_lookup.go `A`: "we can not complete the
+                        // CNAME, try to look else where" — the upstream's
+                        // answer section follows the CNAME, whatever its
+                        // rcode (an NXDOMAIN target leaves the CNAME alone).
                         out.push(cname);
+                        out.extend(self.cfg().upstream.lookup(&target, qtype).answer);
                         continue;
                     }
                     chain.push(target_fqdn);
@@ -1260,11 +1347,17 @@ impl Cx<'_> {
             .zone
             .services
             .iter()
+            .filter(|s| self.listed(&s.namespace))
             .find(|s| matches!(&s.kind, ServiceKind::ClusterIp(ips) if ips.contains(&ip)));
         if let Some(s) = by_cluster_ip {
             targets.push(format!("{}.{}.svc.{zone}.", s.name, s.namespace));
         } else {
-            for s in &self.zone.services {
+            for s in self
+                .zone
+                .services
+                .iter()
+                .filter(|s| self.listed(&s.namespace))
+            {
                 for slice in &s.slices {
                     for ep in slice.endpoints.iter().filter(|e| e.is_ready()) {
                         if !ep.addresses.contains(&ip) {

@@ -173,6 +173,99 @@ fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnos
         "host",
         "the Service it applies to, e.g. `api` or `api.default.svc.cluster.local`",
     )?;
+    let policy = m.opt("trafficPolicy");
+    m.finish()?;
+    rule(name, namespace, &host_f, policy, sc)
+}
+
+/// Istio objects from manifests (`networking.istio.io` DestinationRule,
+/// `security.istio.io` PeerAuthentication), read into the scenario's mesh
+/// as its `mesh:` block's fields would be; what the mesh does not model,
+/// or every object when there is no `mesh:` block, is a note in `notes`.
+/// A PeerAuthentication in the root namespace (`istio-system`) without a
+/// selector is the mesh-wide one (`mtls`); narrower ones are not modelled.
+pub(super) fn objects(
+    objects: &[Field],
+    sc: &mut Scenario,
+    notes: &mut Vec<String>,
+) -> Result<(), Diagnostic> {
+    for f in objects {
+        let mut m = Map::of(f)?;
+        let kind = m.req("kind", "the object's kind")?.str()?.to_string();
+        m.opt("apiVersion");
+        let meta = m.req("metadata", "the object's `name` (and `namespace`)")?;
+        let mut mm = Map::of(&meta)?;
+        let name = mm.req("name", "the object's name")?.dns_label()?;
+        let namespace = match mm.opt("namespace") {
+            Some(f) => f.dns_label()?,
+            None => d::NAMESPACE.into(),
+        };
+        let spec = m.opt("spec");
+        m.opt("status");
+        m.finish()?;
+        if sc.mesh.is_none() {
+            notes.push(format!(
+                "ignored Istio {kind} `{namespace}/{name}`: the scenario has no `mesh:` block (add `mesh: {{}}` to simulate the sidecars)"
+            ));
+            continue;
+        }
+        let Some(spec) = spec else { continue };
+        let mut sm = Map::of(&spec)?;
+        if kind == "DestinationRule" {
+            let host_f = sm.req("host", "the Service it applies to")?;
+            let policy = sm.opt("trafficPolicy");
+            for k in ["subsets", "exportTo", "workloadSelector"] {
+                if sm.opt(k).is_some() {
+                    notes.push(format!(
+                        "DestinationRule `{namespace}/{name}`: `{k}` is not modelled"
+                    ));
+                }
+            }
+            sm.finish()?;
+            let r = rule(name, namespace, &host_f, policy, sc)?;
+            sc.mesh.as_mut().expect("checked").destination_rules.push(r);
+        } else {
+            let mode = sm
+                .opt("mtls")
+                .and_then(|f| f.get("mode"))
+                .map(|f| {
+                    super::fields::one_of(
+                        &f,
+                        "a PeerAuthentication mode",
+                        &[
+                            ("UNSET", None),
+                            ("PERMISSIVE", Some(false)),
+                            ("STRICT", Some(true)),
+                            ("DISABLE", Some(false)),
+                        ],
+                    )
+                })
+                .transpose()?
+                .flatten();
+            let narrow = sm.opt("selector").is_some() || sm.opt("portLevelMtls").is_some();
+            if namespace == "istio-system" && !narrow {
+                if let Some(strict) = mode {
+                    sc.mesh.as_mut().expect("checked").strict_mtls = strict;
+                }
+            } else {
+                notes.push(format!(
+                    "PeerAuthentication `{namespace}/{name}`: only the mesh-wide one (namespace `istio-system`, no selector) is modelled; this one is ignored"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A DestinationRule `name` in `namespace` for the host at `host_f`, with
+/// its `trafficPolicy`.
+fn rule(
+    name: String,
+    namespace: String,
+    host_f: &Field,
+    policy: Option<Field>,
+    sc: &Scenario,
+) -> Result<DestinationRule, Diagnostic> {
     let host = host_f.str()?.to_string();
     // A short name is in the rule's namespace; a long one must be
     // `<svc>.<ns>[.svc[.<domain>]]`.
@@ -200,7 +293,7 @@ fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnos
     let mut outlier = None;
     let mut max_requests = None;
     let mut istio_mutual = None;
-    if let Some(tf) = m.opt("trafficPolicy") {
+    if let Some(tf) = policy {
         let mut tm = Map::of(&tf)?;
         if let Some(lf) = tm.opt("loadBalancer") {
             let mut lm = Map::of(&lf)?;
@@ -279,7 +372,6 @@ fn destination_rule(f: &Field, sc: &Scenario) -> Result<DestinationRule, Diagnos
         }
         tm.finish()?;
     }
-    m.finish()?;
     Ok(DestinationRule {
         name,
         namespace,

@@ -12,9 +12,14 @@
 //! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
 //! formatting and comments do not change a digest but any semantic change does.
 
+mod addresses;
+pub mod block;
+pub mod coredns;
 pub mod defaults;
 pub mod diag;
 mod fields;
+mod fleet;
+mod hints;
 pub mod limits;
 mod manifest;
 pub mod mesh;
@@ -45,6 +50,10 @@ pub use traffic::{
 /// `cluster.ipam.pod_cidr`) is written in `src`, if it is.
 pub fn locate(src: &str, path: &str) -> Option<Loc> {
     let root = yaml::parse_document(src).ok()??;
+    // A path may be into a fleet's copy (its position is the template's).
+    if let Ok(Some((expanded, _))) = fleet::expand(&root) {
+        return expanded.find(path).map(|n| n.loc);
+    }
     root.find(path).map(|n| n.loc)
 }
 
@@ -86,6 +95,50 @@ pub struct Scenario {
     /// NetworkPolicies (objects, or `network_policies`), defaults applied.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_policies: Vec<NetworkPolicy>,
+    /// Where the objects came from and what reading them skipped: not part
+    /// of the scenario's meaning (not serialized, not compared).
+    #[serde(skip)]
+    pub provenance: Provenance,
+}
+
+/// What reading a scenario noticed without refusing it, and where each
+/// object was declared. Two scenarios that differ only here are equal:
+/// the same objects read from other files are the same scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    /// Warnings from reading: kinds skipped (one line per kind, with a
+    /// count), fields read only in part, Istio objects not modelled.
+    pub notes: Vec<String>,
+    /// Where each named object was declared.
+    pub origins: Vec<Origin>,
+}
+
+impl PartialEq for Provenance {
+    fn eq(&self, _: &Provenance) -> bool {
+        true
+    }
+}
+
+/// Where one object was declared: a Kubernetes object (`kind` as in its
+/// manifest) or a short-form entry (`kind` is the section's kind:
+/// `Service`, `StatefulSet`, `Deployment`, `client group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// The manifest file as written under `manifests`; `None`: the scenario.
+    pub file: Option<String>,
+    pub loc: Loc,
+}
+
+impl Provenance {
+    /// Where `kind` `namespace/name` was declared, if recorded.
+    pub fn origin(&self, kind: &str, namespace: &str, name: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .find(|o| o.kind == kind && o.namespace == namespace && o.name == name)
+    }
 }
 
 /// A hand-written EndpointSlice (`discovery.k8s.io/v1`), or the slice an
@@ -278,6 +331,23 @@ pub struct Dns {
     /// When CoreDNS's informers have synced (a restarting CoreDNS); before,
     /// answers that would be NXDOMAIN are SERVFAIL (reference/dns.md §2).
     pub synced_after: SimDuration,
+    /// CoreDNS `kubernetes { ignore empty_service }` (see [`coredns`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_empty_service: bool,
+    /// CoreDNS `kubernetes { namespaces ... }`: exposed namespaces (empty: all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// CoreDNS `kubernetes { fallthrough [ZONES] }` (empty list: all zones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallthrough: Option<Vec<String>>,
+    /// What the resolver behind `forward .` answers for names outside the
+    /// cluster (empty: no name exists outside).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<coredns::UpstreamName>,
+    /// The reverse zones of the `kubernetes` plugin's `zones` list (`None`:
+    /// `in-addr.arpa ip6.arpa`, as both standard Corefiles list them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_zones: Option<Vec<String>>,
 }
 
 /// CoreDNS `pods` option (reference/dns.md §2).

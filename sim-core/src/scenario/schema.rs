@@ -164,6 +164,32 @@ pub fn knows(path: &str, key: &str) -> bool {
     free || all().iter().any(|f| f.at == at && f.key == key)
 }
 
+/// Fields read (debug builds) that the table does not list, as
+/// (`mapping`, `key`): what `every_field_the_parser_reads_is_listed` checks.
+#[cfg(debug_assertions)]
+static UNLISTED: std::sync::Mutex<std::collections::BTreeSet<(String, &'static str)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Record a field the parser reads (debug builds): kept when the table
+/// does not list it.
+#[cfg(debug_assertions)]
+pub fn note_read(path: &str, key: &'static str) {
+    if !knows(path, key)
+        && let Ok(mut u) = UNLISTED.lock()
+    {
+        u.insert((normalize(path), key));
+    }
+}
+
+/// The fields read so far that the table does not list.
+#[cfg(debug_assertions)]
+pub fn unlisted() -> Vec<(String, &'static str)> {
+    UNLISTED
+        .lock()
+        .map(|u| u.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
 fn default_value(def: Def) -> Value {
     match def {
         Def::Dur(x) => Value::String(x.to_string()),
@@ -260,6 +286,39 @@ pub fn to_json() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every shipped scenario and the fuzz corpus parse with every field
+    /// they reach listed in the table.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn every_field_the_parser_reads_is_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["scenarios", "tests/corpus"] {
+            if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+                files.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        }
+        files.sort();
+        for f in &files {
+            let Ok(text) = std::fs::read_to_string(f) else {
+                continue;
+            };
+            if text.len() > 200_000 {
+                continue;
+            }
+            let dir = f.parent().expect("a directory").to_path_buf();
+            let load = move |name: &str| {
+                std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
+            };
+            let _ = crate::scenario::parse_with(&text, &load);
+        }
+        let missing = unlisted();
+        assert!(
+            missing.is_empty(),
+            "read by the parser, not in scenario/schema_fields.rs: {missing:?}"
+        );
+    }
 
     #[test]
     fn paths_lose_their_indices() {

@@ -214,13 +214,19 @@ pub fn read(text: &str, file: &str) -> Result<Vec<TracedPod>, Diagnostic> {
             Diagnostic::at(Loc { line: 1, col: 1 }, "the pod trace holds no Pod").in_file(file),
         );
     }
-    // t = 0 is the earliest time the trace records.
+    // t = 0 is the earliest time the trace records (an event without any
+    // time, `latest` = i128::MIN, records none). Offsets saturate: an
+    // absurd time lands after any run's end instead of overflowing.
     let t0 = raw
         .iter()
         .map(|(_, s)| s.created.unwrap_or(s.latest).min(s.latest))
+        .filter(|&t| t != i128::MIN)
         .min()
         .unwrap_or(0);
-    let rel = |t: i128| SimDuration((t - t0).max(0) as u64);
+    let rel = |t: i128| {
+        let ns = t.saturating_sub(t0).clamp(0, i128::from(u64::MAX >> 1));
+        SimDuration(ns as u64)
+    };
     for (i, seen) in raw {
         let (_, pod, last) = &mut pods[i];
         let mut push = |t: i128, step: Step| pod.steps.push((rel(t), step));

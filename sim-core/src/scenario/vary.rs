@@ -25,6 +25,13 @@ pub fn set(src: &str, path: &str, value: &str) -> Result<String, Diagnostic> {
 
 /// [`set`] for several `(path, value)` pairs, applied in order.
 pub fn set_all(src: &str, assignments: &[(&str, &str)]) -> Result<String, Diagnostic> {
+    apply(src, assignments).map(|root| render(&root))
+}
+
+/// The tree of `src` with the assignments of [`set_all`] made. Nodes keep
+/// their source positions (a set value takes the replaced node's), so
+/// [`super::block::render`] can keep the file's comments.
+pub fn apply(src: &str, assignments: &[(&str, &str)]) -> Result<Node, Diagnostic> {
     let mut root = yaml::parse_document(src)?.unwrap_or(Node {
         kind: Kind::Map(Vec::new()),
         loc: Loc { line: 1, col: 1 },
@@ -33,7 +40,7 @@ pub fn set_all(src: &str, assignments: &[(&str, &str)]) -> Result<String, Diagno
         let new = value_node(value).map_err(|d| d.path(*path))?;
         put(&mut root, path, new, true)?;
     }
-    Ok(render(&root))
+    Ok(root)
 }
 
 /// Put `value` at `path` (`a.b[0].c`; keys may hold dots) in `tree`,
@@ -235,14 +242,14 @@ fn write(node: &Node, depth: usize, out: &mut String) {
     }
 }
 
-fn quote(text: &str, out: &mut String) {
+pub(crate) fn quote(text: &str, out: &mut String) {
     out.push_str(&serde_json::to_string(text).expect("a string serializes"));
 }
 
 /// A plain scalar is written plain when that reads back as the same plain
 /// text inside flow collections; otherwise (rare: commas, brackets, `: `,
 /// leading indicators) it is quoted.
-fn scalar(text: &str, quoted: bool, out: &mut String) {
+pub(crate) fn scalar(text: &str, quoted: bool, out: &mut String) {
     let safe = !quoted
         && !text.is_empty()
         && !text.starts_with([
@@ -340,26 +347,5 @@ events:
         assert!(e.message.contains("has no field `first`"), "{}", e.message);
         let e = set(SRC, "events[0].at", "{").unwrap_err();
         assert!(e.message.contains("not YAML"), "{}", e.message);
-    }
-
-    #[test]
-    fn every_example_scenario_reads_back_the_same_after_rendering() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        let load = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string());
-        let mut n = 0;
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "yaml") {
-                continue;
-            }
-            let src = std::fs::read_to_string(&path).unwrap();
-            let before = crate::scenario::parse_with(&src, &load).unwrap();
-            let text = set_all(&src, &[]).unwrap();
-            let after = crate::scenario::parse_with(&text, &load)
-                .unwrap_or_else(|d| panic!("{}: {d}\n{text}", path.display()));
-            assert_eq!(before.digest(), after.digest(), "{}", path.display());
-            n += 1;
-        }
-        assert!(n >= 10);
     }
 }

@@ -153,6 +153,8 @@ struct Builder<'a> {
     path: Vec<String>,
     anchors: Vec<(usize, Node)>,
     nodes: usize,
+    /// How many of `nodes` are copies made by aliases.
+    aliased: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -163,6 +165,7 @@ impl<'a> Builder<'a> {
             path: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
+            aliased: 0,
         }
     }
 
@@ -222,13 +225,29 @@ impl<'a> Builder<'a> {
 
     fn count(&mut self, n: usize, loc: Loc) -> Result<(), Diagnostic> {
         self.nodes += n;
-        if self.nodes > NODE_BUDGET {
-            return Err(Diagnostic::at(
-                loc,
-                format!("the document expands to more than {NODE_BUDGET} nodes through aliases"),
-            ));
+        if self.nodes <= NODE_BUDGET {
+            return Ok(());
         }
-        Ok(())
+        // Say what is really there: copies made by aliases, or simply a
+        // very large file.
+        Err(if self.aliased > 0 {
+            Diagnostic::at(
+                loc,
+                format!(
+                    "the document expands to more than {NODE_BUDGET} nodes through aliases ({} of them copies made by aliases)",
+                    self.aliased
+                ),
+            )
+            .hint("an alias copies its anchor's whole value; nested aliases multiply")
+        } else {
+            Diagnostic::at(
+                loc,
+                format!(
+                    "the YAML has more than {NODE_BUDGET} values (scalars, list items, mappings); ksim reads at most that many"
+                ),
+            )
+            .hint("is this the right file? a scenario or manifest has thousands of values, not millions")
+        })
     }
 
     fn node(&mut self, ev: Event<'a>, span: Span) -> Result<Node, Diagnostic> {
@@ -319,7 +338,9 @@ impl<'a> Builder<'a> {
                 };
                 // Count before copying: an alias bomb is refused before the
                 // copy that would exceed the budget is made.
-                self.count(tree_size(&self.anchors[k].1), loc)?;
+                let size = tree_size(&self.anchors[k].1);
+                self.aliased += size;
+                self.count(size, loc)?;
                 let mut copy = self.anchors[k].1.clone();
                 relocate(&mut copy, loc);
                 (copy, 0)
@@ -636,7 +657,25 @@ mod tests {
             ));
         }
         let err = parse_document(&src).unwrap_err();
-        assert!(err.message.contains("more than"), "{}", err.message);
+        assert!(err.message.contains("through aliases"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_huge_list_without_aliases_is_not_blamed_on_aliases() {
+        let mut src = String::from("x: [");
+        for _ in 0..NODE_BUDGET {
+            src.push_str("1,");
+        }
+        src.push_str("1]\n");
+        let err = parse_document(&src).unwrap_err();
+        assert!(
+            err.message
+                .contains(&format!("more than {NODE_BUDGET} values")),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("alias"), "{}", err.message);
+        assert!(err.hint.unwrap().contains("right file"));
     }
 
     #[test]

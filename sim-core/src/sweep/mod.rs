@@ -14,12 +14,14 @@
 //! * [`search`]: the cheapest value of an ordered parameter meeting the SLO,
 //!   by bisection when the study is monotone.
 //! * [`results`]: run records, shard files, the results document.
+//! * [`merge`]: joining shard files, refusing shards of different sweeps.
 //!
 //! Seeds: seed `i` (0-based) of every point is `base + i` (wrapping), where
 //! `base` is the scenario's `seed` (or `--seed`). Every point sees the same
 //! seeds (common random numbers: differences between points are not seed
 //! noise), and seed 0 of a point is what `ksim run` gives for that point.
 
+pub mod merge;
 pub mod results;
 pub mod search;
 pub mod slo;

@@ -220,63 +220,6 @@ pub fn in_shard(run: usize, index: usize, count: usize) -> bool {
     run % count == index
 }
 
-/// Check shards against each other and their plan, and pool their records.
-pub fn merge(shards: Vec<Shard>) -> Result<(Head, Vec<RunRecord>), String> {
-    let Some(first) = shards.first() else {
-        return Err("no shard files to merge".into());
-    };
-    let head = first.plan.clone();
-    let count = first.shard_count;
-    let mut seen = vec![false; count];
-    let mut runs = Vec::new();
-    for s in shards {
-        if s.plan != head {
-            return Err(format!(
-                "shard {} of {} is of another plan ({}; the first shard's is {}): run every shard from the same scenario, plan and ksim version",
-                s.shard_index, s.shard_count, s.plan.plan_digest, head.plan_digest
-            ));
-        }
-        if s.shard_count != count {
-            return Err(format!(
-                "shard {} says there are {} shards, another says {count}",
-                s.shard_index, s.shard_count
-            ));
-        }
-        if s.shard_index >= count || std::mem::replace(&mut seen[s.shard_index], true) {
-            return Err(format!(
-                "shard {} of {count} is given twice (or is out of range)",
-                s.shard_index
-            ));
-        }
-        let expected = (0..head.runs())
-            .filter(|&r| in_shard(r, s.shard_index, count))
-            .count();
-        let mut ok = s.runs.len() == expected;
-        for r in &s.runs {
-            ok &= in_shard(r.run, s.shard_index, count) && r.run < head.runs();
-        }
-        if !ok {
-            return Err(format!(
-                "shard {} of {count} does not hold exactly its {expected} runs (it has {})",
-                s.shard_index,
-                s.runs.len()
-            ));
-        }
-        runs.extend(s.runs);
-    }
-    let missing: Vec<String> = (0..count)
-        .filter(|&i| !seen[i])
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing shard(s) {} of {count}: run them, then merge again",
-            missing.join(", ")
-        ));
-    }
-    Ok((head, runs))
-}
-
 /// The results document (`ksim sweep --out`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Results {

@@ -9,34 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::stats::Stats;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-}
-
-impl Op {
-    fn holds(self, x: f64, threshold: f64) -> bool {
-        match self {
-            Op::Lt => x < threshold,
-            Op::Le => x <= threshold,
-            Op::Gt => x > threshold,
-            Op::Ge => x >= threshold,
-        }
-    }
-
-    /// Whether smaller values are the good side.
-    fn upper_bound(self) -> bool {
-        matches!(self, Op::Lt | Op::Le)
-    }
-}
+pub use crate::check::expr::Op;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
@@ -48,43 +21,24 @@ pub struct Objective {
 }
 
 impl Objective {
-    /// `METRIC OP NUMBER`, the number possibly a percentage (`0.1%` is 0.001).
+    /// `METRIC OP NUMBER`, the number possibly a percentage (`0.1%` is
+    /// 0.001): the comparison of the property grammar
+    /// ([`crate::check::expr::parse_comparison`]), with OP one of `<`,
+    /// `<=`, `>`, `>=` (an objective has a good side).
     pub fn parse(text: &str) -> Result<Objective, String> {
         let t = text.trim();
-        let at = t
-            .find(['<', '>'])
-            .ok_or_else(|| format!("`{t}` has no comparison (`<`, `<=`, `>`, `>=`)"))?;
-        let metric = t[..at].trim().to_string();
-        let rest = &t[at..];
-        let (op, num) = if let Some(r) = rest.strip_prefix("<=") {
-            (Op::Le, r)
-        } else if let Some(r) = rest.strip_prefix(">=") {
-            (Op::Ge, r)
-        } else if let Some(r) = rest.strip_prefix('<') {
-            (Op::Lt, r)
-        } else {
-            (Op::Gt, &rest[1..])
-        };
-        if metric.is_empty() || metric.contains(char::is_whitespace) {
+        let c = crate::check::expr::parse_comparison(t)?;
+        if matches!(c.op, Op::Eq | Op::Ne) {
             return Err(format!(
-                "`{t}`: expected a metric name before the comparison"
+                "`{t}`: an objective compares with `<`, `<=`, `>` or `>=` (`{}` has no good side)",
+                c.op
             ));
         }
-        let num = num.trim();
-        let (digits, scale) = match num.strip_suffix('%') {
-            Some(d) => (d.trim(), 100.0),
-            None => (num, 1.0),
-        };
-        let v: f64 = digits
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("`{t}`: `{num}` is not a number"))?;
         Ok(Objective {
             text: t.to_string(),
-            metric,
-            op,
-            threshold: v / scale,
+            metric: c.key,
+            op: c.op,
+            threshold: c.value,
         })
     }
 
@@ -173,6 +127,11 @@ mod tests {
         assert!(Objective::parse("latency.p99_ms 50").is_err());
         assert!(Objective::parse("latency.p99_ms < fast").is_err());
         assert!(Objective::parse("< 3").is_err());
+        assert!(
+            Objective::parse("x == 3")
+                .unwrap_err()
+                .contains("no good side")
+        );
     }
 
     #[test]

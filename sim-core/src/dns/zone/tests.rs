@@ -37,6 +37,13 @@ enum Variant {
     PodNames,
     Unsynced,
     Ttl3600,
+    /// `dns.upstream`: www.example.com A 192.0.2.53 (TTL 300).
+    Upstream,
+    IgnoreEmpty,
+    /// `namespaces default`.
+    OnlyDefault,
+    /// `kubernetes cluster.local 244.10.in-addr.arpa`.
+    NarrowReverse,
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -205,6 +212,14 @@ fn fixture(variant: Variant) -> Zone {
             &format!("hop{}.default.svc.cluster.local", i + 1),
         ));
     }
+    services.push(external("hopx", "hop0.default.svc.cluster.local"));
+    services.push(svc(
+        "gone",
+        ServiceKind::NoService,
+        http(),
+        vec![slice(vec![ready("10.244.7.1", None)], http())],
+    ));
+    services.push(external("self", "self.default.svc.cluster.local"));
     services.push(svc(
         "hop11",
         ServiceKind::ClusterIp(vec![ip("10.96.0.111")]),
@@ -247,8 +262,24 @@ fn fixture(variant: Variant) -> Zone {
         Variant::PodNames => zone.config.endpoint_pod_names = true,
         Variant::Unsynced => zone.synced = false,
         Variant::Ttl3600 => zone.config.ttl_s = 3600,
+        Variant::Upstream => zone.config.upstream = example_upstream(),
+        Variant::IgnoreEmpty => zone.config.ignore_empty_service = true,
+        Variant::OnlyDefault => zone.config.namespaces = vec!["default".into()],
+        Variant::NarrowReverse => zone.config.reverse_zones = vec!["244.10.in-addr.arpa".into()],
     }
     zone
+}
+
+fn example_upstream() -> Upstream {
+    Upstream {
+        entries: vec![crate::dns::upstream::Entry {
+            name: "www.example.com".into(),
+            ttl_s: 300,
+            a: vec!["192.0.2.53".parse().unwrap()],
+            aaaa: vec![],
+            cname: None,
+        }],
+    }
 }
 
 /// One rule: the question, the expected rcode, answer and additional lines.
@@ -502,8 +533,26 @@ const CASES: &[Case] = &[
          "hop9.default.svc.cluster.local. 30 IN CNAME hop10.default.svc.cluster.local.",
          "hop10.default.svc.cluster.local. 30 IN CNAME hop11.default.svc.cluster.local.",
          "hop11.default.svc.cluster.local. 30 IN A 10.96.0.111"]),
-    row!("§2 a CNAME chain of 11 links is dropped: NODATA", Base,
-        "hop0.default.svc.cluster.local", "A", "NOERROR", []),
+    row!("§2 a CNAME chain of 11 links is followed (`len(previousRecords) > 10` cuts the 12th)", Base,
+        "hop0.default.svc.cluster.local", "A", "NOERROR",
+        ["hop0.default.svc.cluster.local. 30 IN CNAME hop1.default.svc.cluster.local.",
+         "hop1.default.svc.cluster.local. 30 IN CNAME hop2.default.svc.cluster.local.",
+         "hop2.default.svc.cluster.local. 30 IN CNAME hop3.default.svc.cluster.local.",
+         "hop3.default.svc.cluster.local. 30 IN CNAME hop4.default.svc.cluster.local.",
+         "hop4.default.svc.cluster.local. 30 IN CNAME hop5.default.svc.cluster.local.",
+         "hop5.default.svc.cluster.local. 30 IN CNAME hop6.default.svc.cluster.local.",
+         "hop6.default.svc.cluster.local. 30 IN CNAME hop7.default.svc.cluster.local.",
+         "hop7.default.svc.cluster.local. 30 IN CNAME hop8.default.svc.cluster.local.",
+         "hop8.default.svc.cluster.local. 30 IN CNAME hop9.default.svc.cluster.local.",
+         "hop9.default.svc.cluster.local. 30 IN CNAME hop10.default.svc.cluster.local.",
+         "hop10.default.svc.cluster.local. 30 IN CNAME hop11.default.svc.cluster.local.",
+         "hop11.default.svc.cluster.local. 30 IN A 10.96.0.111"]),
+    row!("§2 a CNAME chain of 12 links is dropped: NODATA", Base,
+        "hopx.default.svc.cluster.local", "A", "NOERROR", []),
+    row!("§2 a self-referencing ExternalName is skipped: NODATA", Base,
+        "self.default.svc.cluster.local", "A", "NOERROR", []),
+    row!("§2 a CNAME loop is NODATA for AAAA too", Base,
+        "loop-b.default.svc.cluster.local", "AAAA", "NOERROR", []),
     row!("§2 CNAME query on a ClusterIP service is NODATA", Base,
         "api.default.svc.cluster.local", "CNAME", "NOERROR", []),
 
@@ -525,8 +574,14 @@ const CASES: &[Case] = &[
         ["ns.dns.cluster.local. 30 IN A 10.96.0.10"]),
     row!("§2 ns.dns.<zone> AAAA without an IPv6 NS address is NODATA", Base,
         "ns.dns.cluster.local", "AAAA", "NOERROR", []),
-    row!("§2 non-apex NS is NODATA, even for a nonexistent name", Base,
-        "nope.default.svc.cluster.local", "NS", "NOERROR", []),
+    row!("§2 non-apex NS takes the fake A lookup: a nonexistent name is NXDOMAIN", Base,
+        "nope.default.svc.cluster.local", "NS", "NXDOMAIN", []),
+    row!("§2 non-apex NS under the zone for a bad grammar name is NXDOMAIN", Base,
+        "foo.cluster.local", "NS", "NXDOMAIN", []),
+    row!("§2 non-apex NS on an existing name is NODATA", Base,
+        "api.default.svc.cluster.local", "NS", "NOERROR", []),
+    row!("§2 non-apex NS on svc.<zone> is NODATA", Base,
+        "svc.cluster.local", "NS", "NOERROR", []),
     row!("§2 other qtype on an existing name: fake A lookup says NODATA", Base,
         "api.default.svc.cluster.local", "HINFO", "NOERROR", []),
     row!("§2 other qtype on a nonexistent name: fake A lookup says NXDOMAIN", Base,
@@ -600,6 +655,61 @@ const CASES: &[Case] = &[
     // ---- outside the zones ----
     row!("outside the zones: NXDOMAIN, not authoritative, no SOA (no upstream)", Base,
         "www.example.com", "A", "NXDOMAIN", []),
+    row!("outside the zones: the upstream table's records, not authoritative", Upstream,
+        "www.example.com", "A", "NOERROR",
+        ["www.example.com. 300 IN A 192.0.2.53"]),
+    row!("outside the zones: a name the upstream table lacks is NXDOMAIN", Upstream,
+        "mail.example.com", "A", "NXDOMAIN", []),
+
+    // ---- ExternalName through the upstream (backend_lookup.go `A`) ----
+    row!("ExternalName out of zone, A: the CNAME then the upstream's answer", Upstream,
+        "ext.default.svc.cluster.local", "A", "NOERROR",
+        ["ext.default.svc.cluster.local. 30 IN CNAME www.example.com.",
+         "www.example.com. 300 IN A 192.0.2.53"]),
+    row!("ExternalName out of zone, AAAA the upstream lacks: the CNAME alone", Upstream,
+        "ext.default.svc.cluster.local", "AAAA", "NOERROR",
+        ["ext.default.svc.cluster.local. 30 IN CNAME www.example.com."]),
+
+    // ---- the zones list ----
+    row!("zones: a reverse name outside the listed reverse zones goes upstream", NarrowReverse,
+        "100.0.96.10.in-addr.arpa", "PTR", "NXDOMAIN", []),
+    row!("zones: a listed narrower reverse zone answers its PTRs", NarrowReverse,
+        "1.0.244.10.in-addr.arpa", "PTR", "NOERROR",
+        ["1.0.244.10.in-addr.arpa. 30 IN PTR web-0.nginx.default.svc.cluster.local."]),
+
+    // ---- EndpointSlices whose Service does not exist ----
+    row!("a slice without its Service: its PTR answers (reverse.go walks endpoints)", Base,
+        "1.7.244.10.in-addr.arpa", "PTR", "NOERROR",
+        ["1.7.244.10.in-addr.arpa. 30 IN PTR 10-244-7-1.gone.default.svc.cluster.local."]),
+    row!("a slice without its Service: forward names are NXDOMAIN", Base,
+        "gone.default.svc.cluster.local", "A", "NXDOMAIN", []),
+    row!("a slice without its Service: endpoint names are NXDOMAIN", Base,
+        "10-244-7-1.gone.default.svc.cluster.local", "A", "NXDOMAIN", []),
+
+    // ---- ignore empty_service (kubernetes.go findServices) ----
+    row!("ignore empty_service: a ClusterIP service without ready endpoints is NXDOMAIN", IgnoreEmpty,
+        "dual.default.svc.cluster.local", "A", "NXDOMAIN", []),
+    row!("ignore empty_service: a ClusterIP service with ready endpoints answers", IgnoreEmpty,
+        "api.default.svc.cluster.local", "A", "NOERROR",
+        ["api.default.svc.cluster.local. 30 IN A 10.96.0.100"]),
+    row!("ignore empty_service: headless services keep their own rule", IgnoreEmpty,
+        "nginx.default.svc.cluster.local", "A", "NOERROR",
+        ["nginx.default.svc.cluster.local. 30 IN A 10.244.0.1",
+         "nginx.default.svc.cluster.local. 30 IN A 10.244.0.2"]),
+    row!("ignore empty_service: ExternalName is not affected", IgnoreEmpty,
+        "ext.default.svc.cluster.local", "CNAME", "NOERROR",
+        ["ext.default.svc.cluster.local. 30 IN CNAME www.example.com."]),
+
+    // ---- namespaces (namespaceExposed, reverse.go) ----
+    row!("namespaces: a service in an unlisted namespace is NXDOMAIN", OnlyDefault,
+        "api.other.svc.cluster.local", "A", "NXDOMAIN", []),
+    row!("namespaces: <ns>.svc of an unlisted namespace is NXDOMAIN", OnlyDefault,
+        "other.svc.cluster.local", "A", "NXDOMAIN", []),
+    row!("namespaces: a listed namespace answers", OnlyDefault,
+        "api.default.svc.cluster.local", "A", "NOERROR",
+        ["api.default.svc.cluster.local. 30 IN A 10.96.0.100"]),
+    row!("namespaces: PTR of a ClusterIP in an unlisted namespace is NXDOMAIN", OnlyDefault,
+        "1.1.96.10.in-addr.arpa", "PTR", "NXDOMAIN", []),
     row!("outside the zones: the zone suffix must start at a label boundary", Base,
         "api.default.svc.xcluster.local", "A", "NXDOMAIN", []),
 ];
@@ -882,5 +992,18 @@ fn endpoint_names() {
     assert_eq!(
         endpoint_name(&e(None, None), ip("2001:db8::"), false),
         "2001-db8--0"
+    );
+}
+
+#[test]
+fn the_soa_owner_is_the_longest_listed_zone_the_name_is_in() {
+    let zone = fixture(Variant::NarrowReverse);
+    let m = answer(&zone, "9.9.244.10.in-addr.arpa.", QType::Ptr);
+    assert_eq!(m.rcode, Rcode::NxDomain);
+    assert_eq!(
+        lines(&m.authority),
+        [format!(
+            "244.10.in-addr.arpa. 30 IN SOA ns.dns.244.10.in-addr.arpa. hostmaster.244.10.in-addr.arpa. {SERIAL} 7200 1800 86400 30"
+        )]
     );
 }

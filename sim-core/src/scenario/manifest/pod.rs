@@ -83,8 +83,8 @@ pub(in crate::scenario) struct PodDraft<'n> {
     pub(super) named_ports: Vec<(String, u16)>,
     pub name: Field<'n>,
     pub(super) ip: Field<'n>,
-    /// `ownerReferences` naming a StatefulSet: its name, and where.
-    pub(super) owner: Option<(String, Field<'n>)>,
+    /// `ownerReferences` naming a workload: its kind, name, and where.
+    pub(super) owner: Option<(String, String, Field<'n>)>,
 }
 
 /// What ksim reads of a PodSpec: hostname, subdomain and container ports.
@@ -231,7 +231,27 @@ pub(in crate::scenario) fn pods(objs: &Objects, sc: &Scenario) -> Result<Vec<Pod
     let mut drafts: Vec<&PodDraft> = Vec::new();
     for draft in &objs.pods {
         let p = &draft.pod;
-        if let Some((owner, at)) = &draft.owner {
+        if let Some((kind, owner, _)) = &draft.owner
+            && kind != "StatefulSet"
+        {
+            // A ReplicaSet's pods (`<deployment>-<hash>-<id>`) or a
+            // DaemonSet's: skipped when ksim creates them, from the
+            // workload read (a ReplicaSet is named `<deployment>-<hash>`).
+            let generated = sc.deployments.iter().any(|d| {
+                d.namespace == p.namespace
+                    && (d.name == *owner
+                        || (kind == "ReplicaSet"
+                            && owner
+                                .strip_prefix(d.name.as_str())
+                                .is_some_and(|r| r.starts_with('-'))))
+            });
+            if generated {
+                continue;
+            }
+        }
+        if let Some((kind, owner, at)) = &draft.owner
+            && kind == "StatefulSet"
+        {
             if sc
                 .statefulsets
                 .iter()
@@ -271,6 +291,7 @@ pub(in crate::scenario) fn pods(objs: &Objects, sc: &Scenario) -> Result<Vec<Pod
                 &p.namespace,
             ));
         }
+        crate::scenario::addresses::check_pod_ip(p.ip, sc.cluster.ipam.service_cidr, &draft.ip)?;
         if let Some(j) = out.iter().position(|q| q.ip == p.ip) {
             let other = &drafts[j];
             return Err(draft

@@ -243,7 +243,15 @@ pub(in crate::scenario) fn resolve_named_ports(
                 format!("Pod `{}`", d.pod.name),
             )
         });
-        for (ns, labels, named, who) in sets.chain(pods) {
+        let deployments = objs.deployments.iter().map(|d| {
+            (
+                &d.deployment.namespace,
+                &d.deployment.labels,
+                &d.named_ports,
+                format!("Deployment `{}`", d.deployment.name),
+            )
+        });
+        for (ns, labels, named, who) in sets.chain(deployments).chain(pods) {
             if *ns != s.namespace || !selects(&s.selector, labels) {
                 continue;
             }
@@ -265,7 +273,7 @@ pub(in crate::scenario) fn resolve_named_ports(
                     d.hint("a Service without a selector has no pods to name ports: write the port number")
                 } else {
                     d.hint(format!(
-                        "name a port `{}` in the selected Pods' or StatefulSet template's `containers[].ports`, or write the number",
+                        "name a port `{}` in the `containers[].ports` of the selected Pods or workload templates, or write the number",
                         nt.name
                     ))
                 });

@@ -22,9 +22,13 @@ pub(super) fn client_group(f: &Field, sc: &Scenario) -> Result<ClientGroup, Diag
     // Read before the resolver settings (field order in hints), checked after
     // them: the search path decides which Service the host names.
     let tf = m.req("target", "`host:port`, e.g. `nginx:80` or `web-0.nginx:80`")?;
-    let rate = m
-        .req("rate", "requests per second per client")?
-        .positive_f64()?;
+    let rate_f = m.req("rate", "requests per second per client")?;
+    let rate = rate_f.positive_f64()?;
+    if rate > limits::MAX_RATE_PER_S {
+        return Err(rate_f
+            .err(format!("at most {:.0e} requests per second per client (one every nanosecond on average, the resolution of simulated time), found {rate:e}", limits::MAX_RATE_PER_S))
+            .hint("raise `count` instead: more clients, each at a lower rate"));
+    }
     let resolver = match m.opt("resolver") {
         None => d::profile(d::RESOLVER_PROFILE),
         Some(f) => resolver(&f)?,
@@ -359,6 +363,9 @@ pub(super) fn target(
         });
     }
     let Some(svc) = svc else {
+        if let Some(d) = crate::scenario::hints::external_name_target(f, host, &candidates, sc) {
+            return Err(d);
+        }
         let last_label_service = host.split('.').next().unwrap_or(host);
         let known: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let guess = host

@@ -94,6 +94,7 @@ pub(super) fn cluster(f: &Field) -> Result<Cluster, Diagnostic> {
         let svc_f = im.opt("service_cidr");
         if let Some(f) = &svc_f {
             c.ipam.service_cidr = cidr(f)?;
+            crate::scenario::addresses::check_service_cidr(c.ipam.service_cidr, f)?;
         }
         im.finish()?;
         let (p, s) = (c.ipam.pod_cidr, c.ipam.service_cidr);

@@ -24,6 +24,11 @@ pub(super) fn dns_defaults() -> Dns {
         pods: d::DNS_PODS,
         endpoint_pod_names: false,
         synced_after: SimDuration::ZERO,
+        ignore_empty_service: false,
+        namespaces: Vec::new(),
+        fallthrough: None,
+        upstream: Vec::new(),
+        reverse_zones: None,
     }
 }
 
@@ -118,6 +123,7 @@ pub(super) fn dns_section(f: &Field) -> Result<Dns, Diagnostic> {
         }
         nm.finish()?;
     }
+    super::super::coredns::read(&mut m, &mut out)?;
     m.finish()?;
     Ok(out)
 }

@@ -14,7 +14,7 @@ mod timeline;
 mod workloads;
 
 use super::diag::{Diagnostic, Loc};
-use super::fields::{SvcDecl, child, duplicate};
+use super::fields::{SvcDecl, child, duplicate, one_of};
 use super::limits;
 use super::manifest;
 use super::read::{Field, Map};
@@ -55,6 +55,17 @@ pub fn parse_tree(
     root: Option<&yaml::Node>,
     load: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Scenario, Diagnostic> {
+    // Fleets are stamped out first; errors in a copy name its template.
+    match root.map(super::fleet::expand).transpose()?.flatten() {
+        Some((tree, copies)) => parse_expanded(Some(&tree), load).map_err(|d| copies.relocate(d)),
+        None => parse_expanded(root, load),
+    }
+}
+
+fn parse_expanded(
+    root: Option<&yaml::Node>,
+    load: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Scenario, Diagnostic> {
     let root = root.filter(|r| r.kind != yaml::Kind::Null);
     let Some(root) = root else {
         return Err(Diagnostic::at(
@@ -92,9 +103,14 @@ pub fn parse_tree(
     };
     let mut services = Vec::new();
     let mut svc_decls = Vec::new();
+    // Where the short forms' entries are declared (objects' are recorded
+    // by `manifest::read`).
+    let mut short_origins = Vec::new();
     if let Some(f) = m.opt("services") {
         for item in f.seq()? {
-            services.push(service(&item)?);
+            let svc = service(&item)?;
+            short_origins.push(origin("Service", &svc.namespace, &svc.name, &item));
+            services.push(svc);
             svc_decls.push(SvcDecl {
                 name: child(&item, "name"),
                 ip: child(&item, "clusterIP"),
@@ -110,16 +126,28 @@ pub fn parse_tree(
     let event_fields = m.opt("events");
     let mesh_field = m.opt("mesh");
     let netpol_fields = m.opt("network_policies");
+    let from_zero = match m.opt("snapshot") {
+        None => false,
+        Some(f) => one_of(
+            &f,
+            "how objects from a snapshot start",
+            &[("observed", false), ("zero", true)],
+        )?,
+    };
     // A sweep plan and its SLO (read by `ksim sweep`/`plan`, see
     // `crate::sweep`): a scenario with them still runs as itself.
-    m.skip(&["sweep", "slo"]);
+    m.skip(&["sweep", "slo", "fleets"]);
     m.finish()?;
 
     // Kubernetes objects, inline and from manifest files (read first: the
     // objects borrow the files' trees). Services join the scenario's own.
     let files = manifest::load(manifest_fields.as_ref(), load)?;
     let objects = manifest::collect(object_fields.as_ref(), &files)?;
-    let mut objs = manifest::read(&objects)?;
+    let opts = manifest::ReadOptions {
+        nodes: cluster.nodes,
+        from_zero,
+    };
+    let mut objs = manifest::read(&objects, opts)?;
     let first_object_service = services.len();
     for (svc, decl) in objs.services.drain(..) {
         services.push(svc);
@@ -127,6 +155,7 @@ pub fn parse_tree(
     }
     manifest::resolve_named_ports(&mut services[first_object_service..], &objs)?;
 
+    let mut sc_notes = Vec::new();
     let mut sc = Scenario {
         name,
         seed,
@@ -145,7 +174,12 @@ pub fn parse_tree(
         events: Vec::new(),
         mesh: None,
         network_policies: Vec::new(),
+        provenance: Provenance {
+            notes: objs.warnings(),
+            origins: std::mem::take(&mut objs.origins),
+        },
     };
+    sc.provenance.origins.append(&mut short_origins);
     sc.network_policies = manifest::network_policies(&mut objs, netpol_fields.as_ref())?;
     if let Some(tf) = &trace_fields {
         for item in tf.seq()? {
@@ -165,6 +199,8 @@ pub fn parse_tree(
     if let Some(f) = &sts_fields {
         for item in f.seq()? {
             let st = statefulset(&item, &sc)?;
+            let o = origin("StatefulSet", &st.namespace, &st.name, &item);
+            sc.provenance.origins.push(o);
             sets.add(&mut sc, st, child(&item, "name"), child(&item, "replicas"))?;
         }
     }
@@ -177,14 +213,17 @@ pub fn parse_tree(
     let mut drafts = Vec::new();
     if let Some(f) = &deployment_fields {
         for item in f.seq()? {
-            drafts.push((
-                deployment(&item)?,
-                child(&item, "name"),
-                child(&item, "replicas"),
-            ));
+            let d = deployment(&item)?;
+            let o = origin("Deployment", &d.namespace, &d.name, &item);
+            sc.provenance.origins.push(o);
+            drafts.push((d, child(&item, "name"), child(&item, "replicas")));
         }
     }
-    drafts.append(&mut objs.deployments);
+    drafts.extend(
+        objs.deployments
+            .drain(..)
+            .map(|d| (d.deployment, d.name, d.replicas)),
+    );
     let mut names: Vec<Field> = Vec::new();
     for (d, name, replicas_f) in drafts {
         if let Some(j) = sc
@@ -230,6 +269,8 @@ pub fn parse_tree(
         let mut names: Vec<Field> = Vec::new();
         for item in f.seq()? {
             let g = client_group(&item, &sc)?;
+            let o = origin("client group", &g.namespace, &g.name, &item);
+            sc.provenance.origins.push(o);
             let name = child(&item, "name");
             if let Some(j) = sc
                 .clients
@@ -258,6 +299,8 @@ pub fn parse_tree(
     if let Some(f) = &mesh_field {
         sc.mesh = Some(mesh::mesh(f, &sc)?);
     }
+    mesh::objects(&objs.istio, &mut sc, &mut sc_notes)?;
+    sc.provenance.notes.append(&mut sc_notes);
     if let Some(f) = &event_fields {
         let mut peaks = peaks;
         let items = f.seq()?;
@@ -285,6 +328,17 @@ pub fn parse_tree(
         }
     }
     Ok(sc)
+}
+
+/// Where a short-form entry `item` of `kind` is declared: its `name`.
+fn origin(kind: &str, namespace: &str, name: &str, item: &Field) -> Origin {
+    Origin {
+        kind: kind.to_string(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        file: item.file.map(str::to_string),
+        loc: child(item, "name").node.loc,
+    }
 }
 
 /// The StatefulSets being added, in both forms: where each name was

@@ -127,6 +127,7 @@ pub(super) fn assign_cluster_ips(
                     ))
                     .hint("pick an address inside `cluster.ipam.service_cidr`, or leave it out to have one allocated"));
             }
+            crate::scenario::addresses::check_cluster_ip(ip, range, s, at)?;
             if let Some((_, j)) = fixed.iter().find(|(f, _)| *f == ip) {
                 return Err(at
                     .err(format!("clusterIP {} is already taken", fmt_ipv4(ip)))
