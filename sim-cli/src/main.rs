@@ -10,12 +10,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim_core::scenario::{Diagnostic, Loc, limits};
 use sim_core::time::{SimDuration, parse_duration};
 
+mod chart;
 mod check;
 mod hash;
 mod input;
 mod lint;
 mod output;
+mod page;
+mod progress;
 mod render;
+mod run_page;
 mod serve;
 mod sweep;
 
@@ -42,9 +46,9 @@ enum Command {
         /// Seed for all randomness (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Report format: `html` is a self-contained page with charts.
+        #[arg(short = 'o', long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
         /// Write the report to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -76,14 +80,15 @@ enum Command {
         #[arg(long, value_parser = at_arg)]
         at: SimDuration,
         /// Resolve as this client would (`GROUP` or `GROUP/INDEX`): its search
-        /// list, its cache, its node's cache.
-        #[arg(long)]
+        /// list, its cache, its node's cache; or as a pod would (`POD`, a
+        /// pod's name): its namespace's search list.
+        #[arg(long, value_name = "GROUP[/INDEX]|POD")]
         from: Option<String>,
         /// Seed for all randomness (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the answer to this file (atomically) instead of standard output.
         #[arg(long)]
@@ -140,6 +145,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the JSON Schema (draft-07) of scenario files, for editors: add
+    /// `# yaml-language-server: $schema=PATH` as a scenario's first line.
+    Schema,
+    /// Print a shell completion script: `ksim completions bash > /etc/bash_completion.d/ksim`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
     /// Search for a scenario that breaks a property of the report, shrink it
     /// (its values and its structure), and write it as a scenario file `ksim
     /// run` reproduces. Exit code 1 when a counterexample is found, 0 when
@@ -166,7 +179,7 @@ struct StudyOpts {
     #[arg(long, value_parser = window_arg)]
     window: Option<SimDuration>,
     /// Standard output format when there is no --out.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
@@ -209,7 +222,7 @@ enum SweepCommand {
         /// Also render the report into this directory.
         #[arg(long)]
         report: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
 }
@@ -218,6 +231,14 @@ enum SweepCommand {
 enum Format {
     Text,
     Json,
+}
+
+/// `ksim run`'s formats: a run also has a page.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Text,
+    Json,
+    Html,
 }
 
 fn window_arg(s: &str) -> Result<SimDuration, String> {
@@ -323,6 +344,13 @@ fn main() -> ExitCode {
             format: study.format,
         }),
         Command::Report { results, out } => render::report_cmd(&results, &out),
+        Command::Schema => emit(&sim_core::scenario::schema::to_json(), None),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "ksim", &mut out);
+            emit(&String::from_utf8_lossy(&out), None)
+        }
         Command::Check(args) => check::check(&args),
         Command::Hash(c) => hash::hash(c),
     }
@@ -353,7 +381,7 @@ const EXIT_NOT_DETERMINISTIC: u8 = 1;
 fn run(
     file: &Path,
     seed: Option<u64>,
-    format: Format,
+    format: RunFormat,
     out: Option<&Path>,
     window: Option<SimDuration>,
     events_out: Option<&Path>,
@@ -395,6 +423,7 @@ fn run(
     }
     let opts = sim_core::RunOptions { seed, window };
     let mut events = EventLines::default();
+    let mut timeline = None;
     let mut verdict = None;
     let result = if check_determinism {
         sim_core::determinism::check(&scenario, &opts).map(|v| {
@@ -402,8 +431,19 @@ fn run(
             verdict = Some(v);
             report
         })
+    } else if format == RunFormat::Html {
+        sim_core::timeline::run(&scenario, &opts).map(|(report, t, lifecycle)| {
+            for e in &lifecycle {
+                sim_core::Observer::lifecycle(&mut events, e);
+            }
+            timeline = Some(t);
+            report
+        })
     } else if events_out.is_some() {
         sim_core::run_observed(&scenario, &opts, &mut events)
+    } else if progress::shown() {
+        let mut bar = progress::RunProgress::new(scenario.duration);
+        sim_core::run_observed(&scenario, &opts, &mut bar)
     } else {
         sim_core::run(&scenario, &opts)
     };
@@ -420,8 +460,9 @@ fn run(
     };
     sim_core::diagnose::name_scenario_file(&mut report.findings, &shown);
     let text = match format {
-        Format::Text => report.to_text(),
-        Format::Json => report.to_json(),
+        RunFormat::Text => report.to_text(),
+        RunFormat::Json => report.to_json(),
+        RunFormat::Html => run_page::html(&report, &timeline.unwrap_or_default()),
     };
     // The event log and the report file are committed together.
     let mut files: Vec<(&Path, &[u8])> = Vec::new();

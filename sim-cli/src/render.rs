@@ -1,13 +1,17 @@
-//! Sweep reports: a self-contained HTML page (inline CSS and SVG, no
-//! scripts, no network), Markdown, CSV and JSON. Charts are written by hand
-//! with fixed number formatting, so the same results give the same bytes.
+//! Sweep reports: a self-contained HTML page (inline CSS and SVG charts
+//! drawn by plotters, no scripts, no network), Markdown, CSV and JSON. The
+//! same results give the same bytes.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::Value;
-use sim_core::sweep::results::{Head, Results};
+use sim_core::sweep::Cheapest;
+use sim_core::sweep::results::{Head, ParamInfo, Results};
+
+use crate::chart::{self, Axis, Figure, HEIGHT, Mark, PALETTE, Rgb, Unit, WIDTH};
+use crate::page::{self, esc, num, pct};
+use crate::run_page;
 
 /// `ksim report RESULTS.json --out DIR`.
 pub fn report_cmd(results: &Path, out: &Path) -> ExitCode {
@@ -65,45 +69,19 @@ pub fn write_report(r: &Results, dir: &Path, also: Option<(&Path, &[u8])>) -> Re
     })
 }
 
-/// A number for humans: 4 significant digits, no float noise.
-fn num(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let a = x.abs();
-    let s = if a >= 1000.0 {
-        format!("{x:.0}")
-    } else if a >= 1.0 {
-        format!("{x:.3}")
-    } else if a >= 0.001 {
-        format!("{x:.5}")
-    } else {
-        format!("{x:.3e}")
-    };
-    trim(s)
+/// A metric's value as people read it: rates as percentages (as the SLO
+/// writes them), other figures with at most 4 significant digits.
+pub fn show(metric: &str, x: f64) -> String {
+    if is_rate(metric) { pct(x) } else { num(x) }
 }
 
-fn trim(s: String) -> String {
-    if s.contains('e') || !s.contains('.') {
-        return s;
-    }
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+fn opt(metric: &str, x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| show(metric, v))
 }
 
-fn opt(x: Option<f64>) -> String {
-    x.map_or("-".into(), num)
-}
-
-/// A coordinate: two decimals, fixed.
-fn c(x: f64) -> String {
-    format!("{x:.2}")
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Whether `metric` is a share of attempts or requests (drawn in percent).
+fn is_rate(metric: &str) -> bool {
+    metric.starts_with("rates.") || metric.ends_with("_rate")
 }
 
 /// The metrics charted: the SLO's first, then the defaults.
@@ -117,109 +95,232 @@ fn charted(h: &Head) -> Vec<String> {
     out
 }
 
-const PALETTE: [&str; 6] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
-];
-const W: f64 = 640.0;
-const H: f64 = 300.0;
-const L: f64 = 70.0;
-const R: f64 = 20.0;
-const T: f64 = 20.0;
-const B: f64 = 50.0;
-
-fn svg_open(o: &mut String, title: &str) {
-    let _ = write!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\"><title>{}</title>",
-        esc(title)
-    );
+/// Whether the sweep modelled `metric`: some point has a value, and a
+/// latency is not zero everywhere (zero latency means no pod capacity
+/// model: every answer is immediate).
+fn modelled(r: &Results, metric: &str) -> bool {
+    let means: Vec<f64> = r
+        .points
+        .iter()
+        .filter_map(|p| p.stats[metric].mean)
+        .collect();
+    let unmodelled_latency = metric.starts_with("latency.") && means.iter().all(|m| *m == 0.0);
+    !means.is_empty() && !unmodelled_latency
 }
 
-/// Y range with a little headroom; never empty.
-fn y_range(lo: f64, hi: f64) -> (f64, f64) {
-    let lo = lo.min(0.0);
-    let hi = if hi > lo { hi * 1.05 } else { lo + 1.0 };
-    (lo, hi)
-}
-
-fn axes(o: &mut String, y0: f64, y1: f64, x_labels: &[String], x_title: &str, y_title: &str) {
-    let (pw, ph) = (W - L - R, H - T - B);
-    let _ = write!(
-        o,
-        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"#999\"/>",
-        c(L),
-        c(T),
-        c(pw),
-        c(ph)
-    );
-    for i in 0..=4 {
-        let v = y0 + (y1 - y0) * i as f64 / 4.0;
-        let y = T + ph - ph * i as f64 / 4.0;
-        let _ = write!(
-            o,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#eee\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
-            c(L),
-            c(y),
-            c(L + pw),
-            c(y),
-            c(L - 4.0),
-            c(y + 3.0),
-            num(v)
-        );
+/// A parameter's values as numbers, when every one is a number or a
+/// duration (`fixed(30s)` and `30s` are 30 seconds).
+fn numeric(values: &[String]) -> Option<(Vec<f64>, Unit)> {
+    let as_secs = |v: &str| {
+        let inner = v
+            .strip_prefix("fixed(")
+            .and_then(|v| v.strip_suffix(')'))
+            .unwrap_or(v);
+        sim_core::time::parse_duration(inner)
+            .ok()
+            .map(|d| d.as_secs_f64())
+    };
+    if let Some(n) = values
+        .iter()
+        .map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect::<Option<Vec<f64>>>()
+    {
+        return Some((n, Unit::Plain));
     }
-    let n = x_labels.len().max(1);
-    let step = (n / 12).max(1);
-    for (i, lab) in x_labels.iter().enumerate() {
-        if i % step != 0 {
-            continue;
-        }
-        let x = x_at(i, n);
-        let _ = write!(
-            o,
-            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            c(x),
-            c(T + ph + 14.0),
-            esc(lab)
-        );
-    }
-    let _ = write!(
-        o,
-        "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text><text x=\"12\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>",
-        c(L + pw / 2.0),
-        c(H - 8.0),
-        esc(x_title),
-        c(T + ph / 2.0),
-        c(T + ph / 2.0),
-        esc(y_title)
-    );
+    values
+        .iter()
+        .map(|v| as_secs(v))
+        .collect::<Option<Vec<f64>>>()
+        .map(|n| (n, Unit::Seconds))
 }
 
-fn x_at(i: usize, n: usize) -> f64 {
-    let pw = W - L - R;
-    if n <= 1 {
-        L + pw / 2.0
-    } else {
-        L + 20.0 + (pw - 40.0) * i as f64 / (n - 1) as f64
-    }
-}
-
-fn y_at(v: f64, y0: f64, y1: f64) -> f64 {
-    let ph = H - T - B;
-    T + ph - ph * (v - y0) / (y1 - y0)
-}
-
-/// Metric vs the searched (or first) parameter, one line per combination
-/// of the others, with the 95% confidence band and the SLO threshold.
-fn line_chart(r: &Results, metric: &str) -> String {
-    let h = &r.plan;
-    let k = h
-        .parameters
+/// The parameter the verdict is about: the one marked `cheapest`, else the first.
+fn searched(h: &Head) -> usize {
+    h.parameters
         .iter()
         .position(|p| p.cheapest.is_some())
-        .unwrap_or(0);
-    let xs = &h.parameters[k].values;
-    // Series: points with coords[k] == 0 start one.
-    let mut series: Vec<(String, Vec<usize>)> = Vec::new();
+        .unwrap_or(0)
+}
+
+/// What "cheapest" means for `p`, in the words of the question: the longest
+/// cache, the fewest replicas.
+pub fn superlative(p: &ParamInfo) -> &'static str {
+    let last = p.cheapest == Some(Cheapest::Last);
+    let count = p.path.ends_with("replicas") || p.path.ends_with("count");
+    match numeric(&p.values).map(|n| n.1) {
+        Some(Unit::Seconds) if last => "longest",
+        Some(Unit::Seconds) => "shortest",
+        Some(_) if count && last => "most",
+        Some(_) if count => "fewest",
+        Some(_) if last => "largest",
+        Some(_) => "smallest",
+        None if last => "last-listed",
+        None => "first-listed",
+    }
+}
+
+/// Metric vs the searched parameter, one line per combination of the
+/// others, with the 95% confidence band and the SLO threshold.
+fn metric_chart(r: &Results, metric: &str, palette_of: &[usize]) -> Figure {
+    let h = &r.plan;
+    let k = searched(h);
+    let param = &h.parameters[k];
+    let scale = if is_rate(metric) { 100.0 } else { 1.0 };
+    // Rates, counts, skew and latency are never negative: neither is a band.
+    let floor = if r
+        .points
+        .iter()
+        .all(|p| p.stats[metric].mean.is_none_or(|m| m >= 0.0))
+    {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    let unit = if is_rate(metric) {
+        Unit::Percent
+    } else {
+        Unit::Plain
+    };
+    let (x, xs): (Axis, Vec<f64>) = match numeric(&param.values) {
+        Some((n, u)) => (Axis::values(&param.path, &n, u), n),
+        None => (
+            Axis::categories(&param.path, &param.values, 12),
+            (0..param.values.len()).map(|i| i as f64).collect(),
+        ),
+    };
+    let threshold = h
+        .slo
+        .iter()
+        .find(|o| o.metric == metric)
+        .map(|o| o.threshold * scale);
+    let mut all: Vec<f64> = threshold.into_iter().collect();
+    for p in &r.points {
+        let st = &p.stats[metric];
+        all.extend(
+            [st.mean, st.ci95_low, st.ci95_high]
+                .into_iter()
+                .flatten()
+                .map(|v| v.max(floor) * scale),
+        );
+    }
+    let lo = all.iter().copied().fold(0.0, f64::min);
+    let hi = all.iter().copied().fold(0.0, f64::max);
+    // Means over a wide range (a p99 of seconds at too few replicas, of
+    // milliseconds at enough) on a log scale, so the region the SLO is
+    // about stays readable.
+    let means: Vec<f64> = r
+        .points
+        .iter()
+        .filter_map(|p| p.stats[metric].mean)
+        .map(|m| m * scale)
+        .chain(threshold)
+        .collect();
+    let (m_lo, m_hi) = means
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &m| (a.min(m), b.max(m)));
+    let y = if m_lo > 0.0 && m_hi / m_lo >= 20.0 {
+        Axis::log(&axis_title(metric), m_lo, m_hi, unit)
+    } else {
+        Axis::linear(&axis_title(metric), lo, hi, unit, true)
+    };
+    // On a log axis a band's end at or below its lowest value is drawn there.
+    let y_at = |v: f64| y.at(v.max(y.lowest()));
+    let mut marks = Vec::new();
+    let mut legend = Vec::new();
+    for (si, (name, pts)) in series(h, k).iter().enumerate() {
+        let color = PALETTE[palette_of[si] % PALETTE.len()];
+        let at = |i: usize| x.at(xs[i]);
+        let band: Vec<(f64, f64, f64)> = pts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &p)| {
+                let st = &r.points[p].stats[metric];
+                Some((
+                    at(i)?,
+                    st.ci95_low?.max(floor) * scale,
+                    st.ci95_high? * scale,
+                ))
+            })
+            .collect();
+        if band.len() >= 2 {
+            let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+            poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
+            marks.push(Mark::Band {
+                points: poly,
+                color,
+            });
+        }
+        let line: Vec<(f64, f64)> = pts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &p)| Some((at(i)?, y_at(r.points[p].stats[metric].mean? * scale)?)))
+            .collect();
+        for &pt in &line {
+            marks.push(Mark::Dot { at: pt, color });
+        }
+        marks.push(Mark::Line {
+            points: line,
+            color,
+            width: 2,
+        });
+        legend.push((
+            if name.is_empty() {
+                "mean".to_string()
+            } else {
+                name.clone()
+            },
+            color,
+        ));
+    }
+    if let Some(t) = threshold {
+        let (a, b) = (x.at(xs[0]), x.at(xs[xs.len() - 1]));
+        let (a, b) = (a.unwrap_or(0.0), b.unwrap_or(0.0));
+        let pad =
+            (b - a).abs() * 0.02 + 0.4 * f64::from(!x.is_log() && numeric(&param.values).is_none());
+        let t = y_at(t).unwrap_or(t);
+        marks.push(Mark::Dashed {
+            points: vec![(a.min(b) - pad, t), (a.max(b) + pad, t)],
+            color: Rgb(0x22, 0x22, 0x22),
+        });
+        legend.push((
+            format!("SLO: {}", slo_text(h, metric)),
+            Rgb(0x22, 0x22, 0x22),
+        ));
+    }
+    Figure {
+        title: metric.to_string(),
+        svg: chart::draw(&x, &y, (WIDTH, HEIGHT), &marks),
+        legend,
+        note: "Mean across seeds; band: its 95% confidence interval.".into(),
+    }
+}
+
+/// `rates.stale_ip_error_rate` → `stale-IP error rate (%)`-like titles:
+/// the metric's last part, its unit.
+fn axis_title(metric: &str) -> String {
+    let last = metric.rsplit('.').next().unwrap_or(metric);
+    let (name, unit) = match last.strip_suffix("_ms") {
+        Some(n) => (n, " (ms)"),
+        None if is_rate(metric) => (last, " (%)"),
+        None => (last, ""),
+    };
+    format!("{}{unit}", name.replace('_', " "))
+}
+
+fn slo_text(h: &Head, metric: &str) -> String {
+    h.slo
+        .iter()
+        .filter(|o| o.metric == metric)
+        .map(|o| o.text.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The lines of a chart: for each combination of the parameters other than
+/// `k`, its name and its points in the order of `k`'s values.
+fn series(h: &Head, k: usize) -> Vec<(String, Vec<usize>)> {
+    let n = h.parameters[k].values.len();
+    let mut out = Vec::new();
     for p in 0..h.points {
         let coords = h.coords(p);
         if coords[k] != 0 {
@@ -234,314 +335,20 @@ fn line_chart(r: &Results, metric: &str) -> String {
             .map(|(_, (q, &ci))| format!("{} = {}", q.path, q.values[ci]))
             .collect::<Vec<_>>()
             .join(", ");
-        let pts = (0..xs.len())
+        let pts = (0..n)
             .map(|i| {
                 let mut cc = coords.clone();
                 cc[k] = i;
                 h.point_at(&cc)
             })
             .collect();
-        series.push((name, pts));
-    }
-    let threshold = h
-        .slo
-        .iter()
-        .find(|o| o.metric == metric)
-        .map(|o| o.threshold);
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for p in &r.points {
-        let s = &p.stats[metric];
-        for v in [s.mean, s.ci95_low, s.ci95_high].into_iter().flatten() {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-    }
-    if let Some(t) = threshold {
-        lo = lo.min(t);
-        hi = hi.max(t);
-    }
-    if !lo.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    let (y0, y1) = y_range(lo, hi);
-    let mut o = String::new();
-    svg_open(&mut o, &format!("{metric} vs {}", h.parameters[k].path));
-    axes(&mut o, y0, y1, xs, &h.parameters[k].path, metric);
-    for (si, (_, pts)) in series.iter().enumerate() {
-        let color = PALETTE[si % PALETTE.len()];
-        // Band: upper bounds left to right, lower bounds back.
-        let band: Vec<(usize, f64, f64)> = pts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &p)| {
-                let s = &r.points[p].stats[metric];
-                Some((i, s.ci95_low?, s.ci95_high?))
-            })
-            .collect();
-        if band.len() >= 2 {
-            let mut d = String::new();
-            for (j, (i, _, up)) in band.iter().enumerate() {
-                let _ = write!(
-                    d,
-                    "{}{} {} ",
-                    if j == 0 { "M" } else { "L" },
-                    c(x_at(*i, xs.len())),
-                    c(y_at(*up, y0, y1))
-                );
-            }
-            for (i, low, _) in band.iter().rev() {
-                let _ = write!(d, "L{} {} ", c(x_at(*i, xs.len())), c(y_at(*low, y0, y1)));
-            }
-            d.push('Z');
-            let _ = write!(
-                o,
-                "<path class=\"band\" d=\"{d}\" fill=\"{color}\" fill-opacity=\"0.15\" stroke=\"none\"/>"
-            );
-        }
-        let mut d = String::new();
-        let mut first = true;
-        for (i, &p) in pts.iter().enumerate() {
-            if let Some(m) = r.points[p].stats[metric].mean {
-                let _ = write!(
-                    d,
-                    "{}{} {} ",
-                    if first { "M" } else { "L" },
-                    c(x_at(i, xs.len())),
-                    c(y_at(m, y0, y1))
-                );
-                first = false;
-                let _ = write!(
-                    o,
-                    "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{color}\"/>",
-                    c(x_at(i, xs.len())),
-                    c(y_at(m, y0, y1))
-                );
-            }
-        }
-        if !d.is_empty() {
-            let _ = write!(
-                o,
-                "<path class=\"line\" d=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>",
-                d.trim_end()
-            );
-        }
-    }
-    if let Some(t) = threshold {
-        let y = y_at(t, y0, y1);
-        let _ = write!(
-            o,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#000\" stroke-dasharray=\"4 3\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">SLO {}</text>",
-            c(L),
-            c(y),
-            c(W - R),
-            c(y),
-            c(W - R - 4.0),
-            c(y - 4.0),
-            num(t)
-        );
-    }
-    // Legend.
-    for (si, (name, _)) in series.iter().enumerate() {
-        if name.is_empty() {
-            continue;
-        }
-        let y = T + 14.0 + 14.0 * si as f64;
-        let _ = write!(
-            o,
-            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>",
-            c(L + 8.0),
-            c(y - 9.0),
-            PALETTE[si % PALETTE.len()],
-            c(L + 22.0),
-            c(y),
-            esc(name)
-        );
-    }
-    o.push_str("</svg>");
-    o
-}
-
-/// Vertical bars, one per label.
-fn bar_chart(title: &str, x_title: &str, y_title: &str, bars: &[(String, f64)]) -> String {
-    let hi = bars.iter().map(|b| b.1).fold(0.0, f64::max);
-    let (y0, y1) = y_range(0.0, hi);
-    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    let mut o = String::new();
-    svg_open(&mut o, title);
-    axes(&mut o, y0, y1, &labels, x_title, y_title);
-    let n = bars.len().max(1);
-    let bw = ((W - L - R - 40.0) / n as f64 * 0.7).clamp(1.0, 40.0);
-    for (i, (_, v)) in bars.iter().enumerate() {
-        let x = x_at(i, n) - bw / 2.0;
-        let y = y_at(*v, y0, y1);
-        let _ = write!(
-            o,
-            "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>",
-            c(x),
-            c(y),
-            c(bw),
-            c(y_at(0.0, y0, y1) - y),
-            PALETTE[0]
-        );
-    }
-    o.push_str("</svg>");
-    o
-}
-
-const FAILURES: [&str; 9] = [
-    "refused",
-    "timeout",
-    "unreachable",
-    "wrong_backend",
-    "no_address",
-    "overloaded",
-    "request_timeout",
-    "reset",
-    "upstream_503",
-];
-
-/// Failed attempts per window stacked by outcome, with pod deletions as
-/// dashed lines.
-fn timeline(report: &Value) -> String {
-    let windows = report["windows"].as_array().cloned().unwrap_or_default();
-    let counts: Vec<Vec<f64>> = windows
-        .iter()
-        .map(|w| {
-            FAILURES
-                .iter()
-                .map(|f| w["outcomes"][f].as_f64().unwrap_or(0.0))
-                .collect()
-        })
-        .collect();
-    let hi = counts
-        .iter()
-        .map(|c| c.iter().sum::<f64>())
-        .fold(0.0, f64::max);
-    let (y0, y1) = y_range(0.0, hi);
-    let labels: Vec<String> = windows
-        .iter()
-        .map(|w| num(w["start_s"].as_f64().unwrap_or(0.0)))
-        .collect();
-    let mut o = String::new();
-    svg_open(&mut o, "failed attempts per window by outcome");
-    axes(
-        &mut o,
-        y0,
-        y1,
-        &labels,
-        "window start (s)",
-        "failed attempts",
-    );
-    let n = windows.len().max(1);
-    let bw = ((W - L - R - 40.0) / n as f64 * 0.8).clamp(1.0, 40.0);
-    for (i, cs) in counts.iter().enumerate() {
-        let mut base = 0.0;
-        for (j, v) in cs.iter().enumerate() {
-            if *v <= 0.0 {
-                continue;
-            }
-            let top = y_at(base + v, y0, y1);
-            let bottom = y_at(base, y0, y1);
-            let _ = write!(
-                o,
-                "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>",
-                c(x_at(i, n) - bw / 2.0),
-                c(top),
-                c(bw),
-                c(bottom - top),
-                PALETTE[j % PALETTE.len()],
-                FAILURES[j]
-            );
-            base += v;
-        }
-    }
-    // Pod lifecycle events (after t = 0), placed by time along the
-    // windows: created, Ready, deleted, exited, gone.
-    const EVENTS: [(&str, &str, &str); 5] = [
-        ("created_s", "created", "#2a7f62"),
-        ("ready_s", "Ready", "#2563a8"),
-        ("deleted_s", "deleted", "#555555"),
-        ("exited_s", "exited", "#a8322d"),
-        ("gone_s", "gone", "#999999"),
-    ];
-    let width = report["window_s"].as_f64().unwrap_or(10.0);
-    if let Some(pods) = report["pods"]["lifecycle"].as_array() {
-        for p in pods {
-            for (key, what, color) in EVENTS {
-                let Some(t) = p[key].as_f64().filter(|&t| t > 0.0) else {
-                    continue;
-                };
-                let pos = (t / width - 0.5).clamp(0.0, (n - 1) as f64);
-                let x = if n <= 1 {
-                    x_at(0, 1)
-                } else {
-                    let (a, b) = (x_at(0, n), x_at(n - 1, n));
-                    a + (b - a) * pos / (n - 1) as f64
-                };
-                let _ = write!(
-                    o,
-                    "<line class=\"event\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-dasharray=\"2 2\"><title>{} {what} at {} s</title></line>",
-                    c(x),
-                    c(T),
-                    c(x),
-                    c(H - B),
-                    esc(p["name"].as_str().unwrap_or("")),
-                    num(t)
-                );
-            }
-        }
-    }
-    // Legend.
-    for (j, f) in FAILURES.iter().enumerate().take(5) {
-        let x = L + 8.0 + 100.0 * j as f64;
-        let _ = write!(
-            o,
-            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>",
-            c(x),
-            c(T + 4.0),
-            PALETTE[j % PALETTE.len()],
-            c(x + 14.0),
-            c(T + 13.0),
-            f
-        );
-    }
-    o.push_str("</svg>");
-    o
-}
-
-fn per_pod(report: &Value) -> Vec<(String, f64)> {
-    let mut v: Vec<(String, f64)> = report["skew"]["per_identity"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, x)| (k.clone(), x.as_f64().unwrap_or(0.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    // web-10 after web-9.
-    v.sort_by_key(|(k, _)| {
-        let (a, b) = k.rsplit_once('-').unwrap_or((k, ""));
-        (a.to_string(), b.parse::<u64>().unwrap_or(0), k.clone())
-    });
-    v
-}
-
-fn outcomes(report: &Value) -> Vec<(String, f64)> {
-    let mut out = vec![(
-        "ok".to_string(),
-        report["totals"]["outcomes"]["ok"].as_f64().unwrap_or(0.0),
-    )];
-    for f in FAILURES {
-        out.push((
-            f.to_string(),
-            report["totals"]["outcomes"][f].as_f64().unwrap_or(0.0),
-        ));
+        out.push((name, pts));
     }
     out
 }
 
 fn verdict_lines(r: &Results) -> Vec<String> {
+    let h = &r.plan;
     let mut out = Vec::new();
     for rec in &r.recommendations {
         let given = if rec.given.is_empty() {
@@ -549,15 +356,21 @@ fn verdict_lines(r: &Results) -> Vec<String> {
         } else {
             format!("With {}: ", rec.given.join(", "))
         };
-        out.push(match (rec.point, &rec.parameter) {
+        let param = rec
+            .parameter
+            .as_ref()
+            .and_then(|name| h.parameters.iter().find(|p| &p.path == name));
+        out.push(match (rec.point, param) {
             (None, _) => format!("{given}no point meets the SLO."),
             (Some(p), Some(param)) => format!(
-                "{given}the cheapest `{param}` meeting the SLO is `{}` (point {p}); {}{}.",
+                "{given}the {} `{}` that meets the SLO is `{}` (point {p}); {}{}.",
+                superlative(param),
+                param.path,
                 rec.value.as_deref().unwrap_or("?"),
                 if rec.confident {
                     "confident: every seed and every 95% bound meet it"
                 } else {
-                    "not confident: a seed or a 95% bound misses, add seeds or take a dearer value"
+                    "not confident: a seed or a 95% bound misses, add seeds or take a safer value"
                 },
                 if rec.monotone {
                     ""
@@ -588,8 +401,10 @@ fn table_rows(r: &Results, metrics: &[String]) -> (Vec<String>, Vec<Vec<String>>
             for m in metrics {
                 let s = &p.stats[m];
                 row.push(match (s.ci95_low, s.ci95_high) {
-                    (Some(a), Some(b)) => format!("{} [{}, {}]", opt(s.mean), num(a), num(b)),
-                    _ => opt(s.mean),
+                    (Some(a), Some(b)) => {
+                        format!("{} [{}, {}]", opt(m, s.mean), show(m, a), show(m, b))
+                    }
+                    _ => opt(m, s.mean),
                 });
             }
             if let Some(v) = &p.slo {
@@ -608,24 +423,19 @@ fn table_rows(r: &Results, metrics: &[String]) -> (Vec<String>, Vec<Vec<String>>
     (head, rows)
 }
 
-const CSS: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f4f4f4}figure{margin:1em 0}figcaption{font-size:13px;color:#555}.ok{color:#080}.bad{color:#b00}";
-
 fn html(r: &Results) -> String {
     let h = &r.plan;
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ksim sweep: {}</title><style>{CSS}</style></head><body>\n",
-        esc(&h.scenario)
-    );
+    let mut o = page::open(&format!("ksim sweep: {}", h.scenario));
+    let _ = writeln!(o, "<h1>Sweep: {}</h1>", esc(&h.scenario));
     let _ = writeln!(
         o,
-        "<h1>Sweep: {}</h1><p>ksim {} &middot; {} points &times; {} seeds = {} runs &middot; plan <code>{}</code></p>",
-        esc(&h.scenario),
+        "<ul class=\"meta\"><li>ksim {}</li><li>{} points &times; {} seeds = {} runs</li><li>seeds {}&ndash;{}</li><li>plan <code>{}</code></li></ul>",
         esc(&h.ksim_version),
         h.points,
         h.seeds.len(),
         h.runs(),
+        h.seeds.first().copied().unwrap_or(0),
+        h.seeds.last().copied().unwrap_or(0),
         esc(&h.plan_digest)
     );
     if !h.slo.is_empty() {
@@ -635,22 +445,54 @@ fn html(r: &Results) -> String {
         }
         let _ = writeln!(o, "</ul>");
         for line in verdict_lines(r) {
-            let _ = writeln!(o, "<p><strong>{}</strong></p>", esc(&line).replace('`', ""));
+            let _ = writeln!(o, "<p class=\"verdict\">{}</p>", code_spans(&line));
         }
     }
-    let _ = writeln!(o, "<h2>Metrics vs parameter</h2>");
-    for m in charted(h) {
+    let k = searched(h);
+    let _ = writeln!(
+        o,
+        "<h2>Metrics vs {}</h2>\n<div class=\"grid\">",
+        esc(&h.parameters[k].path)
+    );
+    let metrics = charted(h);
+    let (modelled_metrics, left_out): (Vec<&String>, Vec<&String>) =
+        metrics.iter().partition(|m| modelled(r, m));
+    let (shown, zero): (Vec<&String>, Vec<&String>) = modelled_metrics.into_iter().partition(|m| {
+        r.points
+            .iter()
+            .any(|p| p.stats[m.as_str()].mean != Some(0.0))
+    });
+    let lines = series(h, k).len();
+    let palette_of: Vec<usize> = (0..lines).collect();
+    for m in &shown {
+        o.push_str(&metric_chart(r, m, &palette_of).html());
+    }
+    o.push_str("</div>\n");
+    if !zero.is_empty() {
         let _ = writeln!(
             o,
-            "<figure>{}<figcaption>{} (mean across seeds; band: 95% confidence interval)</figcaption></figure>",
-            line_chart(r, &m),
-            esc(&m)
+            "<p class=\"note\">Zero at every point, so not drawn: {}.</p>",
+            zero.iter()
+                .map(|m| format!("<code>{}</code>", esc(m)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">Not drawn, because this sweep did not model them (no value, or a latency of zero everywhere: no pod capacity model): {}.</p>",
+            left_out
+                .iter()
+                .map(|m| format!("<code>{}</code>", esc(m)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if let Some(f) = &r.featured {
         let _ = writeln!(
             o,
-            "<h2>One run in detail</h2><p>Point {} ({}), seed {}.</p>",
+            "<h2>One run in detail</h2><p>Point {} ({}), seed {}.</p>\n<div class=\"grid\">",
             f.point,
             esc(&r.points[f.point]
                 .values
@@ -661,36 +503,46 @@ fn html(r: &Results) -> String {
                 .join(", ")),
             f.seed
         );
-        let _ = writeln!(
-            o,
-            "<figure>{}<figcaption>ok requests per pod identity</figcaption></figure>",
-            bar_chart("load per pod", "pod", "ok requests", &per_pod(&f.report))
-        );
-        let _ = writeln!(
-            o,
-            "<figure>{}<figcaption>failed attempts per window by outcome; dashed lines: pod deletions</figcaption></figure>",
-            timeline(&f.report)
-        );
-        let _ = writeln!(
-            o,
-            "<figure>{}<figcaption>attempts by outcome</figcaption></figure>",
-            bar_chart("outcomes", "outcome", "attempts", &outcomes(&f.report))
-        );
-    }
-    let (head, rows) = table_rows(r, &charted(h));
-    let _ = write!(o, "<h2>Points</h2><table><tr>");
-    for c in &head {
-        let _ = write!(o, "<th>{}</th>", esc(c));
-    }
-    o.push_str("</tr>\n");
-    for row in rows {
-        o.push_str("<tr>");
-        for c in row {
-            let _ = write!(o, "<td>{}</td>", esc(&c));
+        match serde_json::from_value::<sim_core::Report>(f.report.clone()) {
+            Ok(report) => {
+                let mut figures: Vec<Figure> = Vec::new();
+                figures.extend(run_page::pods_chart(&report));
+                figures.extend(run_page::window_charts(&report));
+                figures.extend(run_page::load_chart(&report));
+                figures.extend(run_page::latency_chart(&report));
+                for (i, f) in figures.iter().enumerate() {
+                    let html = f.html();
+                    o.push_str(&if i == 0 {
+                        html.replacen("class=\"chart\"", "class=\"chart wide\"", 1)
+                    } else {
+                        html
+                    });
+                }
+            }
+            Err(_) => o.push_str(
+                "<p class=\"note\">The featured run's report is from another ksim version; run the sweep again to draw it.</p>",
+            ),
         }
-        o.push_str("</tr>\n");
+        o.push_str("</div>\n");
     }
-    o.push_str("</table>\n<p>Seed i of every point is the base seed + i. The 95% interval uses Student's t with n&minus;1 degrees of freedom; with one seed it is undefined (-).</p>\n</body></html>\n");
+    let (head, rows) = table_rows(r, &metrics);
+    o.push_str("<h2>Points</h2>\n");
+    o.push_str(&page::table(&head, &rows));
+    o.push_str("<p class=\"note\">Seed i of every point is the base seed + i. The 95% interval uses Student's t with n&minus;1 degrees of freedom; with one seed it is undefined (-). Rates are percentages of attempts (or requests), as the SLO writes them.</p>\n");
+    o.push_str(page::CLOSE);
+    o
+}
+
+/// Escape `line`, with `` `code` `` spans as `<code>`.
+fn code_spans(line: &str) -> String {
+    let mut o = String::new();
+    for (i, part) in line.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(o, "<code>{}</code>", esc(part));
+        } else {
+            o.push_str(&esc(part));
+        }
+    }
     o
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use sim_core::scenario::Diagnostic;
 use sim_core::scenario::yaml::{self, Node};
@@ -113,13 +113,10 @@ fn pool(jobs: Option<usize>) -> rayon::ThreadPool {
 }
 
 fn progress(len: usize) -> ProgressBar {
-    // Drawn on stderr only when it is a terminal; hidden otherwise.
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}")
-            .expect("a valid template"),
-    );
-    bar
+    crate::progress::bar(
+        len as u64,
+        "{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}",
+    )
 }
 
 /// Run `runs` (run indices) of the sweep; records in run order.
@@ -417,6 +414,13 @@ pub fn merge(
     deliver(&results, out, report, format)
 }
 
+/// A metric's figure for the text summaries: rates as percentages, as the
+/// SLO writes them; at most 4 significant digits, never in scientific
+/// notation; `-` when undefined.
+fn metric_num(metric: &str, x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| crate::render::show(metric, v))
+}
+
 /// A shard file's document, or why it is not one this ksim reads.
 fn read_shard(text: &str) -> Result<Shard, String> {
     let not_shard = || {
@@ -437,16 +441,6 @@ fn read_shard(text: &str) -> Result<Shard, String> {
             env!("CARGO_PKG_VERSION")
         )
     })
-}
-
-fn num(x: Option<f64>) -> String {
-    match x {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(v) if v.abs() >= 1000.0 => format!("{v:.0}"),
-        Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
-        Some(v) => format!("{v:.3e}"),
-    }
 }
 
 /// The metrics a summary shows: the SLO's, else the first three defaults.
@@ -502,7 +496,7 @@ pub fn summary(r: &Results) -> String {
         for m in &metrics {
             let s = &p.stats[m];
             let half = s.ci95_high.zip(s.mean).map(|(hi, m)| hi - m);
-            let cell = format!("{} ±{}", num(s.mean), num(half));
+            let cell = format!("{} ±{}", metric_num(m, s.mean), metric_num(m, half));
             let _ = write!(line, "  {cell:>24}");
         }
         if let Some(v) = &p.slo {
@@ -526,7 +520,11 @@ pub fn summary(r: &Results) -> String {
             (_, None) => writeln!(o, "{given}no point meets the SLO"),
             (Some(param), Some(p)) => writeln!(
                 o,
-                "{given}cheapest {} = {} (point {p}){}{}",
+                "{given}{} {} = {} (point {p}){}{}",
+                h.parameters
+                    .iter()
+                    .find(|q| &q.path == param)
+                    .map_or("cheapest", crate::render::superlative),
                 param,
                 rec.value.as_deref().unwrap_or("?"),
                 if rec.confident {
@@ -785,13 +783,14 @@ fn plan_text_summary(p: &PlanOutput, n: usize) -> String {
                     }
                 );
                 for j in &e.objectives {
+                    let m = j.objective.split([' ', '<', '>']).next().unwrap_or("");
                     let _ = writeln!(
                         o,
                         "    {:<40} mean {}  95% bound {}  margin {}  seeds meeting {}/{}",
                         j.objective,
-                        num(j.mean),
-                        num(j.bound),
-                        num(j.margin),
+                        metric_num(m, j.mean),
+                        metric_num(m, j.bound),
+                        metric_num(m, j.margin),
                         j.seeds_meeting,
                         j.seeds
                     );

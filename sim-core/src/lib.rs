@@ -65,6 +65,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sweep;
 pub mod time;
+pub mod timeline;
 pub mod world;
 
 pub use report::Report;

@@ -142,7 +142,7 @@ impl Counts {
 }
 
 /// Client-side DNS counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientDns {
     /// Requests served from the client's own cache.
     pub cache_hits: u64,

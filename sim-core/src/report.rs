@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::{ClientDns, Latency, Layer, Outcome, skew};
 use crate::scenario::Scenario;
@@ -17,7 +17,7 @@ use crate::world::RunOutput;
 /// Version of the JSON report's shape.
 pub const SCHEMA_VERSION: u32 = 3;
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Report {
     pub schema_version: u32,
     pub ksim_version: String,
@@ -35,17 +35,19 @@ pub struct Report {
     pub windows: Vec<WindowReport>,
     pub warnings: Vec<String>,
     /// What explains the failed attempts (`crate::diagnose`).
+    /// Not read back (a sweep's featured report is drawn without them).
+    #[serde(skip_deserializing, default)]
     pub findings: Vec<crate::diagnose::Finding>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct ScenarioInfo {
     pub name: String,
     pub digest: String,
     pub duration_s: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Outcomes {
     pub ok: u64,
     pub refused: u64,
@@ -77,7 +79,7 @@ impl Outcomes {
     }
 
     /// (name, count) in the taxonomy's order.
-    fn named(&self) -> [(&'static str, u64); 10] {
+    pub fn named(&self) -> [(&'static str, u64); 10] {
         [
             ("ok", self.ok),
             ("refused", self.refused),
@@ -95,7 +97,7 @@ impl Outcomes {
 
 /// Latency of requests answered `ok`, from sending to the answer
 /// (milliseconds; `null` when no request was answered).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct LatencyReport {
     pub count: u64,
     pub mean_ms: Option<f64>,
@@ -123,7 +125,7 @@ impl LatencyReport {
     }
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Totals {
     pub requests: u64,
     pub attempts: u64,
@@ -141,7 +143,7 @@ pub struct Totals {
     pub failed_connect_wait_s: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Rates {
     pub stale_ip_error_rate: f64,
     pub connection_refused_rate: f64,
@@ -150,7 +152,7 @@ pub struct Rates {
     pub outcomes: BTreeMap<String, f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct ByLayer {
     pub client_cache: u64,
     pub node_cache: u64,
@@ -159,7 +161,31 @@ pub struct ByLayer {
     pub pooled_connection: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+impl ByLayer {
+    fn of(counts: &[u64; 5]) -> ByLayer {
+        let l = |x: Layer| counts[x as usize];
+        ByLayer {
+            client_cache: l(Layer::ClientCache),
+            node_cache: l(Layer::NodeCache),
+            server_cache: l(Layer::ServerCache),
+            propagation: l(Layer::Propagation),
+            pooled_connection: l(Layer::PooledConnection),
+        }
+    }
+
+    /// (name, count) in [`Layer::ALL`] order.
+    pub fn named(&self) -> [(&'static str, u64); 5] {
+        [
+            ("client_cache", self.client_cache),
+            ("node_cache", self.node_cache),
+            ("server_cache", self.server_cache),
+            ("propagation", self.propagation),
+            ("pooled_connection", self.pooled_connection),
+        ]
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct SkewReport {
     pub identities: u64,
     pub max_over_mean: Option<f64>,
@@ -168,7 +194,7 @@ pub struct SkewReport {
     pub per_identity: BTreeMap<String, u64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct DnsReport {
     pub server_queries: u64,
     pub server_aaaa_queries: u64,
@@ -190,7 +216,7 @@ pub struct DnsReport {
     pub client_upstream_queries: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct GroupReport {
     pub clients: u32,
     pub target: String,
@@ -207,7 +233,7 @@ pub struct GroupReport {
     pub dns: ClientDns,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct PodSummary {
     pub created: u64,
     pub deleted: u64,
@@ -218,7 +244,7 @@ pub struct PodSummary {
 
 /// One pod's life: when it was created, Ready, deleted, its process exited,
 /// and it was gone (seconds; `null`: did not happen in the run).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct PodLifecycle {
     pub name: String,
     pub ip: String,
@@ -229,7 +255,7 @@ pub struct PodLifecycle {
     pub gone_s: Option<f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct WindowReport {
     pub start_s: f64,
     pub end_s: f64,
@@ -237,6 +263,9 @@ pub struct WindowReport {
     pub attempts: u64,
     pub outcomes: Outcomes,
     pub stale_ip_errors: u64,
+    /// Absent from reports before schema 3.
+    #[serde(default)]
+    pub stale_ip_errors_by_layer: ByLayer,
 }
 
 fn rate(n: u64, d: u64) -> f64 {
@@ -316,9 +345,9 @@ impl Report {
                 attempts: wc.attempts,
                 outcomes: Outcomes::of(&wc.outcomes),
                 stale_ip_errors: wc.stale_ip_errors,
+                stale_ip_errors_by_layer: ByLayer::of(&wc.stale_by_layer),
             })
             .collect();
-        let l = |x: Layer| t.stale_by_layer[x as usize];
         let cd = ClientDns::total(&m.client_dns);
         Report {
             schema_version: SCHEMA_VERSION,
@@ -349,13 +378,7 @@ impl Report {
                 ),
                 outcomes: outcome_rates,
             },
-            stale_ip_errors_by_layer: ByLayer {
-                client_cache: l(Layer::ClientCache),
-                node_cache: l(Layer::NodeCache),
-                server_cache: l(Layer::ServerCache),
-                propagation: l(Layer::Propagation),
-                pooled_connection: l(Layer::PooledConnection),
-            },
+            stale_ip_errors_by_layer: ByLayer::of(&t.stale_by_layer),
             skew: SkewReport {
                 identities: counts.len() as u64,
                 max_over_mean: s.max_over_mean,
@@ -509,9 +532,22 @@ impl Report {
         );
         let mut ids: Vec<(&String, &u64)> = self.skew.per_identity.iter().collect();
         ids.sort_by_key(|a| natural_key(a.0));
-        let line: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !line.is_empty() {
-            let _ = writeln!(o, "  ok per identity: {}", line.join(" "));
+        let cells: Vec<String> = ids.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // Wrapped at about 100 columns: a fleet's identities stay readable.
+        let mut line = String::from("  ok per identity:");
+        let mut pending = 0;
+        for c in cells {
+            if pending > 0 && line.len() + 1 + c.len() > 100 {
+                let _ = writeln!(o, "{line}");
+                line = String::from("   ");
+                pending = 0;
+            }
+            line.push(' ');
+            line.push_str(&c);
+            pending += 1;
+        }
+        if pending > 0 {
+            let _ = writeln!(o, "{line}");
         }
         let d = &self.dns;
         let _ = writeln!(
@@ -702,6 +738,25 @@ fn natural_key(s: &str) -> (String, u64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ok_per_identity_wraps_for_a_fleet() {
+        let sc = crate::scenario::parse(
+            "name: fleet\nduration: 5s\nservices:\n  - {name: db, clusterIP: None, selector: {app: db}, ports: [80]}\nstatefulsets:\n  - {name: db, service: db, replicas: 60, start_ready: true}\nclients:\n  - {name: app, target: 'db:80', rate: 50, balancer: round-robin}\n",
+        )
+        .unwrap();
+        let text = crate::run(&sc, &crate::RunOptions::default())
+            .unwrap()
+            .to_text();
+        let start = text.find("  ok per identity:").expect("the identities");
+        let lines: Vec<&str> = text[start..]
+            .lines()
+            .take_while(|l| l.starts_with("  ok per identity:") || l.starts_with("    "))
+            .collect();
+        assert!(lines.len() >= 6, "wrapped: {lines:?}");
+        assert!(lines.iter().all(|l| l.len() <= 100), "{lines:?}");
+        assert!(lines.concat().contains("db-59="));
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(super::group(0), "0");

@@ -26,6 +26,7 @@ pub mod mesh;
 pub mod netpol;
 mod parse;
 pub mod read;
+pub mod schema;
 pub mod trace;
 pub mod traffic;
 pub mod vary;

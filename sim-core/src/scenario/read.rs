@@ -74,6 +74,10 @@ impl<'n> Map<'n> {
 
     /// The value of `key`, if present (a `key:` with no value counts as absent).
     pub fn opt(&mut self, key: &'static str) -> Option<Field<'n>> {
+        // One definition of the file's fields: what the parser reads, the
+        // JSON Schema describes (`ksim schema`); a test checks the record.
+        #[cfg(debug_assertions)]
+        super::schema::note_read(&self.path, key);
         self.known.push(key);
         let i = self
             .entries
@@ -94,6 +98,8 @@ impl<'n> Map<'n> {
     /// Accept these fields of the real object and do nothing with them.
     pub fn skip(&mut self, keys: &[&'static str]) {
         for key in keys {
+            #[cfg(debug_assertions)]
+            super::schema::note_read(&self.path, key);
             if let Some(i) = self
                 .entries
                 .iter()

@@ -38,15 +38,7 @@ pub(super) fn probe(f: &Field) -> Result<Probe, Diagnostic> {
         .map(|f| f.positive_u32())
         .transpose()?
         .unwrap_or(3);
-    m.skip(&[
-        "httpGet",
-        "tcpSocket",
-        "exec",
-        "grpc",
-        "initialDelaySeconds",
-        "successThreshold",
-        "terminationGracePeriodSeconds",
-    ]);
+    m.skip(crate::scenario::schema::PROBE_IGNORED);
     m.finish()?;
     Ok(Probe {
         period,
