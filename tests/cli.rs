@@ -848,3 +848,67 @@ fn check_rejects_bad_properties_and_ranges_with_exit_code_2() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+/// The cluster DNS Service holds 10.96.0.10 in every cluster, so the tenth
+/// allocated ClusterIP is 10.96.0.11, never the DNS address; a CIDR with room
+/// for the Services but not for them and the DNS address is refused.
+#[test]
+fn allocated_cluster_ips_skip_the_cluster_dns_address() {
+    let dir = TempDir::new("dns-vip");
+    let services: String = (1..=12)
+        .map(|i| format!("  - {{name: s{i}, selector: {{app: w}}, ports: [80]}}\n"))
+        .collect();
+    let text = format!(
+        "name: vips\nduration: 5s\nservices:\n{services}statefulsets:\n  - {{name: w, service: s1, replicas: 1, start_ready: true, labels: {{app: w}}}}\n"
+    );
+    let file = dir.write("vips.yaml", text.as_bytes());
+    let file = file.to_str().unwrap();
+    let ip_of = |name: &str| {
+        let out = ok(&[
+            "dns",
+            file,
+            "--at",
+            "1s",
+            &format!("{name}.default.svc.cluster.local"),
+        ]);
+        let line = out
+            .lines()
+            .find(|l| l.contains("\tIN\tA\t"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string();
+        line.rsplit('\t').next().unwrap().to_string()
+    };
+    assert_eq!(ip_of("s9"), "10.96.0.9");
+    assert_eq!(ip_of("s10"), "10.96.0.11");
+    assert_eq!(ip_of("s12"), "10.96.0.13");
+    // 10.96.0.0/28 has 14 usable addresses: 12 Services and the DNS one fit,
+    // 14 Services do not.
+    let tight = text.replace(
+        "name: vips\n",
+        "name: vips\ncluster: {ipam: {service_cidr: 10.96.0.0/28}}\n",
+    );
+    let more: String = (13..=14)
+        .map(|i| format!("  - {{name: s{i}, selector: {{app: w}}, ports: [80]}}\n"))
+        .collect();
+    let fits = dir.write("fits.yaml", tight.as_bytes());
+    ok(&[
+        "dns",
+        fits.to_str().unwrap(),
+        "--at",
+        "1s",
+        "s1.default.svc.cluster.local",
+    ]);
+    let over = dir.write(
+        "over.yaml",
+        tight
+            .replace("statefulsets:", &format!("{more}statefulsets:"))
+            .as_bytes(),
+    );
+    let out = ksim(&["run", over.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("too small for 14 ClusterIPs and the cluster DNS address"),
+        "{err}"
+    );
+}

@@ -534,6 +534,11 @@ pub struct Cluster<'s> {
 impl<'s> Cluster<'s> {
     pub fn new(sc: &'s Scenario) -> Cluster<'s> {
         let mut next_vip = sc.cluster.ipam.service_cidr.base + 1;
+        // The cluster DNS Service holds its ClusterIP (10.96.0.10 by
+        // default) in every real cluster, so the allocator never hands it
+        // out (`pkg/registry/core/service/ipallocator`: an allocated IP is
+        // "already allocated").
+        let dns_vip = crate::scenario::addresses::dns_ip();
         let mut vips = FxHashMap::default();
         let services: Vec<ServiceState> = sc
             .services
@@ -544,11 +549,12 @@ impl<'s> Cluster<'s> {
                     ClusterIp::None => None,
                     ClusterIp::Fixed(ip) => Some(ip),
                     ClusterIp::Auto => {
-                        // Skip addresses someone fixed by hand.
-                        while sc
-                            .services
-                            .iter()
-                            .any(|s| s.cluster_ip == ClusterIp::Fixed(next_vip))
+                        // Skip addresses someone fixed by hand, and the DNS one.
+                        while next_vip == dns_vip
+                            || sc
+                                .services
+                                .iter()
+                                .any(|s| s.cluster_ip == ClusterIp::Fixed(next_vip))
                         {
                             next_vip += 1;
                         }

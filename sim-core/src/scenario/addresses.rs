@@ -33,14 +33,14 @@ use super::read::Field;
 use super::{Cidr, Service};
 
 /// The cluster DNS Service's ClusterIP, as a number.
-fn dns_ip() -> u32 {
+pub(crate) fn dns_ip() -> u32 {
     let ip: Ipv4Addr = defaults::CLUSTER_DNS_IP
         .parse()
         .expect("CLUSTER_DNS_IP is an IPv4 address");
     u32::from(ip)
 }
 
-fn contains(range: Cidr, ip: u32) -> bool {
+pub(crate) fn contains(range: Cidr, ip: u32) -> bool {
     let mask = u32::MAX
         .checked_shl(32 - u32::from(range.prefix))
         .unwrap_or(0);

@@ -12,7 +12,7 @@
 //! parses to the same scenario: that is what [`Scenario::digest`] hashes, so
 //! formatting and comments do not change a digest but any semantic change does.
 
-mod addresses;
+pub(crate) mod addresses;
 pub mod block;
 pub mod coredns;
 pub mod defaults;

@@ -144,12 +144,23 @@ pub(super) fn assign_cluster_ips(
             fixed6.push((*ip, i));
         }
     }
-    if auto + fixed.len() as u64 > range.usable() {
+    // The cluster DNS address is held by the DNS Service unless a Service
+    // here fixed it (kube-dns itself); the allocator skips it.
+    let dns = crate::scenario::addresses::dns_ip();
+    let reserved = u64::from(
+        crate::scenario::addresses::contains(range, dns) && !fixed.iter().any(|(ip, _)| *ip == dns),
+    );
+    if auto + reserved + fixed.len() as u64 > range.usable() {
         let at = child(&child(&child(root, "cluster"), "ipam"), "service_cidr");
         return Err(at
             .err(format!(
-                "the service CIDR {range} is too small for {} ClusterIPs",
-                auto + fixed.len() as u64
+                "the service CIDR {range} is too small for {} ClusterIPs{}",
+                auto + fixed.len() as u64,
+                if reserved == 1 {
+                    " and the cluster DNS address"
+                } else {
+                    ""
+                },
             ))
             .path("cluster.ipam.service_cidr")
             .hint("widen `cluster.ipam.service_cidr`"));
